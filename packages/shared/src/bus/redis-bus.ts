@@ -1,0 +1,104 @@
+import { Redis } from "ioredis";
+import type { Bus, ValidatorHeartbeat } from "./bus.js";
+
+export interface RedisBusOptions {
+  url: string;
+  /** Namespaces every channel and key (TESSERA_REDIS_PREFIX). */
+  prefix: string;
+  /** Called when a connection reports an error; ioredis reconnects by itself. */
+  onError?: (err: Error) => void;
+}
+
+function parseHeartbeat(validatorId: string, value: string | null): ValidatorHeartbeat | undefined {
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  return { validatorId, appliedSeq: BigInt(value) };
+}
+
+/**
+ * The production bus. Three connections: commands, change subscription, heartbeat
+ * subscription — a subscribed ioredis connection can issue no other commands.
+ */
+export function createRedisBus(options: RedisBusOptions): Bus {
+  const { prefix } = options;
+  const changeChannel = `${prefix}:changes`;
+  const appliedChannel = `${prefix}:applied`;
+  const heartbeatKey = (id: string) => `${prefix}:validator:${id}`;
+  const usageKey = `${prefix}:usage`;
+
+  const connect = (name: string) => {
+    // maxRetriesPerRequest: a command issued while Redis is down fails after a
+    // bounded wait instead of queueing for ever (publish is best-effort anyway).
+    const redis = new Redis(options.url, { connectionName: name, maxRetriesPerRequest: 2, lazyConnect: false });
+    redis.on("error", (err: Error) => options.onError?.(err));
+    return redis;
+  };
+  const commands = connect(`${prefix}-commands`);
+  let changeSubscriber: Redis | undefined;
+  let appliedSubscriber: Redis | undefined;
+
+  return {
+    async publishChange(bytes) {
+      await commands.publish(changeChannel, Buffer.from(bytes));
+    },
+
+    async subscribeChanges(listener) {
+      const subscriber = connect(`${prefix}-changes`);
+      changeSubscriber = subscriber;
+      subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => listener.onEvent(message));
+      // `ready` fires after every (re)connect once ioredis has resubscribed.
+      subscriber.on("ready", () => listener.onConnected());
+      subscriber.on("close", () => listener.onDisconnected());
+      await subscriber.subscribe(changeChannel);
+    },
+
+    async reportApplied(heartbeat, ttlMs) {
+      const seq = heartbeat.appliedSeq.toString();
+      await commands
+        .multi()
+        .set(heartbeatKey(heartbeat.validatorId), seq, "PX", ttlMs)
+        .publish(appliedChannel, `${heartbeat.validatorId} ${seq}`)
+        .exec();
+    },
+
+    async watchApplied(listener) {
+      appliedSubscriber ??= connect(`${prefix}-applied`);
+      const subscriber = appliedSubscriber;
+      const onMessage = (channel: string, message: string) => {
+        if (channel !== appliedChannel) return;
+        const space = message.indexOf(" ");
+        const heartbeat = parseHeartbeat(message.slice(0, space), message.slice(space + 1));
+        if (heartbeat) listener(heartbeat);
+      };
+      subscriber.on("message", onMessage);
+      await subscriber.subscribe(appliedChannel);
+      return () => subscriber.off("message", onMessage);
+    },
+
+    async liveValidators() {
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, batch] = await commands.scan(cursor, "MATCH", heartbeatKey("*"), "COUNT", 1000);
+        keys.push(...batch);
+        cursor = next;
+      } while (cursor !== "0");
+      if (keys.length === 0) return [];
+      const values = await commands.mget(...keys);
+      const idStart = heartbeatKey("").length;
+      return keys.flatMap((key, i) => parseHeartbeat(key.slice(idStart), values[i] ?? null) ?? []);
+    },
+
+    async pushUsage(bytes) {
+      await commands.rpush(usageKey, Buffer.from(bytes));
+    },
+
+    async takeUsage(max) {
+      const taken = await commands.lpopBuffer(usageKey, max);
+      return taken ?? [];
+    },
+
+    async close() {
+      await Promise.allSettled([commands, changeSubscriber, appliedSubscriber].map((r) => r?.quit()));
+    },
+  };
+}

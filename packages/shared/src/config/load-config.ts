@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+/**
+ * Parses the environment once at start. Names every bad variable at once and
+ * never echoes a value (the pepper is one), then freezes the result.
+ */
+export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): Readonly<z.output<T>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(config)"}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** A TCP port; 0 asks the OS for a free one (tests). */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** A positive integer of milliseconds. */
+export const millis = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** "true"/"false"/"1"/"0" → boolean; `z.coerce.boolean` would turn "false" into true. */
+export const flag = (fallback: boolean) =>
+  z.enum(["true", "false", "1", "0"]).default(fallback ? "true" : "false").transform((v) => v === "true" || v === "1");
+
+/** Settings every Tessera process shares. */
+export const commonEnv = {
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  TESSERA_DATA_DIR: z.string().min(1).default(".tessera"),
+  // Shorter than 32 characters is too weak to key an HMAC that guards every token.
+  TESSERA_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
+  TESSERA_HOST: z.string().min(1).default("127.0.0.1"),
+  TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Namespaces Redis channels and keys, so that deployments (and test runs) can share a Redis.
+  TESSERA_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("tessera"),
+};

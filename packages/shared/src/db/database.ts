@@ -1,0 +1,59 @@
+import { mkdirSync } from "node:fs";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export type Engine = "postgres" | "pglite";
+
+/** An open database and how to close it. */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; unset → embedded PGlite in `dataDir`. */
+  url?: string | undefined;
+  dataDir: string;
+  /** Connections in the pg pool (ignored for PGlite, which has exactly one). */
+  poolSize?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** Opens real Postgres when a URL is given, else PGlite (Postgres in WASM) in a data folder. */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? "tessera",
+      // Fail a request fast when Postgres is down rather than queueing it for ever.
+      connectionTimeoutMillis: 2000,
+    });
+    // An idle client's error (server restart) must not crash the process; the pool replaces it.
+    pool.on("error", () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: "postgres", close: () => db.destroy() };
+  }
+  // Loaded only when needed: the WASM module costs ~100 ms to import.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("kysely-pglite-dialect"),
+  ]);
+  mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create(`${options.dataDir}/pgdata`);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, engine: "pglite", close: () => db.destroy() };
+}
+
+/** pg returns int8 as a string, PGlite as a number; both become a bigint here. */
+export function toBigInt(value: string | number | bigint): bigint {
+  return typeof value === "bigint" ? value : BigInt(value);
+}
+
+/** pg returns bytea as Buffer, PGlite as Uint8Array. */
+export function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}

@@ -1,0 +1,67 @@
+import { create } from "@bufbuild/protobuf";
+import type { OrganisationRow, PrincipalRow, TokenRow } from "../db/schema.js";
+import {
+  ChangeRecordSchema,
+  TokenState,
+  type ChangeRecord,
+} from "../gen/tessera/feed/v1/feed_pb.js";
+import { TokenKind, TokenLevel } from "../gen/tessera/v1/token_pb.js";
+
+// The feed carries the full state of each entity a change touched, so a
+// validator applying it twice, or applying only the newest, ends up right.
+
+const kindOf = { personal: TokenKind.PERSONAL, exchanged: TokenKind.EXCHANGED, session: TokenKind.SESSION } as const;
+const levelOf = { user: TokenLevel.USER, group: TokenLevel.GROUP, org: TokenLevel.ORG } as const;
+
+function tokenState(row: TokenRow): TokenState {
+  if (row.deleted_at) return TokenState.DELETED;
+  if (row.revoked_at) return TokenState.REVOKED;
+  if (row.disabled_at) return TokenState.DISABLED;
+  return TokenState.ACTIVE;
+}
+
+const millis = (date: Date | null) => BigInt(date?.getTime() ?? 0);
+
+export function tokenChangeRecord(row: TokenRow): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: {
+      case: "token",
+      value: {
+        id: row.id,
+        digest: row.digest,
+        ownerId: row.owner_id,
+        organisationId: row.organisation_id,
+        groupId: row.group_id ?? "",
+        scopes: row.scopes,
+        expiresAtMs: millis(row.expires_at),
+        state: tokenState(row),
+        admin: row.admin,
+        kind: kindOf[row.kind],
+        level: levelOf[row.level],
+        parentTokenId: row.parent_token_id ?? "",
+        previousDigest: row.previous_digest ?? new Uint8Array(0),
+        previousDigestExpiresAtMs: millis(row.previous_digest_expires_at),
+      },
+    },
+  });
+}
+
+export function principalChangeRecord(row: PrincipalRow): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: {
+      case: "principal",
+      value: {
+        id: row.id,
+        organisationId: row.organisation_id,
+        permissions: row.permissions,
+        disabled: row.disabled_at !== null,
+      },
+    },
+  });
+}
+
+export function organisationChangeRecord(row: OrganisationRow): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: { case: "organisation", value: { id: row.id, apiTokensEnabled: row.api_tokens_enabled } },
+  });
+}

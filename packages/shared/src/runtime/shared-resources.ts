@@ -1,0 +1,12 @@
+import type { Bus } from "../bus/bus.js";
+import type { DatabaseHandle } from "../db/database.js";
+
+/**
+ * What the embedded single process opens once and hands to both services.
+ * A service given these does not close them; their opener does.
+ */
+export interface SharedResources {
+  readonly database: DatabaseHandle;
+  readonly bus: Bus;
+  readonly pepper: string;
+}

@@ -1,0 +1,20 @@
+import { createHmac } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createDigester } from "./token-digest.js";
+import { generateToken } from "./token-format.js";
+
+describe("token digest", () => {
+  it("is HMAC-SHA256 of the value under the pepper", () => {
+    const pepper = "a-pepper-of-at-least-thirty-two-characters";
+    const token = generateToken();
+    expect(createDigester(pepper)(token)).toEqual(createHmac("sha256", pepper).update(token).digest());
+  });
+
+  it("differs under another pepper, so a stolen database alone cannot test guesses", () => {
+    const token = generateToken();
+    const a = createDigester("pepper-one-pepper-one-pepper-one-x")(token);
+    const b = createDigester("pepper-two-pepper-two-pepper-two-x")(token);
+    expect(a.equals(b)).toBe(false);
+    expect(a.toString("latin1")).not.toContain(token.slice(8));
+  });
+});

@@ -1,0 +1,37 @@
+import { openBus } from "@tessera/shared/bus/open-bus";
+import { resolvePepper } from "@tessera/shared/config/pepper";
+import { openDatabase } from "@tessera/shared/db/database";
+import { createLogger } from "@tessera/shared/log/logger";
+import { closeOnSignals } from "@tessera/shared/runtime/shutdown";
+import { formatBootstrapBanner } from "@tessera/token-admin/bootstrap-banner";
+import { loadAdminConfig } from "@tessera/token-admin/config";
+import { startTokenAdmin } from "@tessera/token-admin/start-token-admin";
+import { loadValidatorConfig } from "@tessera/token-validator/config";
+import { startTokenValidator } from "@tessera/token-validator/start-token-validator";
+
+// `npm start`: token-admin and token-validator in one process, sharing one
+// database (PGlite in TESSERA_DATA_DIR unless DATABASE_URL is set) and one bus
+// (in-process unless REDIS_URL is set). Nothing to install.
+const adminConfig = loadAdminConfig();
+const validatorConfig = loadValidatorConfig();
+const log = createLogger(adminConfig.logLevel, "tessera");
+
+const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded" });
+const bus = openBus(adminConfig.redisUrl, adminConfig.redisPrefix, log);
+const shared = { database, bus, pepper: resolvePepper(adminConfig.pepper, adminConfig.dataDir) };
+
+const admin = await startTokenAdmin(adminConfig, log.child({ service: "token-admin" }), shared);
+const validator = await startTokenValidator(validatorConfig, log.child({ service: "token-validator" }), shared);
+
+if (admin.bootstrapped) {
+  process.stdout.write(formatBootstrapBanner({ adminToken: admin.bootstrapped.adminToken, adminPort: admin.port, validatorPort: validator.grpcPort }));
+} else {
+  log.info("store already initialised: use the admin token printed on its first start");
+}
+log.info({ adminPort: admin.port, validatorPort: validator.grpcPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
+
+closeOnSignals(log, async () => {
+  await validator.close();
+  await admin.close();
+  await Promise.allSettled([bus.close(), database.close()]);
+});

@@ -1,0 +1,32 @@
+export interface BannerFacts {
+  readonly adminToken: string;
+  readonly adminPort: number;
+  readonly validatorPort?: number;
+}
+
+/** What a first start prints: the one-time admin token and calls to copy and paste. */
+export function formatBootstrapBanner(facts: BannerFacts): string {
+  const admin = `http://127.0.0.1:${facts.adminPort}`;
+  const lines = [
+    "",
+    "Tessera is ready. The built-in admin token is shown this once — keep it safe:",
+    "",
+    `  TESSERA_TOKEN=${facts.adminToken}`,
+    "",
+    "Create a token (Connect JSON over HTTP/1.1):",
+    `  curl -s ${admin}/tessera.v1.TokenAdminService/CreateToken \\`,
+    `    -H "Authorization: Bearer $TESSERA_TOKEN" -H "Content-Type: application/json" \\`,
+    `    -d '{"name":"my first token","scopes":["orders:read"],"expiry":{"after":{"amount":30,"unit":"EXPIRY_UNIT_DAYS"}}}'`,
+    "",
+  ];
+  if (facts.validatorPort !== undefined) {
+    lines.push(
+      "Validate it (gRPC, schema from server reflection):",
+      `  npx buf curl --protocol grpc --http2-prior-knowledge \\`,
+      `    -d '{"token":"<token_value from above>","required_scope":"orders:read"}' \\`,
+      `    http://127.0.0.1:${facts.validatorPort}/tessera.v1.TokenValidatorService/ValidateToken`,
+      "",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

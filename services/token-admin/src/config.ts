@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+
+const adminEnv = z
+  .object({
+    ...commonEnv,
+    TESSERA_ADMIN_PORT: port(8080),
+    TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
+  })
+  .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
+    path: ["TESSERA_PEPPER"],
+    message: "is required with DATABASE_URL (every admin and validator must share it)",
+  })
+  .transform((env) => ({
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    dataDir: env.TESSERA_DATA_DIR,
+    pepper: env.TESSERA_PEPPER,
+    host: env.TESSERA_HOST,
+    port: env.TESSERA_ADMIN_PORT,
+    logLevel: env.TESSERA_LOG_LEVEL,
+    redisPrefix: env.TESSERA_REDIS_PREFIX,
+    dbPoolSize: env.TESSERA_DB_POOL_SIZE,
+    shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+  }));
+
+export type AdminConfig = Readonly<z.output<typeof adminEnv>>;
+
+/** token-admin's settings from the environment, validated once. */
+export function loadAdminConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {
+  return loadConfig(adminEnv, env);
+}

@@ -1,0 +1,14 @@
+import type { Kysely } from "kysely";
+import type { Bus } from "@tessera/shared/bus/bus";
+import type { Database } from "@tessera/shared/db/schema";
+import type { Logger } from "@tessera/shared/log/logger";
+import type { Digester } from "@tessera/shared/token/token-digest";
+
+/** What every admin use case may touch, built once in main. */
+export interface AdminDeps {
+  readonly db: Kysely<Database>;
+  readonly bus: Bus;
+  readonly digest: Digester;
+  readonly now: () => Date;
+  readonly log: Logger;
+}

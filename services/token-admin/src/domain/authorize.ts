@@ -1,0 +1,74 @@
+import type { Role } from "@tessera/shared/db/schema";
+import { TesseraError } from "@tessera/shared/errors/tessera-error";
+import type { Caller } from "./caller.js";
+
+/**
+ * How far a role reaches for one RPC:
+ * - all: anything in the instance;
+ * - organisation: targets in the caller's organisation;
+ * - group: targets whose principal is in the caller's group;
+ * - own: targets the caller owns (its tokens, itself);
+ * - none: never.
+ */
+export type Reach = "all" | "organisation" | "group" | "own" | "none";
+
+/** What an RPC acts on, described by where it sits, not by what it is. */
+export interface Target {
+  readonly organisationId: string;
+  /** The group of the principal concerned (a token's owner, or the principal itself). */
+  readonly groupId: string | null;
+  /** The principal concerned: a token's owner, or the principal itself. */
+  readonly principalId: string | null;
+}
+
+const tokenRules: Record<Role, Reach> = { admin: "all", org_admin: "organisation", group_admin: "group", member: "own" };
+
+/**
+ * The one table that authorises every admin RPC. A row per RPC, a column per role.
+ * Group-level tokens belong to a technical principal in the group, org-level ones
+ * to a principal in no group, so "group" reach excludes org tokens by construction.
+ */
+export const authorizationTable = {
+  CreateToken: tokenRules,
+  GetToken: tokenRules,
+  ListTokens: tokenRules,
+  RevokeToken: tokenRules,
+} as const satisfies Record<string, Record<Role, Reach>>;
+
+export type AdminRpc = keyof typeof authorizationTable;
+
+/** Whether `reach` extends from `caller` to `target`. */
+export function reaches(reach: Reach, caller: Caller, target: Target): boolean {
+  switch (reach) {
+    case "all":
+      return true;
+    case "organisation":
+      return target.organisationId === caller.organisationId;
+    case "group":
+      return (
+        target.organisationId === caller.organisationId &&
+        caller.groupId !== undefined &&
+        target.groupId === caller.groupId
+      );
+    case "own":
+      return target.principalId === caller.principalId;
+    case "none":
+      return false;
+  }
+}
+
+/** The caller's reach for an RPC. */
+export function reachOf(caller: Caller, rpc: AdminRpc): Reach {
+  return authorizationTable[rpc][caller.role];
+}
+
+/**
+ * Throws unless the caller may call `rpc` on `target`. A target the caller may
+ * not even read (`readRpc`) is reported as not found, so its existence is not revealed.
+ */
+export function authorize(caller: Caller, rpc: AdminRpc, target: Target, readRpc: AdminRpc, what: string): void {
+  if (!reaches(reachOf(caller, readRpc), caller, target)) throw new TesseraError("not_found", `${what} not found`);
+  if (!reaches(reachOf(caller, rpc), caller, target)) {
+    throw new TesseraError("permission_denied", `${rpc} is not allowed on this ${what.split(" ")[0]}`);
+  }
+}

@@ -1,0 +1,66 @@
+import { allScopes } from "@tessera/shared/token/scope";
+import { principalChangeRecord, organisationChangeRecord } from "@tessera/shared/feed/change-records";
+import { insertOrganisation } from "../store/organisation-store.js";
+import { insertPrincipal } from "../store/principal-store.js";
+import type { AdminDeps } from "./admin-deps.js";
+import { commitChange } from "./commit-change.js";
+import { issueToken } from "./issue-token.js";
+
+export interface Bootstrapped {
+  readonly organisationId: string;
+  readonly adminId: string;
+  /** The built-in admin's token value: printed once, never stored. */
+  readonly adminToken: string;
+}
+
+/**
+ * On an empty store: creates the default organisation, the built-in admin (all
+ * permissions) and an admin token for it. Undefined when the store already has
+ * principals. Safe when several admins start at once: the counter-row lock
+ * serialises them and only the first finds the store empty.
+ */
+export async function bootstrap(deps: AdminDeps): Promise<Bootstrapped | undefined> {
+  const now = deps.now();
+  const { result } = await commitChange(deps, async (trx, change) => {
+    await trx.selectFrom("change_counter").select("seq").forUpdate().execute();
+    const existing = await trx.selectFrom("principal").select("id").limit(1).executeTakeFirst();
+    if (existing) return undefined;
+    const organisation = await insertOrganisation(trx, { name: "default" });
+    const admin = await insertPrincipal(trx, {
+      organisation_id: organisation.id,
+      group_id: null,
+      name: "admin",
+      kind: "human",
+      role: "admin",
+      permissions: [allScopes],
+      password_hash: null,
+      disabled_at: null,
+      created_by: null,
+    });
+    change.feed(organisationChangeRecord(organisation), principalChangeRecord(admin));
+    const { row, value } = await issueToken(trx, change, deps.digest, {
+      organisationId: organisation.id,
+      ownerId: admin.id,
+      groupId: null,
+      name: "built-in admin",
+      level: "user",
+      kind: "personal",
+      scopes: [],
+      admin: true,
+      createdBy: admin.id,
+      createdAt: now,
+      expiresAt: null,
+    });
+    change.audit({
+      action: "instance.bootstrap",
+      actorId: null,
+      actorTokenId: null,
+      organisationId: organisation.id,
+      tokenId: row.id,
+      principalId: admin.id,
+      source: "system",
+    });
+    return { organisationId: organisation.id, adminId: admin.id, adminToken: value };
+  });
+  return result;
+}

@@ -1,0 +1,14 @@
+import type { Role } from "@tessera/shared/db/schema";
+
+/** Who is calling the admin API, established once per request by authenticate(). */
+export interface Caller {
+  readonly principalId: string;
+  readonly organisationId: string;
+  /** Set when the caller belongs to a group. */
+  readonly groupId: string | undefined;
+  readonly role: Role;
+  /** The token the caller presented. */
+  readonly tokenId: string;
+  /** Peer address and user agent, for the audit log. */
+  readonly source: string;
+}

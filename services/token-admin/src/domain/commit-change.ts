@@ -1,0 +1,60 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { Transaction } from "kysely";
+import { isRetryableTransactionError } from "@tessera/shared/db/database-errors";
+import type { Database } from "@tessera/shared/db/schema";
+import { ChangeEventSchema, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { appendAudit, type AuditEntry } from "../store/audit-store.js";
+import { insertChange, takeNextSeq } from "../store/change-log-store.js";
+import type { AdminDeps } from "./admin-deps.js";
+
+/** What a use case adds to the transaction besides its own rows. */
+export interface PendingChange {
+  /** Entities whose new state validators must learn. */
+  feed(...records: ChangeRecord[]): void;
+  audit(entry: AuditEntry): void;
+}
+
+export interface Committed<T> {
+  result: T;
+  /** The feed position of the change; undefined if it changed nothing validators hold. */
+  seq: bigint | undefined;
+}
+
+const maxAttempts = 3;
+
+/**
+ * Runs one lifecycle write as one transaction: the use case's rows, its audit
+ * rows and one change_log row commit together or not at all. After commit the
+ * event is published; that is best effort, because validators also poll
+ * change_log, so a lost publish costs at most one poll interval.
+ */
+export async function commitChange<T>(
+  deps: AdminDeps,
+  work: (trx: Transaction<Database>, change: PendingChange) => Promise<T>,
+): Promise<Committed<T>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const committed = await deps.db.transaction().execute(async (trx) => {
+        const records: ChangeRecord[] = [];
+        const audits: AuditEntry[] = [];
+        const result = await work(trx, { feed: (...r) => records.push(...r), audit: (e) => audits.push(e) });
+        const now = deps.now();
+        for (const entry of audits) await appendAudit(trx, entry, now);
+        if (records.length === 0) return { result, seq: undefined, event: undefined };
+        // Last, so the counter row's lock is held only for the commit itself.
+        const seq = await takeNextSeq(trx);
+        const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()) }));
+        await insertChange(trx, seq, event, now);
+        return { result, seq, event };
+      });
+      if (committed.event) {
+        deps.bus.publishChange(committed.event).catch((err: unknown) => deps.log.warn({ err, seq: String(committed.seq) }, "publish failed; validators will poll"));
+      }
+      return { result: committed.result, seq: committed.seq };
+    } catch (err) {
+      // Concurrent writers on real Postgres can deadlock or fail serialization; try again.
+      if (attempt < maxAttempts && isRetryableTransactionError(err)) continue;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { openBus } from "@tessera/shared/bus/open-bus";
+import { resolvePepper } from "@tessera/shared/config/pepper";
+import { openDatabase } from "@tessera/shared/db/database";
+import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
+import { createHealthState } from "@tessera/shared/health/health-state";
+import type { Logger } from "@tessera/shared/log/logger";
+import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
+import { createDigester } from "@tessera/shared/token/token-digest";
+import type { AdminConfig } from "./config.js";
+import type { AdminDeps } from "./domain/admin-deps.js";
+import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
+import { migrateToLatest } from "./store/migrate.js";
+import { adminRoutes } from "./transport/admin-routes.js";
+import { sourceKey } from "./transport/caller-context.js";
+import { listenHttp } from "./transport/listen-http.js";
+
+export interface RunningAdmin {
+  readonly port: number;
+  /** Set on the first start of an empty store: carries the one-time admin token. */
+  readonly bootstrapped: Bootstrapped | undefined;
+  readonly deps: AdminDeps;
+  /** Readiness off, drain in-flight calls, then release what this start opened. */
+  close(): Promise<void>;
+}
+
+/** Largest request message the admin API reads: generous for DeleteTokens' id lists. */
+const readMaxBytes = 1024 * 1024;
+
+/** Opens the store (migrating it), the bus and the server; bootstraps an empty store. */
+export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?: SharedResources): Promise<RunningAdmin> {
+  const database = shared?.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin" }));
+  const bus = shared?.bus ?? openBus(config.redisUrl, config.redisPrefix, log);
+  const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+  if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
+
+  await migrateToLatest(database.db);
+  const deps: AdminDeps = { db: database.db, bus, digest: createDigester(pepper), now: () => new Date(), log };
+  const bootstrapped = await bootstrap(deps);
+
+  const health = createHealthState([TokenAdminService.typeName]);
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: adminRoutes(deps, health),
+    readMaxBytes,
+    writeMaxBytes: 16 * readMaxBytes,
+    shutdownSignal: shutdown.signal,
+    contextValues: (req) =>
+      createContextValues().set(sourceKey, `${req.socket.remoteAddress ?? "unknown"} ${String(req.headers["user-agent"] ?? "").slice(0, 100)}`.trim()),
+  });
+  const listener = await listenHttp(handler, { host: config.host, port: config.port });
+  health.setAll("serving");
+  log.info({ port: listener.port, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
+
+  return {
+    port: listener.port,
+    bootstrapped,
+    deps,
+    async close() {
+      health.setAll("not_serving");
+      shutdown.abort();
+      await listener.close(config.shutdownGraceMs);
+      if (!shared) await Promise.allSettled([bus.close(), database.close()]);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { sql, type Transaction } from "kysely";
+import { toBigInt } from "@tessera/shared/db/database";
+import type { Database } from "@tessera/shared/db/schema";
+
+/**
+ * Takes the next feed position. A counter row, not a sequence: sequence values
+ * are handed out before commit, so they commit out of order and readers see
+ * holes. The row lock taken here is held to commit, so positions commit in
+ * order; call it last in the transaction to hold that lock briefly.
+ */
+export async function takeNextSeq(trx: Transaction<Database>): Promise<bigint> {
+  const { seq } = await trx
+    .updateTable("change_counter")
+    .set({ seq: sql`seq + 1` })
+    .where("id", "=", 1)
+    .returning("seq")
+    .executeTakeFirstOrThrow();
+  return toBigInt(seq);
+}
+
+/** Inside the transaction that made the change: stores the serialized ChangeEvent at `seq`. */
+export async function insertChange(trx: Transaction<Database>, seq: bigint, event: Uint8Array, committedAt: Date): Promise<void> {
+  await trx.insertInto("change_log").values({ seq: seq.toString(), event, committed_at: committedAt }).execute();
+}

@@ -1,0 +1,118 @@
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { Database, NewToken, TokenLevelName, TokenRow, TokenUpdate } from "@tessera/shared/db/schema";
+
+/** Inside a transaction: the row is part of a change that also writes audit and feed rows. */
+export function insertToken(trx: Transaction<Database>, values: NewToken): Promise<TokenRow> {
+  return trx.insertInto("token").values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/** A token that has not been deleted; undefined if none. */
+export function findToken(db: Kysely<Database>, id: string): Promise<TokenRow | undefined> {
+  return db.selectFrom("token").selectAll().where("id", "=", id).where("deleted_at", "is", null).executeTakeFirst();
+}
+
+/** Locks the row until commit, so two lifecycle changes to one token cannot interleave. */
+export function lockToken(trx: Transaction<Database>, id: string): Promise<TokenRow | undefined> {
+  return trx
+    .selectFrom("token")
+    .selectAll()
+    .where("id", "=", id)
+    .where("deleted_at", "is", null)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export function updateToken(trx: Transaction<Database>, id: string, set: TokenUpdate): Promise<TokenRow> {
+  return trx.updateTable("token").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * The token a presented value belongs to: by its current digest, or by the
+ * digest it had before a RegenerateToken while that grace period lasts.
+ */
+export function findTokenByDigest(db: Kysely<Database>, digest: Buffer, now: Date): Promise<TokenRow | undefined> {
+  return db
+    .selectFrom("token")
+    .selectAll()
+    .where("deleted_at", "is", null)
+    .where((eb) =>
+      eb.or([
+        eb("digest", "=", digest),
+        eb.and([eb("previous_digest", "=", digest), eb("previous_digest_expires_at", ">", now)]),
+      ]),
+    )
+    .executeTakeFirst();
+}
+
+export type TokenStatusFilter = "active" | "disabled" | "revoked" | "expired";
+
+/** What ListTokens narrows by; every field optional. */
+export interface TokenFilter {
+  organisationId?: string | undefined;
+  /** The group of the token's owner. */
+  ownerGroupId?: string | undefined;
+  ownerId?: string | undefined;
+  level?: TokenLevelName | undefined;
+  status?: TokenStatusFilter | undefined;
+  createdBy?: string | undefined;
+  nameContains?: string | undefined;
+  expiresBefore?: Date | undefined;
+}
+
+/** Position after the last row of a page: the order is (created_at, id) descending. */
+export interface TokenCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** A page of tokens, newest first; ties broken by id so the order is stable. */
+export function listTokens(
+  db: Kysely<Database>,
+  filter: TokenFilter,
+  after: TokenCursor | undefined,
+  limit: number,
+  now: Date,
+): Promise<TokenRow[]> {
+  let query = db
+    .selectFrom("token")
+    .innerJoin("principal as owner", "owner.id", "token.owner_id")
+    .selectAll("token")
+    .where("token.deleted_at", "is", null);
+  if (filter.organisationId) query = query.where("token.organisation_id", "=", filter.organisationId);
+  if (filter.ownerGroupId) query = query.where("owner.group_id", "=", filter.ownerGroupId);
+  if (filter.ownerId) query = query.where("token.owner_id", "=", filter.ownerId);
+  if (filter.level) query = query.where("token.level", "=", filter.level);
+  if (filter.createdBy) query = query.where("token.created_by", "=", filter.createdBy);
+  if (filter.nameContains) {
+    // Escape LIKE's wildcards so the search is a plain substring.
+    const escaped = filter.nameContains.replace(/[\\%_]/g, (c) => `\\${c}`);
+    query = query.where("token.name", "ilike", `%${escaped}%`);
+  }
+  if (filter.expiresBefore) query = query.where("token.expires_at", "<", filter.expiresBefore);
+  switch (filter.status) {
+    case "active":
+      query = query
+        .where("token.revoked_at", "is", null)
+        .where("token.disabled_at", "is", null)
+        .where((eb) => eb.or([eb("token.expires_at", "is", null), eb("token.expires_at", ">", now)]));
+      break;
+    case "disabled":
+      query = query.where("token.revoked_at", "is", null).where("token.disabled_at", "is not", null);
+      break;
+    case "revoked":
+      query = query.where("token.revoked_at", "is not", null);
+      break;
+    case "expired":
+      query = query
+        .where("token.revoked_at", "is", null)
+        .where("token.disabled_at", "is", null)
+        .where("token.expires_at", "<=", now);
+      break;
+    case undefined:
+      break;
+  }
+  if (after) {
+    query = query.where(sql<boolean>`(token.created_at, token.id) < (${after.createdAt}, ${after.id}::uuid)`);
+  }
+  return query.orderBy("token.created_at", "desc").orderBy("token.id", "desc").limit(limit).execute();
+}

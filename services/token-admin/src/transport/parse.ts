@@ -1,0 +1,51 @@
+import { invalidArgument } from "@tessera/shared/errors/tessera-error";
+
+// Untrusted request fields become domain values here, bounded, or fail with
+// INVALID_ARGUMENT naming the field.
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// C0/C1 controls, line and paragraph separators: nothing a name needs.
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A required UUID (lowercase, canonical form). */
+export function parseId(field: string, value: string): string {
+  const id = value.toLowerCase();
+  if (!uuidPattern.test(id)) throw invalidArgument(field, "must be a UUID");
+  return id;
+}
+
+/** An optional UUID: empty means "not given". */
+export function parseOptionalId(field: string, value: string): string | undefined {
+  return value === "" ? undefined : parseId(field, value);
+}
+
+/** A display name: trimmed, 1..maxLength characters, no control characters. */
+export function parseName(field: string, value: string, maxLength = 100): string {
+  const name = value.trim();
+  if (name.length === 0) throw invalidArgument(field, "must not be empty");
+  if (name.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
+  if (controlCharacters.test(name)) throw invalidArgument(field, "must not contain control characters");
+  return name;
+}
+
+/** Free text that may be empty, bounded. */
+export function parseOptionalText(field: string, value: string, maxLength: number): string | undefined {
+  if (value.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
+  if (controlCharacters.test(value)) throw invalidArgument(field, "must not contain control characters");
+  return value === "" ? undefined : value;
+}
+
+/** 0 → the default; above the maximum is refused rather than silently clamped. */
+export function parsePageSize(value: number, fallback = 50, max = 500): number {
+  if (value > max) throw invalidArgument("page_size", `must be at most ${max}`);
+  return value === 0 ? fallback : value;
+}
+
+/** A bounded list of strings, each bounded too; content checks are the domain's. */
+export function parseStringList(field: string, values: readonly string[], maxCount: number, maxLength: number): string[] {
+  if (values.length > maxCount) throw invalidArgument(field, `at most ${maxCount} entries`);
+  values.forEach((v, i) => {
+    if (v.length > maxLength) throw invalidArgument(`${field}[${i}]`, `must be at most ${maxLength} characters`);
+  });
+  return [...values];
+}

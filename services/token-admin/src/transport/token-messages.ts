@@ -1,0 +1,135 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { TokenLevelName } from "@tessera/shared/db/schema";
+import { invalidArgument } from "@tessera/shared/errors/tessera-error";
+import {
+  ExpiryUnit,
+  type CreateTokenRequest,
+  type Expiry,
+  type ListTokensRequest,
+} from "@tessera/shared/gen/tessera/v1/admin_pb";
+import {
+  TokenKind,
+  TokenLevel,
+  TokenSchema,
+  TokenStatus,
+  type Token as TokenMessage,
+} from "@tessera/shared/gen/tessera/v1/token_pb";
+import { maxScopeLength, maxScopes } from "@tessera/shared/token/scope";
+import type { CreateTokenInput } from "../domain/create-token.js";
+import type { ExpiryRequest } from "../domain/expiry.js";
+import type { ListTokensInput } from "../domain/list-tokens.js";
+import type { Token, TokenStatusName } from "../domain/token.js";
+import type { TokenStatusFilter } from "../store/token-store.js";
+import { parseName, parseOptionalId, parseOptionalText, parsePageSize, parseStringList } from "./parse.js";
+
+const levelToProto = { user: TokenLevel.USER, group: TokenLevel.GROUP, org: TokenLevel.ORG } as const;
+const kindToProto = { personal: TokenKind.PERSONAL, exchanged: TokenKind.EXCHANGED, session: TokenKind.SESSION } as const;
+const statusToProto: Record<TokenStatusName, TokenStatus> = {
+  active: TokenStatus.ACTIVE,
+  disabled: TokenStatus.DISABLED,
+  revoked: TokenStatus.REVOKED,
+  expired: TokenStatus.EXPIRED,
+};
+
+const optionalTimestamp = (date: Date | null): Timestamp | undefined => (date ? timestampFromDate(date) : undefined);
+
+export function tokenToProto(token: Token): TokenMessage {
+  return create(TokenSchema, {
+    id: token.id,
+    name: token.name,
+    organisationId: token.organisationId,
+    ownerId: token.ownerId,
+    groupId: token.groupId ?? "",
+    level: levelToProto[token.level],
+    kind: kindToProto[token.kind],
+    scopes: [...token.scopes],
+    admin: token.admin,
+    createdBy: token.createdBy,
+    createTime: timestampFromDate(token.createdAt),
+    expireTime: optionalTimestamp(token.expiresAt),
+    lastUsedTime: optionalTimestamp(token.lastUsedAt),
+    lastUsedSource: token.lastUsedSource ?? "",
+    revokeTime: optionalTimestamp(token.revokedAt),
+    revokedBy: token.revokedBy ?? "",
+    disableTime: optionalTimestamp(token.disabledAt),
+    disabledBy: token.disabledBy ?? "",
+    status: statusToProto[token.status],
+    displayHint: token.displayHint,
+    parentTokenId: token.parentTokenId ?? "",
+    regenerateTime: optionalTimestamp(token.regeneratedAt),
+  });
+}
+
+const unitFromProto: Partial<Record<ExpiryUnit, "minutes" | "hours" | "days">> = {
+  [ExpiryUnit.MINUTES]: "minutes",
+  [ExpiryUnit.HOURS]: "hours",
+  [ExpiryUnit.DAYS]: "days",
+};
+
+/** Undefined: the request named no expiry (the organisation's default applies). */
+export function parseExpiry(expiry: Expiry | undefined, field = "expiry"): ExpiryRequest | undefined {
+  const kind = expiry?.kind;
+  switch (kind?.case) {
+    case undefined:
+      return undefined;
+    case "after": {
+      const unit = unitFromProto[kind.value.unit];
+      if (!unit) throw invalidArgument(`${field}.after.unit`, "must be MINUTES, HOURS or DAYS");
+      return { kind: "after", amount: kind.value.amount, unit };
+    }
+    case "at":
+      return { kind: "at", at: timestampDate(kind.value) };
+    case "endOfDate":
+      if (kind.value.length > 10) throw invalidArgument(`${field}.end_of_date`, "must be a calendar date YYYY-MM-DD");
+      return { kind: "end_of_date", date: kind.value };
+    case "never":
+      if (!kind.value) throw invalidArgument(`${field}.never`, "must be true when set");
+      return { kind: "never" };
+  }
+}
+
+export function parseCreateToken(req: CreateTokenRequest): CreateTokenInput {
+  return {
+    name: parseName("name", req.name),
+    scopes: parseStringList("scopes", req.scopes, maxScopes, maxScopeLength),
+    ownerId: parseOptionalId("owner_id", req.ownerId),
+    expiry: parseExpiry(req.expiry),
+  };
+}
+
+const levelFromProto: Partial<Record<TokenLevel, TokenLevelName>> = {
+  [TokenLevel.USER]: "user",
+  [TokenLevel.GROUP]: "group",
+  [TokenLevel.ORG]: "org",
+};
+
+const statusFromProto: Partial<Record<TokenStatus, TokenStatusFilter>> = {
+  [TokenStatus.ACTIVE]: "active",
+  [TokenStatus.DISABLED]: "disabled",
+  [TokenStatus.REVOKED]: "revoked",
+  [TokenStatus.EXPIRED]: "expired",
+};
+
+/** Unspecified enums mean "any"; an unknown enum number is refused. */
+function parseEnum<E extends number, T>(field: string, value: E, table: Partial<Record<E, T>>): T | undefined {
+  if (value === 0) return undefined;
+  const parsed = table[value];
+  if (parsed === undefined) throw invalidArgument(field, "is not a known value");
+  return parsed;
+}
+
+export function parseListTokens(req: ListTokensRequest): ListTokensInput {
+  return {
+    pageSize: parsePageSize(req.pageSize),
+    pageToken: parseOptionalText("page_token", req.pageToken, 200) ?? "",
+    ownerId: parseOptionalId("owner_id", req.ownerId),
+    organisationId: parseOptionalId("organisation_id", req.organisationId),
+    groupId: parseOptionalId("group_id", req.groupId),
+    level: parseEnum("level", req.level, levelFromProto),
+    status: parseEnum("status", req.status, statusFromProto),
+    createdBy: parseOptionalId("created_by", req.createdBy),
+    nameContains: parseOptionalText("name_contains", req.nameContains, 100),
+    expiresBefore: req.expiresBefore ? timestampDate(req.expiresBefore) : undefined,
+  };
+}

@@ -1,0 +1,115 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { createDigester } from "@tessera/shared/token/token-digest";
+import { generateToken } from "@tessera/shared/token/token-format";
+import { decide, type DecisionContext } from "./decide.js";
+import type { FreshnessReading } from "./freshness.js";
+import { Replica, type TokenEntry } from "./replica.js";
+
+const digest = createDigester("decide-test-pepper-decide-test-pepper");
+const current: FreshnessReading = { freshness: Freshness.CURRENT, stalenessMs: 3, detail: "", loaded: true };
+const stale: FreshnessReading = { freshness: Freshness.STALE, stalenessMs: 9000, detail: "database unreachable", loaded: true };
+
+const org = (id: string, apiTokensEnabled = true): ChangeRecord =>
+  create(ChangeRecordSchema, { record: { case: "organisation", value: { id, apiTokensEnabled } } });
+const principal = (id: string, permissions: string[], disabled = false): ChangeRecord =>
+  create(ChangeRecordSchema, { record: { case: "principal", value: { id, organisationId: "o1", permissions, disabled } } });
+function token(id: string, value: string, fields: { state?: TokenState; expiresAtMs?: number; scopes?: string[]; parent?: string; kind?: TokenKind } = {}): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: {
+      case: "token",
+      value: {
+        id, digest: digest(value), ownerId: "p1", organisationId: "o1", scopes: fields.scopes ?? ["orders:read", "orders:write"],
+        state: fields.state ?? TokenState.ACTIVE, expiresAtMs: BigInt(fields.expiresAtMs ?? 0), kind: fields.kind ?? TokenKind.PERSONAL,
+        level: TokenLevel.USER, parentTokenId: fields.parent ?? "",
+      },
+    },
+  });
+}
+
+/** A map that counts lookups: a malformed token must not cost one. */
+class CountingMap extends Map<string, TokenEntry> {
+  lookups = 0;
+  override get(key: string) {
+    this.lookups++;
+    return super.get(key);
+  }
+}
+
+function setup(records: ChangeRecord[], freshness = current, failOpen = false) {
+  const replica = new Replica();
+  const counting = new CountingMap();
+  Object.defineProperty(replica, "byDigest", { value: counting });
+  replica.applyEvent(7n, records);
+  const ctx: DecisionContext = { replica, digest, freshness: () => freshness, failOpen };
+  return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
+}
+
+describe("decide", () => {
+  const value = generateToken();
+
+  it("accepts a live token, with effective scopes, the seq and the freshness", () => {
+    const { check } = setup([org("o1"), principal("p1", ["orders:read", "orders:write"]), token("t1", value)]);
+    const decision = check(value, "orders:read");
+    expect(decision).toMatchObject({ valid: true, code: ValidationCode.VALID, seq: 7n, freshness: current });
+    expect(decision.token?.id).toBe("t1");
+    expect(decision.scopes).toEqual(["orders:read", "orders:write"]);
+  });
+
+  it("refuses malformed values before hashing or any map lookup", () => {
+    const { check, counting } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value)]);
+    for (const bad of ["", "garbage", value.slice(0, -1) + (value.endsWith("a") ? "b" : "a"), "x".repeat(5000)]) {
+      expect(check(bad).code).toBe(ValidationCode.MALFORMED);
+    }
+    expect(counting.lookups).toBe(0);
+    check(generateToken());
+    expect(counting.lookups).toBe(1);
+  });
+
+  it("says NOT_FOUND, REVOKED, DISABLED, EXPIRED for what the replica holds", () => {
+    const [revoked, disabled, expired] = [generateToken(), generateToken(), generateToken()];
+    const { check } = setup([
+      org("o1"), principal("p1", ["orders:read"]),
+      token("t2", revoked, { state: TokenState.REVOKED }),
+      token("t3", disabled, { state: TokenState.DISABLED }),
+      token("t4", expired, { expiresAtMs: 999_999 }),
+    ]);
+    expect(check(generateToken()).code).toBe(ValidationCode.NOT_FOUND);
+    expect(check(revoked).code).toBe(ValidationCode.REVOKED);
+    expect(check(disabled).code).toBe(ValidationCode.DISABLED);
+    expect(check(expired).code).toBe(ValidationCode.EXPIRED);
+  });
+
+  it("intersects the token's scopes with what the owner holds now", () => {
+    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value)]);
+    expect(check(value).scopes).toEqual(["orders:read"]);
+    expect(check(value, "orders:write").code).toBe(ValidationCode.INSUFFICIENT_SCOPE);
+    replica.applyEvent(8n, [principal("p1", ["orders:read", "orders:write"])]);
+    expect(check(value, "orders:write").code).toBe(ValidationCode.VALID);
+  });
+
+  it("refuses every token of a disabled owner or of an organisation with tokens switched off", () => {
+    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value)]);
+    replica.applyEvent(8n, [principal("p1", ["orders:read"], true)]);
+    expect(check(value).code).toBe(ValidationCode.OWNER_DISABLED);
+    replica.applyEvent(9n, [principal("p1", ["orders:read"]), org("o1", false)]);
+    expect(check(value).code).toBe(ValidationCode.TOKENS_DISABLED);
+  });
+
+  it("refuses a child token the moment its parent is revoked", () => {
+    const child = generateToken("exchanged");
+    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value), token("c1", child, { parent: "t1", kind: TokenKind.EXCHANGED })]);
+    expect(check(child).code).toBe(ValidationCode.VALID);
+    replica.applyEvent(8n, [token("t1", value, { state: TokenState.REVOKED })]);
+    expect(check(child).code).toBe(ValidationCode.REVOKED);
+  });
+
+  it("fails closed when stale, or answers from memory when configured to fail open", () => {
+    const records = [org("o1"), principal("p1", ["orders:read"]), token("t1", value)];
+    expect(setup(records, stale).check(value)).toMatchObject({ valid: false, code: ValidationCode.STALE, freshness: stale });
+    expect(setup(records, stale, true).check(value)).toMatchObject({ valid: true, code: ValidationCode.VALID, freshness: stale });
+  });
+});

@@ -1,0 +1,103 @@
+import { openBus } from "@tessera/shared/bus/open-bus";
+import { resolvePepper } from "@tessera/shared/config/pepper";
+import { openDatabase } from "@tessera/shared/db/database";
+import { Health } from "@tessera/shared/gen/grpc/health/v1/health_pb";
+import { ServerReflection } from "@tessera/shared/gen/grpc/reflection/v1/reflection_pb";
+import { Freshness, TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { createHealthState } from "@tessera/shared/health/health-state";
+import type { Logger } from "@tessera/shared/log/logger";
+import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
+import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
+import { createDigester } from "@tessera/shared/token/token-digest";
+import { startHeartbeat } from "./bus/heartbeat.js";
+import type { ValidatorConfig } from "./config.js";
+import type { DecisionContext } from "./domain/decide.js";
+import { FeedFollower } from "./domain/feed-follower.js";
+import { FreshnessTracker } from "./domain/freshness.js";
+import { createFeedStore } from "./store/feed-store.js";
+import { grpcHealthService } from "./transport/grpc-health.js";
+import { grpcReflectionService } from "./transport/grpc-reflection.js";
+import { startGrpcServer } from "./transport/grpc-server.js";
+import { validateToken } from "./transport/validate-token.js";
+
+export interface RunningValidator {
+  readonly grpcPort: number;
+  readonly follower: FeedFollower;
+  readonly decisions: DecisionContext;
+  /** Readiness off, drain in-flight calls, then release what this start opened. */
+  close(): Promise<void>;
+}
+
+/** How often readiness is re-evaluated against the staleness bound. */
+const readinessCheckMs = 250;
+
+/**
+ * Starts serving at once (health NOT_SERVING), loads the replica (subscribe,
+ * snapshot, held events), then reports SERVING while the replica is current.
+ */
+export async function startTokenValidator(config: ValidatorConfig, log: Logger, shared?: SharedResources): Promise<RunningValidator> {
+  const database = shared?.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-validator" }));
+  const bus = shared?.bus ?? openBus(config.redisUrl, config.redisPrefix, log);
+  const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+
+  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, degradedMaxMs: config.degradedMaxMs });
+  let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
+  const follower = new FeedFollower({
+    source: createFeedStore(database.db),
+    bus,
+    freshness,
+    log,
+    now: Date.now,
+    pollIntervalMs: config.pollIntervalMs,
+    onApplied: () => heartbeat?.notify(),
+  });
+  const decisions: DecisionContext = {
+    get replica() {
+      return follower.replica;
+    },
+    digest: createDigester(pepper),
+    freshness: (nowMs) => freshness.read(nowMs),
+    failOpen: config.failOpen,
+  };
+
+  const health = createHealthState([TokenValidatorService.typeName]);
+  const reflection = createReflectionResponder([TokenValidatorService, Health, ServerReflection]);
+  const grpc = await startGrpcServer(config.host, config.grpcPort, [
+    { service: TokenValidatorService, implementation: { validateToken: validateToken(decisions) } },
+    { service: Health, implementation: grpcHealthService(health) },
+    { service: ServerReflection, implementation: grpcReflectionService(reflection) },
+  ]);
+  log.info({ port: grpc.port, validatorId: config.validatorId }, "token-validator listening");
+
+  const startedMs = Date.now();
+  await follower.start();
+  heartbeat = startHeartbeat(bus, config.validatorId, config.heartbeatMs, () => follower.replica.appliedSeq);
+  heartbeat.notify();
+  const replica = follower.replica;
+  log.info({ seq: String(replica.appliedSeq), tokens: replica.byId.size, loadMs: Date.now() - startedMs }, "replica loaded");
+
+  let closing = false;
+  const updateReadiness = () => {
+    if (closing) return;
+    const reading = freshness.read(Date.now());
+    health.setAll(reading.freshness === Freshness.STALE ? "not_serving" : "serving");
+  };
+  updateReadiness();
+  const readiness = setInterval(updateReadiness, readinessCheckMs);
+  readiness.unref();
+
+  return {
+    grpcPort: grpc.port,
+    follower,
+    decisions,
+    async close() {
+      closing = true;
+      clearInterval(readiness);
+      health.setAll("not_serving");
+      heartbeat?.stop();
+      follower.close();
+      await grpc.close(config.shutdownGraceMs);
+      if (!shared) await Promise.allSettled([bus.close(), database.close()]);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { DescService } from "@bufbuild/protobuf";
+import { grpcServiceDefinition } from "@tessera/shared/grpc/grpc-definition";
+
+export interface GrpcService {
+  readonly service: DescService;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  /** Finishes in-flight calls for up to `graceMs`, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Requests are small (a token, a scope; Envoy's CheckRequest without a body): refuse anything large. */
+const maxReceiveBytes = 256 * 1024;
+
+export async function startGrpcServer(host: string, port: number, services: readonly GrpcService[]): Promise<RunningGrpcServer> {
+  const server = new Server({
+    "grpc.max_receive_message_length": maxReceiveBytes,
+    // Answer pings from clients that keep connections warm (Envoy does).
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  });
+  for (const { service, implementation } of services) server.addService(grpcServiceDefinition(service), implementation);
+  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  return {
+    port: boundPort,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

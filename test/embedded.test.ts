@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnService, type SpawnedService } from "./support/spawn-service.js";
+import { runTokenSlice } from "./support/token-slice.js";
+
+describe("embedded mode (npm start): one process, PGlite, in-process bus", () => {
+  let dataDir: string;
+  let tessera: SpawnedService;
+  let adminPort: number;
+  let validatorPort: number;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "tessera-embedded-"));
+    tessera = spawnService("embedded", { TESSERA_DATA_DIR: dataDir, TESSERA_ADMIN_PORT: "0", TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0" });
+    const ready = await tessera.waitForLog((l) => l.msg === "tessera embedded: ready", 60_000);
+    adminPort = Number(ready.adminPort);
+    validatorPort = Number(ready.validatorPort);
+    adminToken = await tessera.waitForText(/TESSERA_TOKEN=(tsr_pat_\w+)/);
+  });
+
+  afterAll(async () => {
+    await tessera?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints the one-time admin token and copy-paste examples", () => {
+    const banner = tessera.lines.join("\n");
+    expect(banner).toContain("curl -s http://127.0.0.1:");
+    expect(banner).toContain("buf curl --protocol grpc");
+  });
+
+  it("does the whole slice", async () => {
+    const { revokeToDenyMs } = await runTokenSlice(adminPort, adminToken, [validatorPort]);
+    expect(revokeToDenyMs).toBeLessThan(1000);
+  });
+
+  it("keeps its generated pepper readable by its owner only", () => {
+    expect(statSync(join(dataDir, "pepper")).mode & 0o077).toBe(0);
+  });
+});

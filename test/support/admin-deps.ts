@@ -1,0 +1,44 @@
+import type { Kysely } from "kysely";
+import { createMemoryBus } from "@tessera/shared/bus/memory-bus";
+import type { Bus } from "@tessera/shared/bus/bus";
+import type { Database } from "@tessera/shared/db/schema";
+import { createLogger } from "@tessera/shared/log/logger";
+import { createDigester } from "@tessera/shared/token/token-digest";
+import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
+import type { Caller } from "@tessera/token-admin/domain/caller";
+import { bootstrap } from "@tessera/token-admin/domain/bootstrap";
+
+export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
+
+/** Admin dependencies over a test database, with an in-process bus unless one is given. */
+export function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): AdminDeps {
+  return { db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test") };
+}
+
+/** Bootstraps the store and returns the built-in admin as a caller. */
+export async function bootstrapAdmin(deps: AdminDeps): Promise<{ caller: Caller; adminToken: string }> {
+  const done = await bootstrap(deps);
+  if (!done) throw new Error("store was not empty");
+  const token = await deps.db.selectFrom("token").select("id").where("owner_id", "=", done.adminId).executeTakeFirstOrThrow();
+  return {
+    adminToken: done.adminToken,
+    caller: { principalId: done.adminId, organisationId: done.organisationId, groupId: undefined, role: "admin", tokenId: token.id, source: "test" },
+  };
+}
+
+/** Row counts of the tables every lifecycle write touches, and the feed head. */
+export async function storeCounts(db: Kysely<Database>) {
+  const count = async (table: "token" | "audit_log" | "change_log" | "principal" | "organisation") => {
+    const { n } = await db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    return Number(n);
+  };
+  const { seq } = await db.selectFrom("change_counter").select("seq").executeTakeFirstOrThrow();
+  return {
+    tokens: await count("token"),
+    audits: await count("audit_log"),
+    changes: await count("change_log"),
+    principals: await count("principal"),
+    organisations: await count("organisation"),
+    head: Number(seq),
+  };
+}

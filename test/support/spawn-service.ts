@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export type ServiceName = "token-admin" | "token-validator" | "embedded";
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** A Tessera service running as its own process, from the build output. */
+export interface SpawnedService {
+  readonly name: ServiceName;
+  readonly child: ChildProcess;
+  /** Everything it wrote to stdout, line by line (JSON log lines and plain text). */
+  readonly lines: string[];
+  /** Resolves with the first JSON log line matching `predicate` (already seen or yet to come). */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves with the first capture group of the first output line matching `pattern`. */
+  waitForText(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then waits for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no shutdown work at all. */
+  kill(): Promise<void>;
+}
+
+function parse(line: string): LogLine | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts `node services/<name>/dist/main.js` with the given environment added. */
+export function spawnService(name: ServiceName, env: Record<string, string | undefined>): SpawnedService {
+  const child = spawn(process.execPath, [`services/${name}/dist/main.js`], {
+    cwd: root,
+    env: { PATH: process.env.PATH, TESSERA_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const waiters = new Set<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
+  const textWaiters = new Set<{ pattern: RegExp; resolve: (match: string) => void }>();
+  let partial = "";
+  const onText = (text: string) => {
+    partial += text;
+    const complete = partial.split("\n");
+    partial = complete.pop() ?? "";
+    for (const line of complete) {
+      lines.push(line);
+      for (const waiter of textWaiters) {
+        const match = line.match(waiter.pattern);
+        if (match) {
+          textWaiters.delete(waiter);
+          waiter.resolve(match[1] ?? match[0]);
+        }
+      }
+      const parsed = parse(line);
+      if (!parsed) continue;
+      for (const waiter of waiters) {
+        if (waiter.predicate(parsed)) {
+          waiters.delete(waiter);
+          waiter.resolve(parsed);
+        }
+      }
+    }
+  };
+  child.stdout!.setEncoding("utf8").on("data", onText);
+  child.stderr!.setEncoding("utf8").on("data", onText);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  return {
+    name,
+    child,
+    lines,
+    waitForLog(predicate, timeoutMs = 20_000) {
+      const seen = lines.map(parse).find((line) => line && predicate(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = { predicate, resolve: (line: LogLine) => (clearTimeout(timer), resolve(line)) };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`${name}: no matching log line within ${timeoutMs} ms; output:\n${lines.slice(-30).join("\n")}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+        void exited.then((code) => {
+          if (!waiters.has(waiter)) return;
+          waiters.delete(waiter);
+          clearTimeout(timer);
+          reject(new Error(`${name} exited (${code}) before the expected log line; output:\n${lines.slice(-30).join("\n")}`));
+        });
+      });
+    },
+    waitForText(pattern, timeoutMs = 20_000) {
+      const seen = lines.map((line) => line.match(pattern)).find(Boolean);
+      if (seen) return Promise.resolve(seen[1] ?? seen[0]);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          textWaiters.delete(waiter);
+          reject(new Error(`${name}: no output matching ${pattern} within ${timeoutMs} ms; output:\n${lines.slice(-30).join("\n")}`));
+        }, timeoutMs);
+        const waiter = { pattern, resolve: (match: string) => (clearTimeout(timer), resolve(match)) };
+        textWaiters.add(waiter);
+      });
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Waits for a service's "listening" log line and returns the port it names. */
+export async function listeningPort(service: SpawnedService, message: string, field = "port"): Promise<number> {
+  const line = await service.waitForLog((l) => l.msg === message);
+  return Number(line[field]);
+}

@@ -1,0 +1,60 @@
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "@tessera/shared/gen/grpc/health/v1/health_pb";
+import { testPepper } from "./support/admin-deps.js";
+import { adminClient } from "./support/clients.js";
+import { listeningPort, spawnService, type SpawnedService } from "./support/spawn-service.js";
+import { createPostgresDatabase, type TestDatabase } from "./support/test-database.js";
+import { redisUrl, uniqueRedisPrefix } from "./support/test-redis.js";
+import { runTokenSlice } from "./support/token-slice.js";
+
+describe("walking skeleton: token-admin and two validators as separate processes", () => {
+  let database: TestDatabase;
+  let admin: SpawnedService;
+  let validators: SpawnedService[];
+  let adminPort: number;
+  let adminToken: string;
+  let validatorPorts: number[];
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const env = { DATABASE_URL: database.url, REDIS_URL: redisUrl, TESSERA_PEPPER: testPepper, TESSERA_REDIS_PREFIX: uniqueRedisPrefix() };
+    admin = spawnService("token-admin", { ...env, TESSERA_ADMIN_PORT: "0" });
+    adminPort = await listeningPort(admin, "token-admin listening");
+    adminToken = await admin.waitForText(/TESSERA_TOKEN=(tsr_pat_\w+)/);
+    validators = [1, 2].map((i) => spawnService("token-validator", { ...env, TESSERA_VALIDATOR_ID: `v${i}`, TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0" }));
+    validatorPorts = await Promise.all(validators.map((v) => listeningPort(v, "token-validator listening")));
+    await Promise.all(validators.map((v) => v.waitForLog((l) => l.msg === "replica loaded")));
+  });
+
+  afterAll(async () => {
+    await Promise.all([admin, ...validators].map((s) => s?.stop()));
+    await database?.drop();
+  });
+
+  it("creates, validates on both, revokes and is refused by both within a second", async () => {
+    const { values, revokeToDenyMs } = await runTokenSlice(adminPort, adminToken, validatorPorts);
+    expect(revokeToDenyMs).toBeLessThan(1000);
+    // No token value in any log line of any process (the admin's one-time banner aside).
+    const logs = [...admin.lines.filter((l) => !l.includes("TESSERA_TOKEN=")), ...validators.flatMap((v) => v.lines)].join("\n");
+    for (const value of [...values, adminToken]) expect(logs).not.toContain(value);
+  });
+
+  it("serves the admin API as Connect JSON over HTTP/1.1 too", async () => {
+    const page = await adminClient(adminPort, adminToken, "connect-json").listTokens({ pageSize: 1 });
+    expect(page.tokens).toHaveLength(1);
+    expect(page.nextPageToken).not.toBe("");
+  });
+
+  it("reports both validators and the admin as SERVING over grpc.health.v1", async () => {
+    for (const port of [adminPort, ...validatorPorts]) {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+      expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    }
+  });
+
+  it("exits cleanly on SIGTERM", async () => {
+    expect(await validators[1]!.stop()).toBe(0);
+  });
+});
