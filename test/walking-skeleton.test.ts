@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "@tessera/shared/gen/grpc/health/v1/health_pb";
 import { testPepper } from "./support/admin-deps.js";
@@ -45,6 +48,22 @@ describe("walking skeleton: token-admin and two validators as separate processes
     const page = await adminClient(adminPort, adminToken, "connect-json").listTokens({ pageSize: 1 });
     expect(page.tokens).toHaveLength(1);
     expect(page.nextPageToken).not.toBe("");
+  });
+
+  it("serves the admin API as gRPC-Web over HTTP/1.1 too", async () => {
+    const transport = createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${adminPort}`, httpVersion: "1.1" });
+    const page = await createClient(TokenAdminService, transport).listTokens({ pageSize: 1 }, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(page.tokens).toHaveLength(1);
+  });
+
+  it("answers buf curl through server reflection, with no schema file", async () => {
+    const buf = (...args: string[]) => promisify(execFile)("node_modules/.bin/buf", ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args]);
+    const adminServices = (await buf("--list-services", `http://127.0.0.1:${adminPort}`)).stdout.split("\n");
+    expect(adminServices).toEqual(expect.arrayContaining(["tessera.v1.TokenAdminService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]));
+    const answer = await buf("-d", '{"token":"tsr_pat_nonsense"}', `http://127.0.0.1:${validatorPorts[0]}/tessera.v1.TokenValidatorService/ValidateToken`);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ code: "VALIDATION_CODE_MALFORMED", freshness: "FRESHNESS_CURRENT" });
+    const listed = await buf("-H", `authorization: Bearer ${adminToken}`, "-d", '{"page_size":1}', `http://127.0.0.1:${adminPort}/tessera.v1.TokenAdminService/ListTokens`);
+    expect(JSON.parse(listed.stdout).tokens).toHaveLength(1);
   });
 
   it("reports both validators and the admin as SERVING over grpc.health.v1", async () => {

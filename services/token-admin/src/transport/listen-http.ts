@@ -20,6 +20,8 @@ export interface ListenOptions {
   maxHeaderBytes?: number;
 }
 
+const isSession = (connection: Socket | http2.Http2Session): connection is http2.Http2Session => "goaway" in connection;
+
 /**
  * Serves one handler for gRPC (HTTP/2 cleartext, prior knowledge) and for
  * Connect JSON and gRPC-Web over HTTP/1.1 on one port. Node's cleartext http2
@@ -28,19 +30,22 @@ export interface ListenOptions {
  */
 export async function listenHttp(handler: NodeHandler, options: ListenOptions): Promise<HttpListener> {
   const maxHeaderBytes = options.maxHeaderBytes ?? 16 * 1024;
-  // HTTP/1.1 requests in flight per socket, so that closing can end idle keep-alive connections at once.
-  const inFlight = new Map<Socket, number>();
+  // Responses in flight per connection (an HTTP/1.1 socket or an HTTP/2 session).
+  // Closing ends a connection once nothing on it is in flight, rather than waiting
+  // for the client: idle keep-alive sockets, and HTTP/2 sessions holding a stream
+  // whose answer was already sent (a refused oversized upload) would otherwise
+  // hold shutdown for the whole grace period.
+  const inFlight = new Map<Socket | http2.Http2Session, number>();
   let closing = false;
+  const end = (connection: Socket | http2.Http2Session) => (isSession(connection) ? connection.destroy() : connection.end());
   const counted: NodeHandler = (req, res) => {
-    const socket = req.socket as Socket;
-    if (req.httpVersionMajor === 1) {
-      inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-      res.once("close", () => {
-        const left = (inFlight.get(socket) ?? 1) - 1;
-        inFlight.set(socket, left);
-        if (closing && left === 0) socket.end();
-      });
-    }
+    const connection = "stream" in req ? req.stream.session! : (req.socket as Socket);
+    inFlight.set(connection, (inFlight.get(connection) ?? 0) + 1);
+    res.once("close", () => {
+      const left = (inFlight.get(connection) ?? 1) - 1;
+      inFlight.set(connection, left);
+      if (closing && left === 0) end(connection);
+    });
     handler(req, res);
   };
   const server = createServer(
@@ -51,18 +56,18 @@ export async function listenHttp(handler: NodeHandler, options: ListenOptions): 
     counted as http.RequestListener,
   );
   const sockets = new Set<Socket>();
-  const sessions = new Set<http2.ServerHttp2Session>();
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
+    inFlight.set(socket, inFlight.get(socket) ?? 0);
     socket.once("close", () => {
       sockets.delete(socket);
       inFlight.delete(socket);
     });
   });
   // httpolyglot forwards listeners to its inner servers: this one reaches the HTTP/2 server.
-  server.on("session", (session: http2.ServerHttp2Session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+  server.on("session", (session: http2.Http2Session) => {
+    inFlight.set(session, 0);
+    session.once("close", () => inFlight.delete(session));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -75,10 +80,11 @@ export async function listenHttp(handler: NodeHandler, options: ListenOptions): 
     async close(graceMs) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // GOAWAY: HTTP/2 clients finish their streams and open no new ones.
-      for (const session of sessions) session.close();
-      // Idle HTTP/1.1 keep-alive connections would otherwise hold close() until they time out.
-      for (const [socket, count] of inFlight) if (count === 0) socket.end();
+      for (const [connection, count] of inFlight) {
+        // GOAWAY first, so HTTP/2 clients open no new streams on a busy session.
+        if (isSession(connection)) connection.close();
+        if (count === 0) end(connection);
+      }
       const grace = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);

@@ -1,0 +1,78 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningAdmin } from "@tessera/token-admin/start-token-admin";
+import { storeCounts } from "./support/admin-deps.js";
+import { adminClient, type AdminClient } from "./support/clients.js";
+import { deploymentEnv, startAdmin } from "./support/in-process.js";
+import { createPostgresDatabase, type TestDatabase } from "./support/test-database.js";
+import { uniqueRedisPrefix } from "./support/test-redis.js";
+
+/** Expects INVALID_ARGUMENT whose message starts with the field's name. */
+async function expectInvalid(call: Promise<unknown>, field: string) {
+  const err = await call.then(() => undefined, (e: unknown) => e);
+  expect(err, `expected ${field} to be refused`).toBeInstanceOf(ConnectError);
+  expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+  expect((err as ConnectError).rawMessage.startsWith(`${field}:`), (err as ConnectError).rawMessage).toBe(true);
+}
+
+describe("bad input to the admin API", () => {
+  let database: TestDatabase;
+  let admin: RunningAdmin;
+  let client: AdminClient;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    admin = await startAdmin(deploymentEnv(database, uniqueRedisPrefix()));
+    client = adminClient(admin.port, admin.bootstrapped!.adminToken);
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await database?.drop();
+  });
+
+  it("refuses each bad field by name and changes nothing: no row, no audit, no feed entry", async () => {
+    const before = await storeCounts(database.handle.db);
+    const valid = { name: "ok", scopes: ["orders:read"] };
+    const past = { seconds: BigInt(Math.floor(Date.now() / 1000) - 60), nanos: 0 };
+    await expectInvalid(client.createToken({ ...valid, name: "" }), "name");
+    await expectInvalid(client.createToken({ ...valid, name: "   " }), "name");
+    await expectInvalid(client.createToken({ ...valid, name: "x".repeat(101) }), "name");
+    await expectInvalid(client.createToken({ ...valid, name: "line\nbreak" }), "name");
+    await expectInvalid(client.createToken({ ...valid, scopes: ["Orders Read"] }), "scopes[0]");
+    await expectInvalid(client.createToken({ ...valid, scopes: ["orders:read", "orders:read"] }), "scopes[1]");
+    await expectInvalid(client.createToken({ ...valid, scopes: Array.from({ length: 65 }, (_, i) => `s${i}:read`) }), "scopes");
+    await expectInvalid(client.createToken({ ...valid, scopes: ["a".repeat(101)] }), "scopes[0]");
+    await expectInvalid(client.createToken({ ...valid, ownerId: "not-a-uuid" }), "owner_id");
+    await expectInvalid(client.createToken({ ...valid, expiry: { kind: { case: "at", value: past } } }), "expiry.at");
+    await expectInvalid(client.createToken({ ...valid, expiry: { kind: { case: "after", value: { amount: 0, unit: 1 } } } }), "expiry.after.amount");
+    await expectInvalid(client.createToken({ ...valid, expiry: { kind: { case: "after", value: { amount: 5, unit: 0 } } } }), "expiry.after.unit");
+    await expectInvalid(client.createToken({ ...valid, expiry: { kind: { case: "after", value: { amount: 100_000, unit: 3 } } } }), "expiry.after.amount");
+    await expectInvalid(client.createToken({ ...valid, expiry: { kind: { case: "endOfDate", value: "2020-13-45" } } }), "expiry.end_of_date");
+    await expectInvalid(client.createToken({ ...valid, expiry: { kind: { case: "endOfDate", value: "2000-01-01" } } }), "expiry.end_of_date");
+    await expectInvalid(client.getToken({ tokenId: "'; drop table token; --" }), "token_id");
+    await expectInvalid(client.revokeToken({ tokenId: "" }), "token_id");
+    await expectInvalid(client.listTokens({ pageSize: 501 }), "page_size");
+    await expectInvalid(client.listTokens({ pageToken: "garbage" }), "page_token");
+    await expectInvalid(client.listTokens({ level: 42 }), "level");
+    await expectInvalid(client.listTokens({ nameContains: "x".repeat(101) }), "name_contains");
+    expect(await storeCounts(database.handle.db)).toEqual(before);
+  });
+
+  it("refuses an oversized request body before parsing it", async () => {
+    const err = await client.createToken({ name: "big", scopes: ["x".repeat(2 * 1024 * 1024)] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect([Code.ResourceExhausted, Code.InvalidArgument]).toContain((err as ConnectError).code);
+  });
+
+  it("names no token, digest or secret in an error", async () => {
+    const value = "tsr_pat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const err = (await adminClient(admin.port, value).listTokens({}).catch((e: unknown) => e)) as ConnectError;
+    expect(err.code).toBe(Code.Unauthenticated);
+    expect(err.rawMessage).not.toContain(value);
+    expect(err.rawMessage).not.toContain("AAAA");
+  });
+
+  it("says NOT_FOUND for a token that does not exist", async () => {
+    await expect(client.getToken({ tokenId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+});
