@@ -7,12 +7,13 @@ import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
 import type { Caller } from "@tessera/token-admin/domain/caller";
 import { bootstrap } from "@tessera/token-admin/domain/bootstrap";
+import { watchValidatorAcks } from "@tessera/token-admin/bus/validator-acks";
 
 export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
 
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
-export function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): AdminDeps {
-  return { db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test") };
+export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
+  return { db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus) };
 }
 
 /** Bootstraps the store and returns the built-in admin as a caller. */

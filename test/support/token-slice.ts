@@ -45,7 +45,14 @@ export async function runTokenSlice(adminPort: number, adminToken: string, valid
     const revokeToDenyMs = Date.now() - revokedAt;
     expect(revoked.token?.revokeTime).toBeDefined();
     expect((await validators[0]!.validate(value, "orders:read")).seq).toBeGreaterThanOrEqual(revoked.seq);
-    return { values: [value], revokeToDenyMs };
+
+    // Acknowledged revocation: the call returns once every live validator has applied it.
+    const second = await admin.createToken({ name: "slice-acknowledged", scopes: ["orders:read"] });
+    await eventually(async () => (await validators[0]!.validate(second.tokenValue)).valid, 1000);
+    const acknowledged = await admin.revokeToken({ tokenId: second.token!.id, awaitValidators: { seconds: 5n } });
+    expect(acknowledged.acknowledgement).toMatchObject({ applied: validators.length, live: validators.length, complete: true });
+    for (const v of validators) expect((await v.validate(second.tokenValue)).code).toBe(ValidationCode.REVOKED);
+    return { values: [value, second.tokenValue], revokeToDenyMs };
   } finally {
     for (const v of validators) v.close();
   }

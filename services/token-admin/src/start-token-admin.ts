@@ -10,6 +10,7 @@ import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
+import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { adminRoutes } from "./transport/admin-routes.js";
@@ -36,7 +37,8 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
   if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
 
   await migrateToLatest(database.db);
-  const deps: AdminDeps = { db: database.db, bus, digest: createDigester(pepper), now: () => new Date(), log };
+  const acks = await watchValidatorAcks(bus);
+  const deps: AdminDeps = { db: database.db, bus, digest: createDigester(pepper), now: () => new Date(), log, acks };
   const bootstrapped = await bootstrap(deps);
 
   const health = createHealthState([TokenAdminService.typeName]);
@@ -61,6 +63,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
       health.setAll("not_serving");
       shutdown.abort();
       await listener.close(config.shutdownGraceMs);
+      acks.close();
       if (!shared) await Promise.allSettled([bus.close(), database.close()]);
     },
   };

@@ -3,6 +3,7 @@ import type { Bus } from "@tessera/shared/bus/bus";
 import type { Database } from "@tessera/shared/db/schema";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { Digester } from "@tessera/shared/token/token-digest";
+import type { ValidatorAcks } from "../bus/validator-acks.js";
 
 /** What every admin use case may touch, built once in main. */
 export interface AdminDeps {
@@ -11,4 +12,6 @@ export interface AdminDeps {
   readonly digest: Digester;
   readonly now: () => Date;
   readonly log: Logger;
+  /** Validators' acknowledgements of feed positions, for calls that wait for them. */
+  readonly acks: ValidatorAcks;
 }

@@ -17,7 +17,7 @@ for (const engine of engines) {
 
     beforeEach(async () => {
       database = await engine.create();
-      deps = testAdminDeps(database.handle.db);
+      deps = await testAdminDeps(database.handle.db);
       admin = (await bootstrapAdmin(deps)).caller;
     });
     afterEach(() => database.drop());

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import { toBigInt } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
 
@@ -21,4 +21,10 @@ export async function takeNextSeq(trx: Transaction<Database>): Promise<bigint> {
 /** Inside the transaction that made the change: stores the serialized ChangeEvent at `seq`. */
 export async function insertChange(trx: Transaction<Database>, seq: bigint, event: Uint8Array, committedAt: Date): Promise<void> {
   await trx.insertInto("change_log").values({ seq: seq.toString(), event, committed_at: committedAt }).execute();
+}
+
+/** The newest committed feed position. */
+export async function readFeedHead(db: Kysely<Database>): Promise<bigint> {
+  const { seq } = await db.selectFrom("change_counter").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
+  return toBigInt(seq);
 }

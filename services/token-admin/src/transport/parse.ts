@@ -1,3 +1,4 @@
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 
 // Untrusted request fields become domain values here, bounded, or fail with
@@ -48,4 +49,16 @@ export function parseStringList(field: string, values: readonly string[], maxCou
     if (v.length > maxLength) throw invalidArgument(`${field}[${i}]`, `must be at most ${maxLength} characters`);
   });
   return [...values];
+}
+
+/** The longest any call may wait for validators to acknowledge a change. */
+export const maxWaitMs = 30_000;
+
+/** A wait as milliseconds: unset is 0 (no wait); negative or over 30 s is refused. */
+export function parseWait(field: string, value: Duration | undefined): number {
+  if (!value) return 0;
+  const ms = Number(value.seconds) * 1000 + Math.floor(value.nanos / 1e6);
+  if (ms < 0 || value.nanos < 0) throw invalidArgument(field, "must not be negative");
+  if (ms > maxWaitMs) throw invalidArgument(field, `must be at most ${maxWaitMs / 1000} s`);
+  return ms;
 }

@@ -6,7 +6,7 @@ import { getToken } from "../domain/get-token.js";
 import { listTokens } from "../domain/list-tokens.js";
 import { revokeToken } from "../domain/revoke-token.js";
 import { callerOf } from "./auth-interceptor.js";
-import { parseId } from "./parse.js";
+import { parseId, parseWait } from "./parse.js";
 import { parseCreateToken, parseListTokens, tokenToProto } from "./token-messages.js";
 
 /** Each handler parses, calls one use case, maps the result. Errors are the interceptor's. */
@@ -24,8 +24,8 @@ export function tokenAdminService(deps: AdminDeps): ServiceImpl<typeof TokenAdmi
       return { tokens: page.tokens.map(tokenToProto), nextPageToken: page.nextPageToken };
     },
     async revokeToken(req, ctx) {
-      const revoked = await revokeToken(deps, callerOf(ctx), parseId("token_id", req.tokenId));
-      return { token: tokenToProto(revoked.token), seq: revoked.seq ?? 0n };
+      const revoked = await revokeToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), parseWait("await_validators", req.awaitValidators));
+      return { token: tokenToProto(revoked.token), seq: revoked.seq ?? 0n, acknowledgement: revoked.acknowledgement };
     },
   };
 }

@@ -4,8 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Token, TokenLevel, TokenStatus } from "./token_pb.js";
 import { file_tessera_v1_token } from "./token_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/v1/admin.proto.
  */
 export const file_tessera_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXNzZXJhL3YxL2FkbWluLnByb3RvEgp0ZXNzZXJhLnYxIkYKDlJlbGF0aXZlRXhwaXJ5Eg4KBmFtb3VudBgBIAEoDRIkCgR1bml0GAIgASgOMhYudGVzc2VyYS52MS5FeHBpcnlVbml0Io8BCgZFeHBpcnkSKwoFYWZ0ZXIYASABKAsyGi50ZXNzZXJhLnYxLlJlbGF0aXZlRXhwaXJ5SAASKAoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoLZW5kX29mX2RhdGUYAyABKAlIABIPCgVuZXZlchgEIAEoCEgAQgYKBGtpbmQiaAoSQ3JlYXRlVG9rZW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGc2NvcGVzGAIgAygJEhAKCG93bmVyX2lkGAMgASgJEiIKBmV4cGlyeRgEIAEoCzISLnRlc3NlcmEudjEuRXhwaXJ5IkwKE0NyZWF0ZVRva2VuUmVzcG9uc2USEwoLdG9rZW5fdmFsdWUYASABKAkSIAoFdG9rZW4YAiABKAsyES50ZXNzZXJhLnYxLlRva2VuIiMKD0dldFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI0ChBHZXRUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEudGVzc2VyYS52MS5Ub2tlbiKmAgoRTGlzdFRva2Vuc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEiUKBWxldmVsGAYgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEicKBnN0YXR1cxgHIAEoDjIXLnRlc3NlcmEudjEuVG9rZW5TdGF0dXMSEgoKY3JlYXRlZF9ieRgIIAEoCRIVCg1uYW1lX2NvbnRhaW5zGAkgASgJEjIKDmV4cGlyZXNfYmVmb3JlGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQChJMaXN0VG9rZW5zUmVzcG9uc2USIQoGdG9rZW5zGAEgAygLMhEudGVzc2VyYS52MS5Ub2tlbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJgoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIkQKE1Jldm9rZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBCpvCgpFeHBpcnlVbml0EhsKF0VYUElSWV9VTklUX1VOU1BFQ0lGSUVEEAASFwoTRVhQSVJZX1VOSVRfTUlOVVRFUxABEhUKEUVYUElSWV9VTklUX0hPVVJTEAISFAoQRVhQSVJZX1VOSVRfREFZUxADMscCChFUb2tlbkFkbWluU2VydmljZRJOCgtDcmVhdGVUb2tlbhIeLnRlc3NlcmEudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0Gh8udGVzc2VyYS52MS5DcmVhdGVUb2tlblJlc3BvbnNlEkUKCEdldFRva2VuEhsudGVzc2VyYS52MS5HZXRUb2tlblJlcXVlc3QaHC50ZXNzZXJhLnYxLkdldFRva2VuUmVzcG9uc2USSwoKTGlzdFRva2VucxIdLnRlc3NlcmEudjEuTGlzdFRva2Vuc1JlcXVlc3QaHi50ZXNzZXJhLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJOCgtSZXZva2VUb2tlbhIeLnRlc3NlcmEudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh8udGVzc2VyYS52MS5SZXZva2VUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_tessera_v1_token]);
+  fileDesc("ChZ0ZXNzZXJhL3YxL2FkbWluLnByb3RvEgp0ZXNzZXJhLnYxIkYKDlJlbGF0aXZlRXhwaXJ5Eg4KBmFtb3VudBgBIAEoDRIkCgR1bml0GAIgASgOMhYudGVzc2VyYS52MS5FeHBpcnlVbml0Io8BCgZFeHBpcnkSKwoFYWZ0ZXIYASABKAsyGi50ZXNzZXJhLnYxLlJlbGF0aXZlRXhwaXJ5SAASKAoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoLZW5kX29mX2RhdGUYAyABKAlIABIPCgVuZXZlchgEIAEoCEgAQgYKBGtpbmQiaAoSQ3JlYXRlVG9rZW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGc2NvcGVzGAIgAygJEhAKCG93bmVyX2lkGAMgASgJEiIKBmV4cGlyeRgEIAEoCzISLnRlc3NlcmEudjEuRXhwaXJ5IkwKE0NyZWF0ZVRva2VuUmVzcG9uc2USEwoLdG9rZW5fdmFsdWUYASABKAkSIAoFdG9rZW4YAiABKAsyES50ZXNzZXJhLnYxLlRva2VuIiMKD0dldFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI0ChBHZXRUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEudGVzc2VyYS52MS5Ub2tlbiKmAgoRTGlzdFRva2Vuc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEiUKBWxldmVsGAYgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEicKBnN0YXR1cxgHIAEoDjIXLnRlc3NlcmEudjEuVG9rZW5TdGF0dXMSEgoKY3JlYXRlZF9ieRgIIAEoCRIVCg1uYW1lX2NvbnRhaW5zGAkgASgJEjIKDmV4cGlyZXNfYmVmb3JlGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQChJMaXN0VG9rZW5zUmVzcG9uc2USIQoGdG9rZW5zGAEgAygLMhEudGVzc2VyYS52MS5Ub2tlbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWwoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJEjMKEGF3YWl0X3ZhbGlkYXRvcnMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwEKE1Jldm9rZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBBI9Cg9hY2tub3dsZWRnZW1lbnQYAyABKAsyJC50ZXNzZXJhLnYxLlZhbGlkYXRvckFja25vd2xlZGdlbWVudCJeChhWYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQSDwoHYXBwbGllZBgBIAEoDRIMCgRsaXZlGAIgASgNEhAKCGNvbXBsZXRlGAMgASgIEhEKCXdhaXRlZF9tcxgEIAEoDSpvCgpFeHBpcnlVbml0EhsKF0VYUElSWV9VTklUX1VOU1BFQ0lGSUVEEAASFwoTRVhQSVJZX1VOSVRfTUlOVVRFUxABEhUKEUVYUElSWV9VTklUX0hPVVJTEAISFAoQRVhQSVJZX1VOSVRfREFZUxADMscCChFUb2tlbkFkbWluU2VydmljZRJOCgtDcmVhdGVUb2tlbhIeLnRlc3NlcmEudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0Gh8udGVzc2VyYS52MS5DcmVhdGVUb2tlblJlc3BvbnNlEkUKCEdldFRva2VuEhsudGVzc2VyYS52MS5HZXRUb2tlblJlcXVlc3QaHC50ZXNzZXJhLnYxLkdldFRva2VuUmVzcG9uc2USSwoKTGlzdFRva2VucxIdLnRlc3NlcmEudjEuTGlzdFRva2Vuc1JlcXVlc3QaHi50ZXNzZXJhLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJOCgtSZXZva2VUb2tlbhIeLnRlc3NlcmEudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh8udGVzc2VyYS52MS5SZXZva2VUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_tessera_v1_token]);
 
 /**
  * @generated from message tessera.v1.RelativeExpiry
@@ -278,6 +278,14 @@ export type RevokeTokenRequest = Message<"tessera.v1.RevokeTokenRequest"> & {
    * @generated from field: string token_id = 1;
    */
   tokenId: string;
+
+  /**
+   * Wait, at most this long (up to 30 s), until every live validator has applied
+   * the revocation. Unset or zero: return at commit.
+   *
+   * @generated from field: google.protobuf.Duration await_validators = 2;
+   */
+  awaitValidators?: Duration | undefined;
 };
 
 /**
@@ -302,6 +310,13 @@ export type RevokeTokenResponse = Message<"tessera.v1.RevokeTokenResponse"> & {
    * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
+
+  /**
+   * Set when the request asked to wait for validators.
+   *
+   * @generated from field: tessera.v1.ValidatorAcknowledgement acknowledgement = 3;
+   */
+  acknowledgement?: ValidatorAcknowledgement | undefined;
 };
 
 /**
@@ -310,6 +325,46 @@ export type RevokeTokenResponse = Message<"tessera.v1.RevokeTokenResponse"> & {
  */
 export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
   messageDesc(file_tessera_v1_admin, 9);
+
+/**
+ * How many validators had applied a change when the call returned. A validator
+ * is live while its heartbeat (every second, kept three) lasts; one that is not
+ * live refuses on its own once its staleness bound passes.
+ *
+ * @generated from message tessera.v1.ValidatorAcknowledgement
+ */
+export type ValidatorAcknowledgement = Message<"tessera.v1.ValidatorAcknowledgement"> & {
+  /**
+   * @generated from field: uint32 applied = 1;
+   */
+  applied: number;
+
+  /**
+   * @generated from field: uint32 live = 2;
+   */
+  live: number;
+
+  /**
+   * Every live validator applied the change before the wait ended.
+   *
+   * @generated from field: bool complete = 3;
+   */
+  complete: boolean;
+
+  /**
+   * How long the call waited, in milliseconds.
+   *
+   * @generated from field: uint32 waited_ms = 4;
+   */
+  waitedMs: number;
+};
+
+/**
+ * Describes the message tessera.v1.ValidatorAcknowledgement.
+ * Use `create(ValidatorAcknowledgementSchema)` to create a new message.
+ */
+export const ValidatorAcknowledgementSchema: GenMessage<ValidatorAcknowledgement> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 10);
 
 /**
  * @generated from enum tessera.v1.ExpiryUnit
