@@ -7,6 +7,7 @@ const adminEnv = z
     TESSERA_ADMIN_PORT: port(8080),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
+    TESSERA_USAGE_WRITE_MS: millis(5000),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -23,6 +24,7 @@ const adminEnv = z
     redisPrefix: env.TESSERA_REDIS_PREFIX,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
     shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+    usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
   }));
 
 export type AdminConfig = Readonly<z.output<typeof adminEnv>>;

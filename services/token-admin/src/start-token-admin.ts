@@ -10,6 +10,7 @@ import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
+import { startUsageWriter } from "./bus/usage-writer.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
 import { migrateToLatest } from "./store/migrate.js";
@@ -40,6 +41,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
   const acks = await watchValidatorAcks(bus);
   const deps: AdminDeps = { db: database.db, bus, digest: createDigester(pepper), now: () => new Date(), log, acks };
   const bootstrapped = await bootstrap(deps);
+  const usage = startUsageWriter(bus, database.db, config.usageWriteMs, log);
 
   const health = createHealthState([TokenAdminService.typeName]);
   const shutdown = new AbortController();
@@ -64,6 +66,8 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
       shutdown.abort();
       await listener.close(config.shutdownGraceMs);
       acks.close();
+      usage.stop();
+      await usage.drain();
       if (!shared) await Promise.allSettled([bus.close(), database.close()]);
     },
   };

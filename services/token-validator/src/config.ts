@@ -15,6 +15,7 @@ const validatorEnv = z
     TESSERA_HEARTBEAT_MS: millis(1000),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(20).default(2),
     TESSERA_SHUTDOWN_GRACE_MS: millis(5000),
+    TESSERA_USAGE_FLUSH_MS: millis(10_000),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -46,6 +47,7 @@ const validatorEnv = z
     heartbeatMs: env.TESSERA_HEARTBEAT_MS,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
     shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+    usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
   }));
 
 export type ValidatorConfig = Readonly<z.output<typeof validatorEnv>>;

@@ -10,10 +10,13 @@ import { createReflectionResponder } from "@tessera/shared/reflection/reflection
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import { startHeartbeat } from "./bus/heartbeat.js";
+import { startUsageFlusher } from "./bus/usage-flusher.js";
 import type { ValidatorConfig } from "./config.js";
 import type { DecisionContext } from "./domain/decide.js";
 import { FeedFollower } from "./domain/feed-follower.js";
 import { FreshnessTracker } from "./domain/freshness.js";
+import { observeAll } from "./domain/surface.js";
+import { UsageRecorder } from "./domain/usage-recorder.js";
 import { createFeedStore } from "./store/feed-store.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
 import { grpcReflectionService } from "./transport/grpc-reflection.js";
@@ -60,10 +63,14 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
     failOpen: config.failOpen,
   };
 
+  const usage = new UsageRecorder();
+  // Every surface reports each decision here; observers touch memory only.
+  const observe = observeAll(usage.observe);
+
   const health = createHealthState([TokenValidatorService.typeName]);
   const reflection = createReflectionResponder([TokenValidatorService, Health, ServerReflection]);
   const grpc = await startGrpcServer(config.host, config.grpcPort, [
-    { service: TokenValidatorService, implementation: { validateToken: validateToken(decisions) } },
+    { service: TokenValidatorService, implementation: { validateToken: validateToken(decisions, observe) } },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
   ]);
@@ -73,6 +80,7 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
   await follower.start();
   heartbeat = startHeartbeat(bus, config.validatorId, config.heartbeatMs, () => follower.replica.appliedSeq);
   heartbeat.notify();
+  const usageFlusher = startUsageFlusher(bus, usage, config.validatorId, config.usageFlushMs, log);
   const replica = follower.replica;
   log.info({ seq: String(replica.appliedSeq), tokens: replica.byId.size, loadMs: Date.now() - startedMs }, "replica loaded");
 
@@ -97,6 +105,8 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
       heartbeat?.stop();
       follower.close();
       await grpc.close(config.shutdownGraceMs);
+      usageFlusher.stop();
+      await usageFlusher.flush();
       if (!shared) await Promise.allSettled([bus.close(), database.close()]);
     },
   };

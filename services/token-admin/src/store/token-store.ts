@@ -116,3 +116,24 @@ export function listTokens(
   }
   return query.orderBy("token.created_at", "desc").orderBy("token.id", "desc").limit(limit).execute();
 }
+
+/** One token's latest use, as validators report it. */
+export interface TokenUse {
+  tokenId: string;
+  usedAt: Date;
+  source: string;
+}
+
+/**
+ * Records last-use times in one statement, keeping whichever is newer: reports
+ * from several validators may arrive in any order. Touches nothing validators hold.
+ */
+export async function recordTokenUses(db: Kysely<Database>, uses: readonly TokenUse[]): Promise<void> {
+  if (uses.length === 0) return;
+  await sql`
+    update token set last_used_at = u.used_at, last_used_source = u.source
+    from (select unnest(${uses.map((u) => u.tokenId)}::uuid[]) as id,
+                 unnest(${uses.map((u) => u.usedAt.toISOString())}::timestamptz[]) as used_at,
+                 unnest(${uses.map((u) => u.source)}::text[]) as source) as u
+    where token.id = u.id and (token.last_used_at is null or token.last_used_at < u.used_at)`.execute(db);
+}

@@ -7,6 +7,7 @@ import {
 } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { maxScopeLength } from "@tessera/shared/token/scope";
 import { decide, type Decision, type DecisionContext } from "../domain/decide.js";
+import type { DecisionObserver } from "../domain/surface.js";
 
 /** The wire answer for a decision: identity only when the value matched a token. */
 export function decisionToProto(decision: Decision): ValidateTokenResponse {
@@ -31,15 +32,16 @@ export function decisionToProto(decision: Decision): ValidateTokenResponse {
 }
 
 /** TokenValidatorService/ValidateToken: parse, decide from memory, answer. No I/O, no logging. */
-export function validateToken(ctx: DecisionContext, onDecision?: (decision: Decision) => void): handleUnaryCall<ValidateTokenRequest, ValidateTokenResponse> {
+export function validateToken(ctx: DecisionContext, observe: DecisionObserver): handleUnaryCall<ValidateTokenRequest, ValidateTokenResponse> {
   return (call, callback) => {
     const { token, requiredScope } = call.request;
     if (requiredScope.length > maxScopeLength) {
       callback({ code: status.INVALID_ARGUMENT, details: `required_scope: must be at most ${maxScopeLength} characters` });
       return;
     }
-    const decision = decide(ctx, token, requiredScope, Date.now());
-    onDecision?.(decision);
+    const nowMs = Date.now();
+    const decision = decide(ctx, token, requiredScope, nowMs);
+    observe(decision, "grpc", nowMs);
     callback(null, decisionToProto(decision));
   };
 }

@@ -1,0 +1,36 @@
+import type { DecisionObserver } from "./surface.js";
+
+/** The latest use of one token seen since the last flush. */
+export interface TokenUseSeen {
+  readonly tokenId: string;
+  readonly lastUsedAtMs: number;
+  readonly source: string;
+}
+
+/**
+ * Remembers, per token, only the latest accepted use: a flush then writes one
+ * row per token however often it was used, never one write per validation.
+ */
+export class UsageRecorder {
+  private uses = new Map<string, TokenUseSeen>();
+
+  /** Records valid decisions only: a refused token was not used. */
+  readonly observe: DecisionObserver = (decision, surface, nowMs) => {
+    if (!decision.valid || !decision.token) return;
+    const id = decision.token.id;
+    const seen = this.uses.get(id);
+    if (seen && seen.lastUsedAtMs >= nowMs) return;
+    this.uses.set(id, { tokenId: id, lastUsedAtMs: nowMs, source: surface });
+  };
+
+  /** Hands over everything seen since the last call and starts afresh. */
+  drain(): TokenUseSeen[] {
+    const drained = [...this.uses.values()];
+    this.uses = new Map();
+    return drained;
+  }
+
+  get pending(): number {
+    return this.uses.size;
+  }
+}
