@@ -1,5 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
+import type { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import type { RunningAdmin } from "@tessera/token-admin/start-token-admin";
 import { storeCounts } from "./support/admin-deps.js";
 import { adminClient, type AdminClient } from "./support/clients.js";
@@ -53,8 +55,68 @@ describe("bad input to the admin API", () => {
     await expectInvalid(client.revokeToken({ tokenId: "" }), "token_id");
     await expectInvalid(client.listTokens({ pageSize: 501 }), "page_size");
     await expectInvalid(client.listTokens({ pageToken: "garbage" }), "page_token");
-    await expectInvalid(client.listTokens({ level: 42 }), "level");
+    await expectInvalid(client.listTokens({ level: 42 as TokenLevel }), "level");
     await expectInvalid(client.listTokens({ nameContains: "x".repeat(101) }), "name_contains");
+    expect(await storeCounts(database.handle.db)).toEqual(before);
+  });
+
+  it("refuses bad lifecycle and identity requests by field name, changing nothing", async () => {
+    const orgId = (await client.getCaller({})).principal!.organisationId;
+    const tokenId = (await client.createToken({ name: "target", scopes: [] })).token!.id;
+    const groupId = (await client.createGroup({ name: "bad-input-group" })).group!.id;
+    const before = await storeCounts(database.handle.db);
+    const uuid = "00000000-0000-4000-8000-000000000000";
+    const d = (seconds: number, nanos = 0) => ({ seconds: BigInt(seconds), nanos });
+    // Tokens
+    await expectInvalid(client.createToken({ name: "g", scopes: [], level: 2 }), "group_id");
+    await expectInvalid(client.createToken({ name: "g", scopes: [], level: 42 as TokenLevel }), "level");
+    await expectInvalid(client.createToken({ name: "o", scopes: [], level: 3, ownerId: uuid }), "owner_id");
+    await expectInvalid(client.createToken({ name: "u", scopes: [], groupId }), "group_id");
+    await expectInvalid(client.deleteTokens({ tokenIds: [] }), "token_ids");
+    await expectInvalid(client.deleteTokens({ tokenIds: Array.from({ length: 101 }, () => uuid) }), "token_ids");
+    await expectInvalid(client.deleteTokens({ tokenIds: [tokenId, tokenId] }), "token_ids[1]");
+    await expectInvalid(client.deleteTokens({ tokenIds: ["nope"] }), "token_ids[0]");
+    await expectInvalid(client.disableToken({ tokenId, awaitValidators: d(31) }), "await_validators");
+    await expectInvalid(client.revokeToken({ tokenId, awaitValidators: d(-1) }), "await_validators");
+    await expectInvalid(client.regenerateToken({ tokenId, gracePeriod: d(-5) }), "grace_period");
+    await expectInvalid(client.regenerateToken({ tokenId, gracePeriod: d(1, 500) }), "grace_period");
+    await expectInvalid(client.regenerateToken({ tokenId, gracePeriod: d(30 * 86_400) }), "grace_period");
+    await expectInvalid(client.exchangeToken({ ttl: d(0) }), "ttl");
+    await expectInvalid(client.exchangeToken({ ttl: d(7200) }), "ttl");
+    await expectInvalid(client.listTokens({ kind: 9 as TokenKind }), "kind");
+    // Organisations
+    await expectInvalid(client.createOrganisation({ name: "" }), "name");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { timeZone: "Mars/Olympus_Mons" } }), "settings.time_zone");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { scopeCatalog: { scopes: ["Not A Scope"] } } }), "settings.scope_catalog[0]");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { scopeCatalog: { scopes: ["a:b", "a:b"] } } }), "settings.scope_catalog[1]");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { maxLifetime: d(1) } }), "settings.max_lifetime");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { allowNoExpiry: false } }), "settings.default_expiry");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { maxExchangeTtl: d(2 * 86_400) } }), "settings.max_exchange_ttl");
+    await expectInvalid(client.createOrganisation({ name: "o", settings: { defaultExpiry: { kind: { case: "none", value: false } } } }), "settings.default_expiry.none");
+    await expectInvalid(client.updateOrganisation({ organisationId: "x", settings: {} }), "organisation_id");
+    await expectInvalid(client.updateOrganisation({ organisationId: orgId, name: "" }), "name");
+    // Groups
+    await expectInvalid(client.createGroup({ name: "" }), "name");
+    await expectInvalid(client.createGroup({ name: "g".repeat(101) }), "name");
+    await expectInvalid(client.updateGroup({ groupId: "x", name: "n" }), "group_id");
+    // Principals
+    const person = { name: "valid.name", kind: 1 };
+    await expectInvalid(client.createPrincipal({ ...person, name: "bad name!" }), "name");
+    await expectInvalid(client.createPrincipal({ ...person, kind: 0 }), "kind");
+    await expectInvalid(client.createPrincipal({ ...person, role: 99 as Role }), "role");
+    await expectInvalid(client.createPrincipal({ ...person, password: "short" }), "password");
+    await expectInvalid(client.createPrincipal({ ...person, password: "p".repeat(257) }), "password");
+    await expectInvalid(client.createPrincipal({ ...person, permissions: ["NOPE"] }), "permissions[0]");
+    await expectInvalid(client.createPrincipal({ ...person, kind: 2, password: "long enough password" }), "password");
+    await expectInvalid(client.createPrincipal({ ...person, role: 3 }), "group_id");
+    await expectInvalid(client.updatePrincipal({ principalId: "x" }), "principal_id");
+    await expectInvalid(client.updatePrincipal({ principalId: uuid, password: "short" }), "password");
+    await expectInvalid(client.listPrincipals({ kind: 9 as PrincipalKind }), "kind");
+    // Sign-in and audit
+    await expectInvalid(client.signIn({ organisation: "", userName: "a", password: "b" }), "organisation");
+    await expectInvalid(client.signIn({ organisation: "o", userName: "a", password: "p".repeat(300) }), "password");
+    await expectInvalid(client.listAuditEvents({ pageToken: "garbage" }), "page_token");
+    await expectInvalid(client.listAuditEvents({ actorId: "me" }), "actor_id");
     expect(await storeCounts(database.handle.db)).toEqual(before);
   });
 

@@ -8,12 +8,17 @@ import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
 import type { Caller } from "@tessera/token-admin/domain/caller";
 import { bootstrap } from "@tessera/token-admin/domain/bootstrap";
 import { watchValidatorAcks } from "@tessera/token-admin/bus/validator-acks";
+import { createMemoryAttemptLimiter } from "@tessera/token-admin/bus/attempt-limiter";
+import { createArgon2Passwords } from "@tessera/token-admin/crypto/argon2-passwords";
 
 export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
 
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
-  return { db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus) };
+  return {
+    db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus),
+    passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perPrincipal: 5, perSource: 50, windowMs: 60_000 }), sessionTtlMs: 3600_000,
+  };
 }
 
 /** Bootstraps the store and returns the built-in admin as a caller. */
@@ -23,7 +28,7 @@ export async function bootstrapAdmin(deps: AdminDeps): Promise<{ caller: Caller;
   const token = await deps.db.selectFrom("token").select("id").where("owner_id", "=", done.adminId).executeTakeFirstOrThrow();
   return {
     adminToken: done.adminToken,
-    caller: { principalId: done.adminId, organisationId: done.organisationId, groupId: undefined, role: "admin", tokenId: token.id, source: "test" },
+    caller: { principalId: done.adminId, organisationId: done.organisationId, groupId: undefined, role: "admin", permissions: ["*"], tokenId: token.id, source: "test" },
   };
 }
 

@@ -38,7 +38,7 @@ const ValidatorStub = makeGenericClientConstructor(grpcServiceDefinition(TokenVa
 
 /** A grpc-js client of ValidateToken, as internal services would use it. */
 export function validatorClient(port: number): ValidatorClient {
-  const client = new ValidatorStub(`127.0.0.1:${port}`, credentials.createInsecure()) as GrpcClient & {
+  const client = new ValidatorStub(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as GrpcClient & {
     validateToken: (req: unknown, callback: (err: ServiceError | null, res: ValidateTokenResponse) => void) => void;
   };
   const call = promisify(client.validateToken.bind(client)) as (req: unknown) => Promise<ValidateTokenResponse>;

@@ -8,6 +8,9 @@ const adminEnv = z
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
     TESSERA_USAGE_WRITE_MS: millis(5000),
+    TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
+    TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -25,6 +28,9 @@ const adminEnv = z
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
     shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
     usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
+    sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
+    signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,
+    signInWindowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
   }));
 
 export type AdminConfig = Readonly<z.output<typeof adminEnv>>;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { openBus } from "@tessera/shared/bus/open-bus";
@@ -6,17 +7,22 @@ import { openDatabase } from "@tessera/shared/db/database";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
+import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
 import { startUsageWriter } from "./bus/usage-writer.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
+import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
+import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
 import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { adminRoutes } from "./transport/admin-routes.js";
-import { sourceKey } from "./transport/caller-context.js";
-import { listenHttp } from "./transport/listen-http.js";
+import { peerKey, sourceKey } from "./transport/caller-context.js";
+import { listenHttp, peerAddress } from "./transport/listen-http.js";
+import { metricsEndpoint } from "./transport/metrics-endpoint.js";
+import { metricsInterceptor } from "./transport/metrics-interceptor.js";
 
 export interface RunningAdmin {
   readonly port: number;
@@ -39,19 +45,39 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
 
   await migrateToLatest(database.db);
   const acks = await watchValidatorAcks(bus);
-  const deps: AdminDeps = { db: database.db, bus, digest: createDigester(pepper), now: () => new Date(), log, acks };
+  const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
+  const signInLimiter = config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits);
+  const deps: AdminDeps = {
+    db: database.db,
+    bus,
+    digest: createDigester(pepper),
+    now: () => new Date(),
+    log,
+    acks,
+    passwords: createArgon2Passwords(),
+    signInLimiter,
+    sessionTtlMs: config.sessionTtlMs,
+  };
   const bootstrapped = await bootstrap(deps);
   const usage = startUsageWriter(bus, database.db, config.usageWriteMs, log);
 
   const health = createHealthState([TokenAdminService.typeName]);
   const shutdown = new AbortController();
+  // Every in-flight call listens on this signal; the default cap of 10 would warn under ordinary load.
+  setMaxListeners(0, shutdown.signal);
+  // One registry per start, never prom-client's global one: GET /metrics on the same port.
+  const metrics = createMetricsRegistry();
   const handler = connectNodeAdapter({
-    routes: adminRoutes(deps, health),
+    routes: adminRoutes(deps, health, metricsInterceptor(metrics)),
+    fallback: metricsEndpoint(metrics),
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
     shutdownSignal: shutdown.signal,
-    contextValues: (req) =>
-      createContextValues().set(sourceKey, `${req.socket.remoteAddress ?? "unknown"} ${String(req.headers["user-agent"] ?? "").slice(0, 100)}`.trim()),
+    contextValues: (req) => {
+      const peer = peerAddress(req);
+      const userAgent = String(req.headers["user-agent"] ?? "").slice(0, 100);
+      return createContextValues().set(peerKey, peer).set(sourceKey, `${peer} ${userAgent}`.trim());
+    },
   });
   const listener = await listenHttp(handler, { host: config.host, port: config.port });
   health.setAll("serving");
@@ -66,6 +92,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
       shutdown.abort();
       await listener.close(config.shutdownGraceMs);
       acks.close();
+      await signInLimiter.close();
       usage.stop();
       await usage.drain();
       if (!shared) await Promise.allSettled([bus.close(), database.close()]);

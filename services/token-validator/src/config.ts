@@ -1,6 +1,28 @@
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { commonEnv, flag, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { isWellFormedScope } from "@tessera/shared/token/scope";
+import { parseRoutes, type Route } from "./transport/route-table.js";
+
+/** A request header name, stored lower case (Envoy and HTTP/2 use lower case). */
+const headerName = (fallback: string) =>
+  z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name").default(fallback).transform((name) => name.toLowerCase());
+
+/** A route table as JSON text; the problem is named, the text never echoed. */
+const routesJson = (read: (value: string) => string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): readonly Route[] | undefined => {
+      if (value === undefined) return undefined;
+      try {
+        return parseRoutes(read(value));
+      } catch (err) {
+        ctx.issues.push({ code: "custom", message: (err as Error).message, input: value });
+        return z.NEVER;
+      }
+    });
 
 const validatorEnv = z
   .object({
@@ -12,11 +34,45 @@ const validatorEnv = z
     TESSERA_MAX_STALENESS_MS: millis(5000),
     TESSERA_DEGRADED_MAX_MS: millis(60_000),
     TESSERA_FAIL_OPEN: flag(false),
+    TESSERA_FEED_REQUIRED: flag(false),
     TESSERA_HEARTBEAT_MS: millis(1000),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(20).default(2),
     TESSERA_SHUTDOWN_GRACE_MS: millis(5000),
     TESSERA_USAGE_FLUSH_MS: millis(10_000),
+    TESSERA_ROUTES: routesJson((json) => json),
+    TESSERA_ROUTES_FILE: routesJson((path) => {
+      try {
+        return readFileSync(path, "utf8");
+      } catch {
+        throw new Error("cannot be read");
+      }
+    }),
+    TESSERA_TOKEN_HEADER: headerName("authorization"),
+    TESSERA_HEADERS_TO_REMOVE: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+(,\s*[A-Za-z0-9-]+)*$/, "must be a comma-separated list of header names")
+      .transform((list) => list.split(",").map((name) => name.trim().toLowerCase()))
+      .optional(),
+    TESSERA_TOKEN_ID_HEADER: headerName("x-tessera-token-id"),
+    TESSERA_OWNER_HEADER: headerName("x-tessera-owner-id"),
+    TESSERA_ORGANISATION_HEADER: headerName("x-tessera-organisation-id"),
+    TESSERA_SCOPES_HEADER: headerName("x-tessera-scopes"),
+    TESSERA_INTROSPECTION_SCOPE: z.string().refine(isWellFormedScope, "must be a scope such as tessera:introspect").default("tessera:introspect"),
   })
+  .refine((env) => !(env.TESSERA_ROUTES && env.TESSERA_ROUTES_FILE), {
+    path: ["TESSERA_ROUTES_FILE"],
+    message: "set TESSERA_ROUTES or TESSERA_ROUTES_FILE, not both",
+  })
+  .refine(
+    (env) => {
+      const identity = [env.TESSERA_TOKEN_ID_HEADER, env.TESSERA_OWNER_HEADER, env.TESSERA_ORGANISATION_HEADER, env.TESSERA_SCOPES_HEADER];
+      return new Set([...identity, env.TESSERA_TOKEN_HEADER]).size === 5 && !identity.some((name) => env.TESSERA_HEADERS_TO_REMOVE?.includes(name));
+    },
+    {
+      path: ["TESSERA_TOKEN_ID_HEADER"],
+      message: "the identity headers must differ from each other and from TESSERA_TOKEN_HEADER, and not be in TESSERA_HEADERS_TO_REMOVE",
+    },
+  )
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
     message: "is required with DATABASE_URL (the same value token-admin uses)",
@@ -44,10 +100,21 @@ const validatorEnv = z
     maxStalenessMs: env.TESSERA_MAX_STALENESS_MS,
     degradedMaxMs: env.TESSERA_DEGRADED_MAX_MS,
     failOpen: env.TESSERA_FAIL_OPEN,
+    feedRequired: env.TESSERA_FEED_REQUIRED,
     heartbeatMs: env.TESSERA_HEARTBEAT_MS,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
     shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
     usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
+    routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
+    tokenHeader: env.TESSERA_TOKEN_HEADER,
+    headersToRemove: env.TESSERA_HEADERS_TO_REMOVE ?? [env.TESSERA_TOKEN_HEADER],
+    identityHeaders: {
+      tokenId: env.TESSERA_TOKEN_ID_HEADER,
+      owner: env.TESSERA_OWNER_HEADER,
+      organisation: env.TESSERA_ORGANISATION_HEADER,
+      scopes: env.TESSERA_SCOPES_HEADER,
+    },
+    introspectionScope: env.TESSERA_INTROSPECTION_SCOPE,
   }));
 
 export type ValidatorConfig = Readonly<z.output<typeof validatorEnv>>;

@@ -1,11 +1,13 @@
 import { openBus } from "@tessera/shared/bus/open-bus";
 import { resolvePepper } from "@tessera/shared/config/pepper";
 import { openDatabase } from "@tessera/shared/db/database";
+import { Authorization } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { Health } from "@tessera/shared/gen/grpc/health/v1/health_pb";
 import { ServerReflection } from "@tessera/shared/gen/grpc/reflection/v1/reflection_pb";
 import { Freshness, TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
+import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
@@ -18,13 +20,22 @@ import { FreshnessTracker } from "./domain/freshness.js";
 import { observeAll } from "./domain/surface.js";
 import { UsageRecorder } from "./domain/usage-recorder.js";
 import { createFeedStore } from "./store/feed-store.js";
+import { extAuthzCheck, extAuthzServiceDefinition } from "./transport/ext-authz-check.js";
+import { forwardAuth } from "./transport/forward-auth.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
 import { grpcReflectionService } from "./transport/grpc-reflection.js";
 import { startGrpcServer } from "./transport/grpc-server.js";
+import { startHttpServer } from "./transport/http-server.js";
+import { introspect } from "./transport/introspect.js";
+import { createRouteTable } from "./transport/route-table.js";
 import { validateToken } from "./transport/validate-token.js";
+import { validatorHttpRoutes } from "./transport/validator-http.js";
+import { createValidatorMetrics } from "./transport/validator-metrics.js";
 
 export interface RunningValidator {
   readonly grpcPort: number;
+  /** Forward-auth, /introspect, /metrics, /ready. */
+  readonly httpPort: number;
   readonly follower: FeedFollower;
   readonly decisions: DecisionContext;
   /** Readiness off, drain in-flight calls, then release what this start opened. */
@@ -43,10 +54,17 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
   const bus = shared?.bus ?? openBus(config.redisUrl, config.redisPrefix, log);
   const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
 
-  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, degradedMaxMs: config.degradedMaxMs });
+  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, degradedMaxMs: config.degradedMaxMs, feedRequired: config.feedRequired });
+  // One registry per start, never prom-client's global one; read only when scraped.
+  const metricsRegistry = createMetricsRegistry();
+  const metrics = createValidatorMetrics(metricsRegistry, {
+    replica: () => follower.replica,
+    freshness: (nowMs) => freshness.read(nowMs),
+    ready: () => health.get("") === "serving",
+  });
   let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
   const follower = new FeedFollower({
-    source: createFeedStore(database.db),
+    source: metrics.watchFeedSource(createFeedStore(database.db)),
     bus,
     freshness,
     log,
@@ -65,16 +83,35 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
 
   const usage = new UsageRecorder();
   // Every surface reports each decision here; observers touch memory only.
-  const observe = observeAll(usage.observe);
+  const observe = observeAll(usage.observe, metrics.observe);
 
-  const health = createHealthState([TokenValidatorService.typeName]);
-  const reflection = createReflectionResponder([TokenValidatorService, Health, ServerReflection]);
+  const routes = createRouteTable(config.routes);
+  const health = createHealthState([TokenValidatorService.typeName, Authorization.typeName]);
+  const reflection = createReflectionResponder([TokenValidatorService, Authorization, Health, ServerReflection]);
   const grpc = await startGrpcServer(config.host, config.grpcPort, [
-    { service: TokenValidatorService, implementation: { validateToken: validateToken(decisions, observe) } },
+    { service: TokenValidatorService, implementation: { validateToken: validateToken(decisions, observe, metrics.meter("grpc")) } },
+    {
+      service: Authorization,
+      definition: extAuthzServiceDefinition(config.tokenHeader),
+      implementation: {
+        check: extAuthzCheck(decisions, observe, { tokenHeader: config.tokenHeader, headersToRemove: config.headersToRemove, identityHeaders: config.identityHeaders, routes }, metrics.meter("ext_authz")),
+      },
+    },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
   ]);
-  log.info({ port: grpc.port, validatorId: config.validatorId }, "token-validator listening");
+  const httpRoutes = validatorHttpRoutes({
+    forwardAuth: forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth")),
+    introspect: introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect")),
+    metrics: metricsRegistry,
+    ready: () => health.get("") === "serving",
+    log,
+  });
+  const http = await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes).catch(async (err: unknown) => {
+    await grpc.close(0);
+    throw err;
+  });
+  log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();
@@ -96,15 +133,16 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
 
   return {
     grpcPort: grpc.port,
+    httpPort: http.port,
     follower,
     decisions,
     async close() {
       closing = true;
       clearInterval(readiness);
       health.setAll("not_serving");
-      heartbeat?.stop();
+      await heartbeat?.stop();
       follower.close();
-      await grpc.close(config.shutdownGraceMs);
+      await Promise.all([grpc.close(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
       usageFlusher.stop();
       await usageFlusher.flush();
       if (!shared) await Promise.allSettled([bus.close(), database.close()]);

@@ -24,6 +24,9 @@ export function createMemoryBus(now: () => number = Date.now): Bus {
       heartbeats.set(heartbeat.validatorId, { appliedSeq: heartbeat.appliedSeq, expiresAtMs: now() + ttlMs });
       for (const listener of appliedListeners) listener(heartbeat);
     },
+    async forgetValidator(validatorId) {
+      heartbeats.delete(validatorId);
+    },
     async watchApplied(listener) {
       appliedListeners.add(listener);
       return () => appliedListeners.delete(listener);

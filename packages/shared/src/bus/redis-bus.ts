@@ -25,10 +25,10 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   const heartbeatKey = (id: string) => `${prefix}:validator:${id}`;
   const usageKey = `${prefix}:usage`;
 
-  const connect = (name: string) => {
+  const connect = (name: string, autoResubscribe = true) => {
     // maxRetriesPerRequest: a command issued while Redis is down fails after a
     // bounded wait instead of queueing for ever (publish is best-effort anyway).
-    const redis = new Redis(options.url, { connectionName: name, maxRetriesPerRequest: 2, lazyConnect: false });
+    const redis = new Redis(options.url, { connectionName: name, maxRetriesPerRequest: 2, lazyConnect: false, autoResubscribe });
     redis.on("error", (err: Error) => options.onError?.(err));
     return redis;
   };
@@ -42,13 +42,36 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     },
 
     async subscribeChanges(listener) {
-      const subscriber = connect(`${prefix}-changes`);
+      // We subscribe on every `ready` ourselves, rather than let ioredis resubscribe, so
+      // that onConnected comes only once Redis has confirmed the subscription: from then
+      // on every publish reaches us, which is what a validator's freshness relies on.
+      const subscriber = connect(`${prefix}-changes`, false);
       changeSubscriber = subscriber;
+      let connection = 0;
+      let settleFirst: () => void = () => {};
+      const first = new Promise<void>((resolve) => (settleFirst = resolve));
       subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => listener.onEvent(message));
-      // `ready` fires after every (re)connect once ioredis has resubscribed.
-      subscriber.on("ready", () => listener.onConnected());
-      subscriber.on("close", () => listener.onDisconnected());
-      await subscriber.subscribe(changeChannel);
+      subscriber.on("ready", () => {
+        const current = ++connection;
+        subscriber.subscribe(changeChannel).then(
+          () => {
+            if (current === connection) listener.onConnected();
+            settleFirst();
+          },
+          (err: Error) => {
+            // Usually the connection broke first: `close` follows, and the next `ready` tries again.
+            // Otherwise Redis refused (an ACL, say): say so, and carry on as if it were down.
+            options.onError?.(err);
+            settleFirst();
+          },
+        );
+      });
+      subscriber.on("close", () => {
+        connection++;
+        listener.onDisconnected();
+        settleFirst(); // unreachable at start: carry on (validators poll), keep trying
+      });
+      await first;
     },
 
     async reportApplied(heartbeat, ttlMs) {
@@ -58,6 +81,10 @@ export function createRedisBus(options: RedisBusOptions): Bus {
         .set(heartbeatKey(heartbeat.validatorId), seq, "PX", ttlMs)
         .publish(appliedChannel, `${heartbeat.validatorId} ${seq}`)
         .exec();
+    },
+
+    async forgetValidator(validatorId) {
+      await commands.del(heartbeatKey(validatorId));
     },
 
     async watchApplied(listener) {

@@ -31,6 +31,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       application_name: options.applicationName ?? "tessera",
       // Fail a request fast when Postgres is down rather than queueing it for ever.
       connectionTimeoutMillis: 2000,
+      // A connection that silently vanished (no RST) would hang its query until the
+      // kernel gives up; keep-alive notices sooner and the timeout frees the caller.
+      keepAlive: true,
+      query_timeout: 30_000,
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on("error", () => {});

@@ -99,7 +99,8 @@ export interface ChangeLogTable {
 }
 
 export interface AuditLogTable {
-  id: Generated<Int8>;
+  /** Generated (identity column): never inserted. */
+  id: ColumnType<string | number | bigint, never, never>;
   at: DefaultedTimestamp;
   action: string;
   actor_id: string | null;

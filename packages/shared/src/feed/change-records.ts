@@ -41,6 +41,7 @@ export function tokenChangeRecord(row: TokenRow): ChangeRecord {
         parentTokenId: row.parent_token_id ?? "",
         previousDigest: row.previous_digest ?? new Uint8Array(0),
         previousDigestExpiresAtMs: millis(row.previous_digest_expires_at),
+        createdAtMs: millis(row.created_at),
       },
     },
   });

@@ -4,6 +4,8 @@ import type { Database } from "@tessera/shared/db/schema";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { Digester } from "@tessera/shared/token/token-digest";
 import type { ValidatorAcks } from "../bus/validator-acks.js";
+import type { Passwords } from "./passwords.js";
+import type { AttemptLimiter } from "./sign-in.js";
 
 /** What every admin use case may touch, built once in main. */
 export interface AdminDeps {
@@ -14,4 +16,9 @@ export interface AdminDeps {
   readonly log: Logger;
   /** Validators' acknowledgements of feed positions, for calls that wait for them. */
   readonly acks: ValidatorAcks;
+  readonly passwords: Passwords;
+  /** Failed sign-ins per principal and source. */
+  readonly signInLimiter: AttemptLimiter;
+  /** Lifetime of a session token from SignIn. */
+  readonly sessionTtlMs: number;
 }

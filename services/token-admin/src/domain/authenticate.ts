@@ -56,6 +56,7 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
     organisationId: owner.organisation_id,
     groupId: owner.group_id ?? undefined,
     role: owner.role,
+    permissions: owner.permissions,
     tokenId: token.id,
     source: options.source,
   };

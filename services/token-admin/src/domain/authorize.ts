@@ -21,18 +21,53 @@ export interface Target {
   readonly principalId: string | null;
 }
 
-const tokenRules: Record<Role, Reach> = { admin: "all", org_admin: "organisation", group_admin: "group", member: "own" };
+// Shorthands for the rows below: [admin, org_admin, group_admin, member].
+const row = (admin: Reach, orgAdmin: Reach, groupAdmin: Reach, member: Reach): Record<Role, Reach> => ({
+  admin,
+  org_admin: orgAdmin,
+  group_admin: groupAdmin,
+  member,
+});
+const tokens = row("all", "organisation", "group", "own");
+const administers = row("all", "organisation", "group", "none");
 
 /**
- * The one table that authorises every admin RPC. A row per RPC, a column per role.
- * Group-level tokens belong to a technical principal in the group, org-level ones
- * to a principal in no group, so "group" reach excludes org tokens by construction.
+ * The one table that authorises every admin RPC: a row per RPC, a column per
+ * role. Group-level tokens belong to a technical principal in the group and
+ * org-level ones to a principal in no group, so "group" reach excludes org
+ * tokens by construction. SignIn needs no caller and is not here. Beyond reach,
+ * two rules hold everywhere: a caller grants no role above its own reach and no
+ * scope it does not hold (see grants.ts).
  */
 export const authorizationTable = {
-  CreateToken: tokenRules,
-  GetToken: tokenRules,
-  ListTokens: tokenRules,
-  RevokeToken: tokenRules,
+  CreateToken: tokens,
+  GetToken: tokens,
+  ListTokens: tokens,
+  RevokeToken: tokens,
+  DisableToken: tokens,
+  EnableToken: tokens,
+  DeleteTokens: tokens,
+  RegenerateToken: tokens,
+  // Exchanges the very token presented: always the caller's own.
+  ExchangeToken: row("own", "own", "own", "own"),
+  GetCaller: row("own", "own", "own", "own"),
+
+  CreateOrganisation: row("all", "none", "none", "none"),
+  UpdateOrganisation: row("all", "organisation", "none", "none"),
+  GetOrganisation: row("all", "organisation", "organisation", "organisation"),
+  ListOrganisations: row("all", "organisation", "organisation", "organisation"),
+
+  CreateGroup: row("all", "organisation", "none", "none"),
+  UpdateGroup: row("all", "organisation", "none", "none"),
+  GetGroup: row("all", "organisation", "group", "group"),
+  ListGroups: row("all", "organisation", "group", "group"),
+
+  CreatePrincipal: administers,
+  UpdatePrincipal: administers,
+  GetPrincipal: tokens,
+  ListPrincipals: tokens,
+
+  ListAuditEvents: tokens,
 } as const satisfies Record<string, Record<Role, Reach>>;
 
 export type AdminRpc = keyof typeof authorizationTable;

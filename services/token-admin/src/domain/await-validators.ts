@@ -2,6 +2,14 @@ import type { Acknowledgement } from "../bus/validator-acks.js";
 import { readFeedHead } from "../store/change-log-store.js";
 import type { AdminDeps } from "./admin-deps.js";
 
+/** The outcome every invalidating write reports. */
+export interface AcknowledgedChange {
+  /** The feed position of the change; undefined if nothing changed. */
+  readonly seq: bigint | undefined;
+  /** Set when the caller asked to wait for validators. */
+  readonly acknowledgement: Acknowledgement | undefined;
+}
+
 /**
  * After an invalidating write: waits up to `waitMs` for every live validator to
  * apply `seq`. A write that changed nothing (seq undefined, e.g. revoking twice)

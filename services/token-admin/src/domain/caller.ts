@@ -7,6 +7,8 @@ export interface Caller {
   /** Set when the caller belongs to a group. */
   readonly groupId: string | undefined;
   readonly role: Role;
+  /** The scopes the caller holds now: the most it may grant or put on a token it creates. */
+  readonly permissions: readonly string[];
   /** The token the caller presented. */
   readonly tokenId: string;
   /** Peer address and user agent, for the audit log. */

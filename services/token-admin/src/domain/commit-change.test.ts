@@ -9,6 +9,8 @@ import { commitChange } from "./commit-change.js";
 import { createToken } from "./create-token.js";
 import { issueToken } from "./issue-token.js";
 
+const personal = { ownerId: undefined, expiry: undefined, level: "user", groupId: undefined, organisationId: undefined, admin: false } as const;
+
 for (const engine of engines) {
   describe(`lifecycle writes on ${engine.name}`, () => {
     let database: TestDatabase;
@@ -24,7 +26,7 @@ for (const engine of engines) {
 
     it("writes the token, an audit row and one change_log row in one transaction", async () => {
       const before = await storeCounts(deps.db);
-      const created = await createToken(deps, admin, { name: "ci", scopes: ["orders:read"], ownerId: undefined, expiry: undefined });
+      const created = await createToken(deps, admin, { ...personal, name: "ci", scopes: ["orders:read"] });
       const after = await storeCounts(deps.db);
       expect(after.tokens - before.tokens).toBe(1);
       expect(after.audits - before.audits).toBe(1);
@@ -61,7 +63,7 @@ for (const engine of engines) {
       const before = await storeCounts(deps.db);
       // Occupy the next position, so the very last statement of the transaction fails.
       await deps.db.insertInto("change_log").values({ seq: String(before.head + 1), event: new Uint8Array([0]) }).execute();
-      await expect(createToken(deps, admin, { name: "ci", scopes: [], ownerId: undefined, expiry: undefined })).rejects.toThrow();
+      await expect(createToken(deps, admin, { ...personal, name: "ci", scopes: [] })).rejects.toThrow();
       const after = await storeCounts(deps.db);
       expect({ ...after, changes: after.changes - 1 }).toEqual(before);
     });

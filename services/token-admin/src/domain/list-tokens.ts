@@ -1,28 +1,22 @@
-import type { TokenLevelName } from "@tessera/shared/db/schema";
+import type { TokenKindColumn, TokenLevelName } from "@tessera/shared/db/schema";
 import { listTokens as listTokenRows, type TokenFilter, type TokenStatusFilter } from "../store/token-store.js";
 import type { AdminDeps } from "./admin-deps.js";
 import { reachOf } from "./authorize.js";
 import type { Caller } from "./caller.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { pageOf, type Page, type PageRequest } from "./page.js";
+import { decodePageToken } from "./page-token.js";
 import { tokenFromRow, type Token } from "./token.js";
 
-export interface ListTokensInput {
-  readonly pageSize: number;
-  readonly pageToken: string;
+export interface ListTokensInput extends PageRequest {
   readonly ownerId?: string | undefined;
   readonly organisationId?: string | undefined;
   readonly groupId?: string | undefined;
   readonly level?: TokenLevelName | undefined;
+  readonly kind?: TokenKindColumn | undefined;
   readonly status?: TokenStatusFilter | undefined;
   readonly createdBy?: string | undefined;
   readonly nameContains?: string | undefined;
   readonly expiresBefore?: Date | undefined;
-}
-
-export interface TokenPage {
-  readonly tokens: readonly Token[];
-  /** Empty on the last page. */
-  readonly nextPageToken: string;
 }
 
 /**
@@ -35,6 +29,7 @@ function visibleFilter(caller: Caller, input: ListTokensInput): TokenFilter | un
     ownerGroupId: input.groupId,
     ownerId: input.ownerId,
     level: input.level,
+    kind: input.kind,
     status: input.status,
     createdBy: input.createdBy,
     nameContains: input.nameContains,
@@ -60,17 +55,10 @@ function visibleFilter(caller: Caller, input: ListTokensInput): TokenFilter | un
 }
 
 /** A page of the tokens the caller may see, newest first. */
-export async function listTokens(deps: AdminDeps, caller: Caller, input: ListTokensInput): Promise<TokenPage> {
-  const after = decodePageToken(input.pageToken);
+export async function listTokens(deps: AdminDeps, caller: Caller, input: ListTokensInput): Promise<Page<Token>> {
+  decodePageToken(input.pageToken); // refuse a bad token even when the page would be empty
   const filter = visibleFilter(caller, input);
-  if (!filter) return { tokens: [], nextPageToken: "" };
+  if (!filter) return { items: [], nextPageToken: "" };
   const now = deps.now();
-  // One extra row tells whether another page exists without a count query.
-  const rows = await listTokenRows(deps.db, filter, after && { createdAt: after.at, id: after.id }, input.pageSize + 1, now);
-  const page = rows.slice(0, input.pageSize);
-  const last = page.at(-1);
-  return {
-    tokens: page.map((row) => tokenFromRow(row, now)),
-    nextPageToken: rows.length > input.pageSize && last ? encodePageToken({ at: last.created_at, id: last.id }) : "",
-  };
+  return pageOf(input, (after, limit) => listTokenRows(deps.db, filter, after, limit, now), (row) => tokenFromRow(row, now));
 }

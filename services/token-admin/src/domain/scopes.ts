@@ -8,13 +8,15 @@ export function holdsScope(permissions: readonly string[], scope: string): boole
 
 /**
  * Checks the scopes a token asks for: well formed, no repeats, in the
- * organisation's catalog (when it has one) and held by the owner.
+ * organisation's catalog (when it has one) and held by `holder` (the owner;
+ * for org and group tokens, the caller who delegates them).
  * Throws invalid_argument naming the first bad entry.
  */
 export function checkTokenScopes(
   scopes: readonly string[],
   catalog: readonly string[],
-  ownerPermissions: readonly string[],
+  holderPermissions: readonly string[],
+  holder = "the owner",
   field = "scopes",
 ): void {
   if (scopes.length > maxScopes) throw invalidArgument(field, `at most ${maxScopes} scopes`);
@@ -25,6 +27,6 @@ export function checkTokenScopes(
     if (seen.has(scope)) throw invalidArgument(at, `"${scope}" is repeated`);
     seen.add(scope);
     if (catalog.length > 0 && !catalog.includes(scope)) throw invalidArgument(at, `"${scope}" is not in the organisation's scope catalog`);
-    if (!holdsScope(ownerPermissions, scope)) throw invalidArgument(at, `the owner does not hold "${scope}"`);
+    if (!holdsScope(holderPermissions, scope)) throw invalidArgument(at, `${holder} does not hold "${scope}"`);
   });
 }

@@ -1,8 +1,20 @@
-import type { Kysely, Transaction } from "kysely";
-import type { Database, NewPrincipal, PrincipalRow } from "@tessera/shared/db/schema";
+import type { Kysely, Transaction, Updateable } from "kysely";
+import type { Database, NewPrincipal, PrincipalKind, PrincipalRow, PrincipalTable } from "@tessera/shared/db/schema";
+import { comesAfter, type PageAfter } from "./page-after.js";
 
 export function findPrincipal(db: Kysely<Database>, id: string): Promise<PrincipalRow | undefined> {
   return db.selectFrom("principal").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** By organisation name and principal name, as SignIn asks. */
+export function findPrincipalBySignInName(db: Kysely<Database>, organisation: string, name: string): Promise<PrincipalRow | undefined> {
+  return db
+    .selectFrom("principal")
+    .innerJoin("organisation", "organisation.id", "principal.organisation_id")
+    .selectAll("principal")
+    .where("organisation.name", "=", organisation)
+    .where("principal.name", "=", name)
+    .executeTakeFirst();
 }
 
 /** Shares the row lock with other writers: a token is not created for an owner being disabled. */
@@ -10,6 +22,33 @@ export function lockPrincipalShared(trx: Transaction<Database>, id: string): Pro
   return trx.selectFrom("principal").selectAll().where("id", "=", id).forShare().executeTakeFirst();
 }
 
+/** Locks the row until commit, so two updates of one principal cannot interleave. */
+export function lockPrincipal(trx: Transaction<Database>, id: string): Promise<PrincipalRow | undefined> {
+  return trx.selectFrom("principal").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+}
+
 export function insertPrincipal(trx: Transaction<Database>, values: NewPrincipal): Promise<PrincipalRow> {
   return trx.insertInto("principal").values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updatePrincipal(trx: Transaction<Database>, id: string, set: Updateable<PrincipalTable>): Promise<PrincipalRow> {
+  return trx.updateTable("principal").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+}
+
+export interface PrincipalFilter {
+  organisationId: string;
+  groupId?: string | undefined;
+  /** Only this principal (a member sees itself). */
+  onlyId?: string | undefined;
+  kind?: PrincipalKind | undefined;
+}
+
+/** A page of principals, newest first. */
+export function listPrincipals(db: Kysely<Database>, filter: PrincipalFilter, after: PageAfter | undefined, limit: number): Promise<PrincipalRow[]> {
+  let query = db.selectFrom("principal").selectAll().where("organisation_id", "=", filter.organisationId);
+  if (filter.groupId) query = query.where("group_id", "=", filter.groupId);
+  if (filter.onlyId) query = query.where("id", "=", filter.onlyId);
+  if (filter.kind) query = query.where("kind", "=", filter.kind);
+  if (after) query = query.where(comesAfter("created_at", "id", after));
+  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }

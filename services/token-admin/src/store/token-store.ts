@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from "kysely";
-import type { Database, NewToken, TokenLevelName, TokenRow, TokenUpdate } from "@tessera/shared/db/schema";
+import type { Database, NewToken, TokenKindColumn, TokenLevelName, TokenRow, TokenUpdate } from "@tessera/shared/db/schema";
+import { comesAfter, type PageAfter } from "./page-after.js";
 
 /** Inside a transaction: the row is part of a change that also writes audit and feed rows. */
 export function insertToken(trx: Transaction<Database>, values: NewToken): Promise<TokenRow> {
@@ -20,6 +21,18 @@ export function lockToken(trx: Transaction<Database>, id: string): Promise<Token
     .where("deleted_at", "is", null)
     .forUpdate()
     .executeTakeFirst();
+}
+
+/** Locks several rows in id order (so two bulk calls cannot deadlock); deleted ones are absent. */
+export function lockTokens(trx: Transaction<Database>, ids: readonly string[]): Promise<TokenRow[]> {
+  return trx
+    .selectFrom("token")
+    .selectAll()
+    .where("id", "in", [...ids])
+    .where("deleted_at", "is", null)
+    .orderBy("id")
+    .forUpdate()
+    .execute();
 }
 
 export function updateToken(trx: Transaction<Database>, id: string, set: TokenUpdate): Promise<TokenRow> {
@@ -53,23 +66,18 @@ export interface TokenFilter {
   ownerGroupId?: string | undefined;
   ownerId?: string | undefined;
   level?: TokenLevelName | undefined;
+  kind?: TokenKindColumn | undefined;
   status?: TokenStatusFilter | undefined;
   createdBy?: string | undefined;
   nameContains?: string | undefined;
   expiresBefore?: Date | undefined;
 }
 
-/** Position after the last row of a page: the order is (created_at, id) descending. */
-export interface TokenCursor {
-  createdAt: Date;
-  id: string;
-}
-
 /** A page of tokens, newest first; ties broken by id so the order is stable. */
 export function listTokens(
   db: Kysely<Database>,
   filter: TokenFilter,
-  after: TokenCursor | undefined,
+  after: PageAfter | undefined,
   limit: number,
   now: Date,
 ): Promise<TokenRow[]> {
@@ -82,6 +90,7 @@ export function listTokens(
   if (filter.ownerGroupId) query = query.where("owner.group_id", "=", filter.ownerGroupId);
   if (filter.ownerId) query = query.where("token.owner_id", "=", filter.ownerId);
   if (filter.level) query = query.where("token.level", "=", filter.level);
+  if (filter.kind) query = query.where("token.kind", "=", filter.kind);
   if (filter.createdBy) query = query.where("token.created_by", "=", filter.createdBy);
   if (filter.nameContains) {
     // Escape LIKE's wildcards so the search is a plain substring.
@@ -111,9 +120,7 @@ export function listTokens(
     case undefined:
       break;
   }
-  if (after) {
-    query = query.where(sql<boolean>`(token.created_at, token.id) < (${after.createdAt}, ${after.id}::uuid)`);
-  }
+  if (after) query = query.where(comesAfter("token.created_at", "token.id", after));
   return query.orderBy("token.created_at", "desc").orderBy("token.id", "desc").limit(limit).execute();
 }
 

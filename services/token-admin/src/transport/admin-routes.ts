@@ -1,4 +1,4 @@
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { Health } from "@tessera/shared/gen/grpc/health/v1/health_pb";
 import { ServerReflection } from "@tessera/shared/gen/grpc/reflection/v1/reflection_pb";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
@@ -11,13 +11,13 @@ import { healthService } from "./health-routes.js";
 import { reflectionService } from "./reflection-routes.js";
 import { tokenAdminService } from "./token-admin-service.js";
 
-/** Every service token-admin offers. Health and reflection need no credentials. */
-export function adminRoutes(deps: AdminDeps, health: HealthState): (router: ConnectRouter) => void {
+/** Every service token-admin offers. Health and reflection need no credentials. `metrics` wraps every admin RPC. */
+export function adminRoutes(deps: AdminDeps, health: HealthState, metrics?: Interceptor): (router: ConnectRouter) => void {
   const reflection = createReflectionResponder([TokenAdminService, Health, ServerReflection]);
   return (router) => {
     // The error interceptor is outermost, so authentication failures are mapped too.
     router.service(TokenAdminService, tokenAdminService(deps), {
-      interceptors: [errorInterceptor(deps.log), authInterceptor(deps)],
+      interceptors: [...(metrics ? [metrics] : []), errorInterceptor(deps.log), authInterceptor(deps)],
     });
     router.service(Health, healthService(health));
     router.service(ServerReflection, reflectionService(reflection));

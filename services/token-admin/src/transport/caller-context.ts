@@ -6,3 +6,6 @@ export const callerKey = createContextKey<Caller | undefined>(undefined, { descr
 
 /** The peer's address and user agent, for the audit log. Set per request by the adapter. */
 export const sourceKey = createContextKey<string>("unknown", { description: "request source" });
+
+/** The peer's address alone: sign-in failures are limited per source. */
+export const peerKey = createContextKey<string>("unknown", { description: "peer address" });

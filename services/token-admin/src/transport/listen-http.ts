@@ -20,6 +20,15 @@ export interface ListenOptions {
   maxHeaderBytes?: number;
 }
 
+/**
+ * The client's address. For HTTP/2, httpolyglot makes Node wrap the socket in a
+ * JS stream whose own remoteAddress is undefined; the real socket is its `stream`.
+ */
+export function peerAddress(req: http.IncomingMessage | http2.Http2ServerRequest): string {
+  const socket = req.socket as Socket & { stream?: Socket };
+  return socket.remoteAddress ?? socket.stream?.remoteAddress ?? "unknown";
+}
+
 const isSession = (connection: Socket | http2.Http2Session): connection is http2.Http2Session => "goaway" in connection;
 
 /**
@@ -57,6 +66,9 @@ export async function listenHttp(handler: NodeHandler, options: ListenOptions): 
   );
   const sockets = new Set<Socket>();
   server.on("connection", (socket: Socket) => {
+    // httpolyglot hands HTTP/2 a wrapped socket, so Node's own no-delay never reaches
+    // the real one; without this, Nagle's algorithm adds ~40 ms to every small answer.
+    socket.setNoDelay(true);
     sockets.add(socket);
     inFlight.set(socket, inFlight.get(socket) ?? 0);
     socket.once("close", () => {

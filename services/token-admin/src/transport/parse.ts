@@ -62,3 +62,11 @@ export function parseWait(field: string, value: Duration | undefined): number {
   if (ms > maxWaitMs) throw invalidArgument(field, `must be at most ${maxWaitMs / 1000} s`);
   return ms;
 }
+
+/** Unspecified (0) means "not given"; an unknown enum number is refused. */
+export function parseEnum<E extends number, T>(field: string, value: E, table: Partial<Record<E, T>>): T | undefined {
+  if (value === 0) return undefined;
+  const parsed = table[value];
+  if (parsed === undefined) throw invalidArgument(field, "is not a known value");
+  return parsed;
+}

@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { TokenLevelName } from "@tessera/shared/db/schema";
+import type { TokenKindColumn, TokenLevelName } from "@tessera/shared/db/schema";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import {
   ExpiryUnit,
   type CreateTokenRequest,
+  type DeleteTokensRequest,
+  type ExchangeTokenRequest,
   type Expiry,
   type ListTokensRequest,
 } from "@tessera/shared/gen/tessera/v1/admin_pb";
@@ -21,7 +23,8 @@ import type { ExpiryRequest } from "../domain/expiry.js";
 import type { ListTokensInput } from "../domain/list-tokens.js";
 import type { Token, TokenStatusName } from "../domain/token.js";
 import type { TokenStatusFilter } from "../store/token-store.js";
-import { parseName, parseOptionalId, parseOptionalText, parsePageSize, parseStringList } from "./parse.js";
+import { parseSeconds } from "./identity-messages.js";
+import { parseEnum, parseId, parseName, parseOptionalId, parseOptionalText, parsePageSize, parseStringList } from "./parse.js";
 
 const levelToProto = { user: TokenLevel.USER, group: TokenLevel.GROUP, org: TokenLevel.ORG } as const;
 const kindToProto = { personal: TokenKind.PERSONAL, exchanged: TokenKind.EXCHANGED, session: TokenKind.SESSION } as const;
@@ -95,8 +98,40 @@ export function parseCreateToken(req: CreateTokenRequest): CreateTokenInput {
     scopes: parseStringList("scopes", req.scopes, maxScopes, maxScopeLength),
     ownerId: parseOptionalId("owner_id", req.ownerId),
     expiry: parseExpiry(req.expiry),
+    level: parseEnum("level", req.level, levelFromProto) ?? "user",
+    groupId: parseOptionalId("group_id", req.groupId),
+    organisationId: parseOptionalId("organisation_id", req.organisationId),
+    admin: req.admin,
   };
 }
+
+/** The most tokens one DeleteTokens may name. */
+export const maxDeleteIds = 100;
+
+/** 1..100 distinct token ids. */
+export function parseTokenIds(req: DeleteTokensRequest): string[] {
+  if (req.tokenIds.length === 0) throw invalidArgument("token_ids", "at least one id");
+  if (req.tokenIds.length > maxDeleteIds) throw invalidArgument("token_ids", `at most ${maxDeleteIds} ids`);
+  const ids = req.tokenIds.map((id, i) => parseId(`token_ids[${i}]`, id));
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    if (seen.has(id)) throw invalidArgument(`token_ids[${i}]`, "is repeated");
+    seen.add(id);
+  });
+  return ids;
+}
+
+export function parseExchange(req: ExchangeTokenRequest): { ttlSeconds: number | undefined; scopes: string[] } {
+  const ttlSeconds = req.ttl && parseSeconds("ttl", req.ttl);
+  if (ttlSeconds === 0) throw invalidArgument("ttl", "must be positive");
+  return { ttlSeconds, scopes: parseStringList("scopes", req.scopes, maxScopes, maxScopeLength) };
+}
+
+const kindFromProto: Partial<Record<TokenKind, TokenKindColumn>> = {
+  [TokenKind.PERSONAL]: "personal",
+  [TokenKind.EXCHANGED]: "exchanged",
+  [TokenKind.SESSION]: "session",
+};
 
 const levelFromProto: Partial<Record<TokenLevel, TokenLevelName>> = {
   [TokenLevel.USER]: "user",
@@ -111,14 +146,6 @@ const statusFromProto: Partial<Record<TokenStatus, TokenStatusFilter>> = {
   [TokenStatus.EXPIRED]: "expired",
 };
 
-/** Unspecified enums mean "any"; an unknown enum number is refused. */
-function parseEnum<E extends number, T>(field: string, value: E, table: Partial<Record<E, T>>): T | undefined {
-  if (value === 0) return undefined;
-  const parsed = table[value];
-  if (parsed === undefined) throw invalidArgument(field, "is not a known value");
-  return parsed;
-}
-
 export function parseListTokens(req: ListTokensRequest): ListTokensInput {
   return {
     pageSize: parsePageSize(req.pageSize),
@@ -127,6 +154,7 @@ export function parseListTokens(req: ListTokensRequest): ListTokensInput {
     organisationId: parseOptionalId("organisation_id", req.organisationId),
     groupId: parseOptionalId("group_id", req.groupId),
     level: parseEnum("level", req.level, levelFromProto),
+    kind: parseEnum("kind", req.kind, kindFromProto),
     status: parseEnum("status", req.status, statusFromProto),
     createdBy: parseOptionalId("created_by", req.createdBy),
     nameContains: parseOptionalText("name_contains", req.nameContains, 100),

@@ -1,9 +1,11 @@
 import type { Bus } from "@tessera/shared/bus/bus";
 
+/** A validator's running heartbeat. */
 export interface Heartbeat {
   /** The applied position moved: report it soon (coalesced to once per event-loop turn). */
   notify(): void;
-  stop(): void;
+  /** Stops reporting and removes this validator's key, so no RevokeToken waits for a validator that has left. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -15,8 +17,11 @@ export interface Heartbeat {
 export function startHeartbeat(bus: Bus, validatorId: string, intervalMs: number, appliedSeq: () => bigint): Heartbeat {
   const ttlMs = intervalMs * 3;
   let scheduled = false;
+  let stopped = false;
   const report = () => {
     scheduled = false;
+    // A report due after stop() would bring the key back for a whole TTL.
+    if (stopped) return;
     bus.reportApplied({ validatorId, appliedSeq: appliedSeq() }, ttlMs).catch(() => {});
   };
   const timer = setInterval(report, intervalMs);
@@ -27,6 +32,11 @@ export function startHeartbeat(bus: Bus, validatorId: string, intervalMs: number
       scheduled = true;
       setImmediate(report);
     },
-    stop: () => clearInterval(timer),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      // Sent on the connection that carried the reports, so it lands after the last of them.
+      await bus.forgetValidator(validatorId).catch(() => {});
+    },
   };
 }

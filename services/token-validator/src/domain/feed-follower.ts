@@ -6,6 +6,7 @@ import type { FeedSource } from "./feed-source.js";
 import type { FreshnessTracker } from "./freshness.js";
 import { Replica } from "./replica.js";
 
+/** What a follower reads from, reports to, and how often it polls. */
 export interface FeedFollowerDeps {
   readonly source: FeedSource;
   readonly bus: Bus;
@@ -15,12 +16,38 @@ export interface FeedFollowerDeps {
   readonly pollIntervalMs: number;
   /** Told after every change to the applied position (heartbeats, metrics). */
   readonly onApplied?: (seq: bigint) => void;
+  /** Events held while a snapshot loads, or ahead of a gap; past this, change_log is re-read instead. Default 10,000. */
+  readonly maxHeldEvents?: number;
 }
 
 /** Changes fetched from change_log per query while catching up. */
 const catchUpBatch = 1000;
-/** Events held while a snapshot loads, or ahead of a gap; past this, change_log is re-read instead. */
-const maxHeldEvents = 10_000;
+
+/**
+ * A task that runs one at a time and, when asked again while running, runs once
+ * more: whoever asks waits for a run that began after the asking, never for one
+ * whose reads may predate what prompted the ask.
+ */
+function coalescing(task: () => Promise<void>, stopped: () => boolean): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  return () => {
+    again = true;
+    running ??= (async () => {
+      try {
+        while (again && !stopped()) {
+          again = false;
+          await task();
+        }
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+}
+
+const bySeq = (a: ChangeEvent, b: ChangeEvent) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0);
 
 /**
  * Keeps a replica equal to Postgres, following the change feed:
@@ -29,41 +56,60 @@ const maxHeldEvents = 10_000;
  * order, ignore duplicates and old events, fill gaps from change_log, and poll
  * the head every interval and on every bus reconnect. A lost publish therefore
  * costs at most one poll interval.
+ *
+ * Race safety: every read of Postgres (a change_log range, a snapshot) is
+ * stamped with the seq it reflects, and only `receive` moves the replica, in seq
+ * order; so nothing read before a change can undo it after it was applied. The
+ * reads themselves run one at a time (`sync`), and a reloaded replica is never
+ * swapped in behind the one it replaces.
  */
 export class FeedFollower {
   /** The replica decisions read; replaced whole when a snapshot is reloaded. */
   replica = new Replica();
-  private snapshotting = false;
-  private loading: Promise<void> | undefined;
   /** Set once the first snapshot is in: before that there is nothing to apply events to. */
   private loaded = false;
-  private heldDuringSnapshot: ChangeEvent[] = [];
+  /** A snapshot is loading: events are held for it. */
+  private holding = false;
+  private held: ChangeEvent[] = [];
   private heldOverflow = false;
+  /** change_log cannot bring us up to date (pruned past us, or the feed went backwards): reload. */
+  private needSnapshot = true;
+  /** The head fell below what we applied (a restored database): the reload may, and must, step back. */
+  private feedWentBack = false;
+  /** The bus (re)connected while a snapshot was being read: what it missed may postdate the snapshot. */
+  private connectedDuringLoad = false;
   private readonly ahead = new Map<bigint, ChangeEvent>();
-  private catchingUp: Promise<void> | undefined;
+  private readonly maxHeldEvents: number;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastPollErrorLogMs = 0;
+  /** The one reader of change_log and snapshots: catches up, or reloads when it must. */
+  private readonly sync: () => Promise<void>;
+  private readonly pollCoalesced: () => Promise<void>;
 
-  constructor(private readonly deps: FeedFollowerDeps) {}
+  constructor(private readonly deps: FeedFollowerDeps) {
+    this.maxHeldEvents = deps.maxHeldEvents ?? 10_000;
+    this.sync = coalescing(() => (this.needSnapshot ? this.reloadSnapshot() : this.catchUp()), () => this.closed);
+    this.pollCoalesced = coalescing(() => this.pollOnce(), () => this.closed);
+  }
 
   /** Resolves once the first snapshot is applied (retrying until it is); polls from then on. */
   async start(): Promise<void> {
-    this.snapshotting = true; // hold events from the moment we subscribe
+    this.deps.freshness.busDown(this.deps.now()); // not subscribed yet
     await this.deps.bus.subscribeChanges({
       onEvent: (bytes) => this.onEvent(bytes),
       onConnected: () => {
         this.deps.freshness.busUp();
-        // Anything published while we were away is lost to us: ask Postgres.
-        if (!this.snapshotting) void this.poll();
+        // Anything published while we were away is lost to us: ask Postgres (after the snapshot, if one is loading).
+        if (this.holding) this.connectedDuringLoad = true;
+        void this.poll();
       },
-      onDisconnected: () => this.deps.freshness.busDown(),
+      onDisconnected: () => this.deps.freshness.busDown(this.deps.now()),
     });
     // Postgres may be down, or not yet migrated, when we start: keep trying, not ready meanwhile.
-    for (let delayMs = 250; !this.closed; delayMs = Math.min(delayMs * 2, 5000)) {
+    for (let delayMs = 250; !this.closed && !this.loaded; delayMs = Math.min(delayMs * 2, 5000)) {
       try {
-        await this.loadSnapshot();
-        break;
+        await this.sync();
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message, retryInMs: delayMs }, "snapshot failed");
         await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -78,18 +124,37 @@ export class FeedFollower {
     clearInterval(this.timer);
   }
 
-  /** Checks the feed head and catches up to it; a success proves the replica current. */
-  async poll(): Promise<void> {
-    if (this.closed || this.snapshotting) return;
-    const startedAtMs = this.deps.now();
+  /**
+   * Checks the feed head and catches up to it; a success proves the replica
+   * current. One poll at a time; asked during one, another follows it. Never throws.
+   */
+  poll(): Promise<void> {
+    if (this.closed || !this.loaded) return Promise.resolve();
+    return this.pollCoalesced();
+  }
+
+  private async pollOnce(): Promise<void> {
+    const attempt = this.deps.freshness.beginProof(this.deps.now());
+    const appliedBefore = this.replica.appliedSeq;
     try {
       const head = await this.deps.source.readHead();
-      if (head > this.replica.appliedSeq) await this.catchUp();
-      if (this.replica.appliedSeq >= head) this.deps.freshness.proven(startedAtMs);
+      if (head < appliedBefore) {
+        // Nothing we applied can be newer than the head: the database went back (a restore).
+        this.deps.log.error({ appliedSeq: String(appliedBefore), head: String(head) }, "feed head is behind the replica; reloading snapshot");
+        this.needSnapshot = true;
+        this.feedWentBack = true;
+      }
+      if (head > this.replica.appliedSeq || this.needSnapshot) await this.sync();
+      if (this.replica.appliedSeq < head) {
+        // A full catch-up begun after the head was read still falls short: change_log was pruned past us.
+        this.needSnapshot = true;
+        await this.sync();
+      }
+      if (this.replica.appliedSeq >= head) this.deps.freshness.proven(attempt);
     } catch (err) {
       this.deps.freshness.pollFailed();
-      if (startedAtMs - this.lastPollErrorLogMs > 10_000) {
-        this.lastPollErrorLogMs = startedAtMs;
+      if (attempt.atMs - this.lastPollErrorLogMs > 10_000) {
+        this.lastPollErrorLogMs = attempt.atMs;
         this.deps.log.warn({ err: (err as Error).message }, "feed poll failed");
       }
     }
@@ -103,24 +168,25 @@ export class FeedFollower {
       this.deps.log.warn("ignored an undecodable change event");
       return;
     }
-    if (this.snapshotting) {
-      if (this.heldDuringSnapshot.length < maxHeldEvents) this.heldDuringSnapshot.push(event);
+    if (this.holding) {
+      if (this.held.length < this.maxHeldEvents) this.held.push(event);
       else this.heldOverflow = true;
     }
     // While a reload runs, the current replica keeps serving and keeps up.
     if (this.loaded) this.receive(event);
   }
 
+  /** The only way the serving replica moves: strictly the next seq, else held ahead and the gap filled. */
   private receive(event: ChangeEvent): void {
     const next = this.replica.appliedSeq + 1n;
-    if (event.seq < next) return; // duplicate or already covered by a snapshot
+    if (event.seq < next) return; // duplicate, or already covered by a snapshot or a fill
     if (event.seq === next) {
       this.apply(event);
       return;
     }
-    if (this.ahead.size < maxHeldEvents) this.ahead.set(event.seq, event);
+    if (this.ahead.size < this.maxHeldEvents) this.ahead.set(event.seq, event);
     this.deps.freshness.gap(true);
-    void this.catchUp().catch(() => {}); // the poll retries and reports
+    this.sync().catch(() => {}); // the poll retries and reports
   }
 
   private apply(event: ChangeEvent): void {
@@ -135,61 +201,64 @@ export class FeedFollower {
     this.deps.onApplied?.(this.replica.appliedSeq);
   }
 
-  /** Reads change_log past the applied position until there is nothing more. One at a time. */
-  private catchUp(): Promise<void> {
-    this.catchingUp ??= (async () => {
-      try {
-        for (;;) {
-          const from = this.replica.appliedSeq;
-          const changes = await this.deps.source.readChanges(from, catchUpBatch);
-          if (changes.length === 0) return;
-          if (changes[0]!.seq !== from + 1n) {
-            // change_log no longer reaches back to us (pruned): start over from a snapshot.
-            this.deps.log.warn({ appliedSeq: String(from), oldest: String(changes[0]!.seq) }, "change_log pruned past our position; reloading snapshot");
-            // Not awaited: the reload may itself need to catch up, which waits for us.
-            void this.loadSnapshot();
-            return;
-          }
-          for (const change of changes) this.receive(fromBinary(ChangeEventSchema, change.event));
-          if (changes.length < catchUpBatch) return;
-        }
-      } finally {
-        this.catchingUp = undefined;
+  /** Reads change_log past the applied position until there is nothing more (run only through `sync`). */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const from = this.replica.appliedSeq;
+      const changes = await this.deps.source.readChanges(from, catchUpBatch);
+      if (changes.length === 0) return;
+      // Seqs are gap-free, so a first row past our next one means the rows between were pruned.
+      // (Live events may have filled that hole meanwhile: then the rows simply apply.)
+      if (changes[0]!.seq > this.replica.appliedSeq + 1n) {
+        this.deps.log.warn({ appliedSeq: String(this.replica.appliedSeq), oldest: String(changes[0]!.seq) }, "change_log pruned past our position; reloading snapshot");
+        this.needSnapshot = true;
+        this.sync().catch(() => {}); // runs once more, as a reload, when this pass ends
+        return;
       }
-    })();
-    return this.catchingUp;
+      for (const change of changes) this.receive(fromBinary(ChangeEventSchema, change.event));
+      if (changes.length < catchUpBatch) return;
+    }
   }
 
-  /** Builds a fresh replica from a snapshot and swaps it in, then replays events held meanwhile. One at a time. */
-  private loadSnapshot(): Promise<void> {
-    this.loading ??= this.reloadSnapshot().finally(() => (this.loading = undefined));
-    return this.loading;
-  }
-
+  /** Builds a fresh replica from a snapshot and swaps it in, then applies events held meanwhile (run only through `sync`). */
   private async reloadSnapshot(): Promise<void> {
-    this.snapshotting = true;
-    this.heldDuringSnapshot = [];
+    this.holding = true;
+    this.held = [];
     this.heldOverflow = false;
-    const startedAtMs = this.deps.now();
+    this.connectedDuringLoad = false;
+    const attempt = this.deps.freshness.beginProof(this.deps.now());
     try {
       const fresh = new Replica();
-      const head = await this.deps.source.readSnapshot((records) => {
+      fresh.appliedSeq = await this.deps.source.readSnapshot((records) => {
         for (const record of records) fresh.applyRecord(record);
       });
-      fresh.appliedSeq = head;
+      // The serving replica kept applying live events; when more came than could be
+      // held, it may be ahead of the snapshot. Bring the fresh one up to it from
+      // change_log first, so that swapping never steps back past a revocation.
+      while (this.loaded && !this.feedWentBack && fresh.appliedSeq < this.replica.appliedSeq) {
+        const changes = await this.deps.source.readChanges(fresh.appliedSeq, catchUpBatch);
+        if (changes[0]?.seq !== fresh.appliedSeq + 1n) throw new Error("change_log does not reach the serving replica's position");
+        for (const change of changes) fresh.applyEvent(change.seq, fromBinary(ChangeEventSchema, change.event).records);
+      }
+      // From here to the end of the swap nothing awaits, so no event can slip between.
       this.replica = fresh;
       this.loaded = true;
+      this.needSnapshot = false;
+      this.feedWentBack = false;
+      this.holding = false;
       this.ahead.clear();
-      this.snapshotting = false;
-      const held = this.heldDuringSnapshot.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
-      this.heldDuringSnapshot = [];
+      this.deps.freshness.gap(false);
+      const held = this.held.sort(bySeq);
+      this.held = [];
       for (const event of held) this.receive(event);
-      this.deps.freshness.proven(startedAtMs);
+      this.deps.freshness.proven(attempt);
       this.deps.onApplied?.(this.replica.appliedSeq);
-      // Some events were not held: read them from change_log (not awaited: a catch-up may be what called us).
-      if (this.heldOverflow) void this.catchUp().catch(() => {});
+      // Some events were not held: read them from change_log on the next pass.
+      if (this.heldOverflow) this.sync().catch(() => {});
+      if (this.connectedDuringLoad) void this.poll();
     } finally {
-      this.snapshotting = false;
+      this.holding = false;
+      this.held = [];
     }
   }
 }

@@ -11,11 +11,22 @@ export interface FreshnessReading {
   readonly loaded: boolean;
 }
 
+/** The bounds of the rule below, from the validator's configuration. */
 export interface FreshnessOptions {
   /** Past this without proof the replica is stale. */
   readonly maxStalenessMs: number;
   /** How long an unbroken bus subscription may stand in for proof when Postgres is unreachable. */
   readonly degradedMaxMs: number;
+  /** Also stale once the bus subscription has been down for longer than maxStalenessMs, however well polls go. */
+  readonly feedRequired: boolean;
+}
+
+/** Taken just before a read of Postgres that may prove the replica current. */
+export interface ProofAttempt {
+  /** Every change committed before this instant is visible to the read that follows. */
+  readonly atMs: number;
+  /** The bus epoch when the read began; -1 if the bus was down. */
+  readonly busEpoch: number;
 }
 
 /**
@@ -23,17 +34,23 @@ export interface FreshnessOptions {
  * delivered every event since. The rule:
  *
  * - CURRENT: proven within maxStalenessMs — a poll saw the feed head at or below
- *   what is applied (or a snapshot was just loaded);
+ *   what is applied (or a snapshot was just loaded). The bus plays no part: with
+ *   Redis down, polls alone bring every change within one poll interval, and
+ *   refusing then would turn a Redis blip into an outage for no safety gained.
+ *   Unless feedRequired: then a subscription down for longer than maxStalenessMs
+ *   makes the replica STALE even though polls succeed;
  * - DEGRADED: not proven for longer (Postgres unreachable), but the bus
- *   subscription has stayed connected, with no unfilled gap, since the last
- *   proof, and that proof is younger than degradedMaxMs. Every change the admin
- *   could publish has then been applied; only one committed but never published
- *   (an admin crash in that instant) could be missing;
+ *   subscription has stayed connected, with no unfilled gap, since the read that
+ *   gave the last proof began, and that proof is younger than degradedMaxMs.
+ *   Every change the admin published has then been applied; only one committed
+ *   but never published (an admin crash in that instant) could be missing;
  * - STALE: otherwise. The validator refuses (or, if configured, allows) and says so.
  */
 export class FreshnessTracker {
   private provenAtMs = Number.NEGATIVE_INFINITY;
   private busConnected = false;
+  /** Since when the bus has been down; undefined while it is up. */
+  private busDownSinceMs: number | undefined;
   /** Bumped on every disconnect: a proof stands in for the bus only if the epoch is unchanged. */
   private busEpoch = 0;
   private busEpochAtProof = -1;
@@ -42,10 +59,17 @@ export class FreshnessTracker {
 
   constructor(private readonly options: FreshnessOptions) {}
 
-  /** The replica held every change committed at `atMs` (taken before the proving read began). */
-  proven(atMs: number): void {
-    if (atMs > this.provenAtMs) this.provenAtMs = atMs;
-    this.busEpochAtProof = this.busConnected ? this.busEpoch : -1;
+  /** Call just before the read that may prove the replica current; hand the result to proven(). */
+  beginProof(nowMs: number): ProofAttempt {
+    return { atMs: nowMs, busEpoch: this.busConnected ? this.busEpoch : -1 };
+  }
+
+  /** The read begun with `attempt` showed the replica holding every change committed before it. */
+  proven(attempt: ProofAttempt): void {
+    if (attempt.atMs >= this.provenAtMs) {
+      this.provenAtMs = attempt.atMs;
+      this.busEpochAtProof = attempt.busEpoch;
+    }
     this.lastPollFailed = false;
   }
 
@@ -53,12 +77,19 @@ export class FreshnessTracker {
     this.lastPollFailed = true;
   }
 
+  /** The subscription is live again (and subscribed: events published from now on arrive). */
   busUp(): void {
     this.busConnected = true;
+    this.busDownSinceMs = undefined;
   }
 
-  busDown(): void {
-    if (this.busConnected) this.busEpoch++;
+  /** The subscription is down (or not up yet) since `atMs`: events may be lost. */
+  busDown(atMs: number): void {
+    if (this.busConnected) {
+      this.busEpoch++;
+      this.busDownSinceMs = atMs;
+    }
+    this.busDownSinceMs ??= atMs;
     this.busConnected = false;
   }
 
@@ -71,7 +102,8 @@ export class FreshnessTracker {
     const loaded = this.provenAtMs !== Number.NEGATIVE_INFINITY;
     if (!loaded) return { freshness: Freshness.STALE, stalenessMs: 0, detail: "loading snapshot", loaded };
     const stalenessMs = Math.max(0, nowMs - this.provenAtMs);
-    if (stalenessMs <= this.options.maxStalenessMs) return { freshness: Freshness.CURRENT, stalenessMs, detail: "", loaded };
+    const feedLost = this.options.feedRequired && this.busDownSinceMs !== undefined && nowMs - this.busDownSinceMs > this.options.maxStalenessMs;
+    if (!feedLost && stalenessMs <= this.options.maxStalenessMs) return { freshness: Freshness.CURRENT, stalenessMs, detail: "", loaded };
     const busContiguous = this.busConnected && this.busEpoch === this.busEpochAtProof && !this.gapOpen;
     if (busContiguous && stalenessMs <= this.options.degradedMaxMs) {
       return { freshness: Freshness.DEGRADED, stalenessMs, detail: "database unreachable; change feed contiguous", loaded };

@@ -30,6 +30,8 @@ export interface TokenEntry {
   /** The digest before a RegenerateToken, accepted until previousExpiresAtMs. */
   previousDigestKey: string;
   previousExpiresAtMs: number;
+  /** Creation time (introspection's `iat`); 0 if the feed did not say. */
+  createdAtMs: number;
 }
 
 export interface PrincipalEntry {
@@ -126,6 +128,7 @@ export class Replica {
     entry.parentId = record.parentTokenId;
     entry.previousDigestKey = record.previousDigest.length > 0 ? digestKey(record.previousDigest) : "";
     entry.previousExpiresAtMs = Number(record.previousDigestExpiresAtMs);
+    entry.createdAtMs = Number(record.createdAtMs);
     this.byId.set(entry.id, entry);
     this.byDigest.set(entry.digestKey, entry);
     if (entry.previousDigestKey) this.byDigest.set(entry.previousDigestKey, entry);

@@ -1,10 +1,12 @@
-import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import { grpcServiceDefinition } from "@tessera/shared/grpc/grpc-definition";
 
 export interface GrpcService {
   readonly service: DescService;
   readonly implementation: UntypedServiceImplementation;
+  /** A definition with a codec of its own (ext_authz Check); default: built from `service`. */
+  readonly definition?: ServiceDefinition;
 }
 
 export interface RunningGrpcServer {
@@ -23,7 +25,7 @@ export async function startGrpcServer(host: string, port: number, services: read
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
   });
-  for (const { service, implementation } of services) server.addService(grpcServiceDefinition(service), implementation);
+  for (const { service, implementation, definition } of services) server.addService(definition ?? grpcServiceDefinition(service), implementation);
   const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),

@@ -8,6 +8,7 @@ import {
 import { maxScopeLength } from "@tessera/shared/token/scope";
 import { decide, type Decision, type DecisionContext } from "../domain/decide.js";
 import type { DecisionObserver } from "../domain/surface.js";
+import type { SurfaceMeter } from "./validator-metrics.js";
 
 /** The wire answer for a decision: identity only when the value matched a token. */
 export function decisionToProto(decision: Decision): ValidateTokenResponse {
@@ -32,8 +33,9 @@ export function decisionToProto(decision: Decision): ValidateTokenResponse {
 }
 
 /** TokenValidatorService/ValidateToken: parse, decide from memory, answer. No I/O, no logging. */
-export function validateToken(ctx: DecisionContext, observe: DecisionObserver): handleUnaryCall<ValidateTokenRequest, ValidateTokenResponse> {
+export function validateToken(ctx: DecisionContext, observe: DecisionObserver, meter?: SurfaceMeter): handleUnaryCall<ValidateTokenRequest, ValidateTokenResponse> {
   return (call, callback) => {
+    const startedMs = performance.now();
     const { token, requiredScope } = call.request;
     if (requiredScope.length > maxScopeLength) {
       callback({ code: status.INVALID_ARGUMENT, details: `required_scope: must be at most ${maxScopeLength} characters` });
@@ -43,5 +45,6 @@ export function validateToken(ctx: DecisionContext, observe: DecisionObserver): 
     const decision = decide(ctx, token, requiredScope, nowMs);
     observe(decision, "grpc", nowMs);
     callback(null, decisionToProto(decision));
+    meter?.latency((performance.now() - startedMs) / 1000);
   };
 }

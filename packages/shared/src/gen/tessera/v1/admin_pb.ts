@@ -6,7 +6,11 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Token, TokenLevel, TokenStatus } from "./token_pb.js";
+import type { AuditEvent } from "./audit_pb.js";
+import { file_tessera_v1_audit } from "./audit_pb.js";
+import type { DefaultExpiry, Group, Organisation, Principal, PrincipalKind, Role, ScopeList } from "./identity_pb.js";
+import { file_tessera_v1_identity } from "./identity_pb.js";
+import type { Token, TokenKind, TokenLevel, TokenStatus } from "./token_pb.js";
 import { file_tessera_v1_token } from "./token_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/v1/admin.proto.
  */
 export const file_tessera_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXNzZXJhL3YxL2FkbWluLnByb3RvEgp0ZXNzZXJhLnYxIkYKDlJlbGF0aXZlRXhwaXJ5Eg4KBmFtb3VudBgBIAEoDRIkCgR1bml0GAIgASgOMhYudGVzc2VyYS52MS5FeHBpcnlVbml0Io8BCgZFeHBpcnkSKwoFYWZ0ZXIYASABKAsyGi50ZXNzZXJhLnYxLlJlbGF0aXZlRXhwaXJ5SAASKAoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoLZW5kX29mX2RhdGUYAyABKAlIABIPCgVuZXZlchgEIAEoCEgAQgYKBGtpbmQiaAoSQ3JlYXRlVG9rZW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGc2NvcGVzGAIgAygJEhAKCG93bmVyX2lkGAMgASgJEiIKBmV4cGlyeRgEIAEoCzISLnRlc3NlcmEudjEuRXhwaXJ5IkwKE0NyZWF0ZVRva2VuUmVzcG9uc2USEwoLdG9rZW5fdmFsdWUYASABKAkSIAoFdG9rZW4YAiABKAsyES50ZXNzZXJhLnYxLlRva2VuIiMKD0dldFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI0ChBHZXRUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEudGVzc2VyYS52MS5Ub2tlbiKmAgoRTGlzdFRva2Vuc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEiUKBWxldmVsGAYgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEicKBnN0YXR1cxgHIAEoDjIXLnRlc3NlcmEudjEuVG9rZW5TdGF0dXMSEgoKY3JlYXRlZF9ieRgIIAEoCRIVCg1uYW1lX2NvbnRhaW5zGAkgASgJEjIKDmV4cGlyZXNfYmVmb3JlGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQChJMaXN0VG9rZW5zUmVzcG9uc2USIQoGdG9rZW5zGAEgAygLMhEudGVzc2VyYS52MS5Ub2tlbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWwoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJEjMKEGF3YWl0X3ZhbGlkYXRvcnMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwEKE1Jldm9rZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBBI9Cg9hY2tub3dsZWRnZW1lbnQYAyABKAsyJC50ZXNzZXJhLnYxLlZhbGlkYXRvckFja25vd2xlZGdlbWVudCJeChhWYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQSDwoHYXBwbGllZBgBIAEoDRIMCgRsaXZlGAIgASgNEhAKCGNvbXBsZXRlGAMgASgIEhEKCXdhaXRlZF9tcxgEIAEoDSpvCgpFeHBpcnlVbml0EhsKF0VYUElSWV9VTklUX1VOU1BFQ0lGSUVEEAASFwoTRVhQSVJZX1VOSVRfTUlOVVRFUxABEhUKEUVYUElSWV9VTklUX0hPVVJTEAISFAoQRVhQSVJZX1VOSVRfREFZUxADMscCChFUb2tlbkFkbWluU2VydmljZRJOCgtDcmVhdGVUb2tlbhIeLnRlc3NlcmEudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0Gh8udGVzc2VyYS52MS5DcmVhdGVUb2tlblJlc3BvbnNlEkUKCEdldFRva2VuEhsudGVzc2VyYS52MS5HZXRUb2tlblJlcXVlc3QaHC50ZXNzZXJhLnYxLkdldFRva2VuUmVzcG9uc2USSwoKTGlzdFRva2VucxIdLnRlc3NlcmEudjEuTGlzdFRva2Vuc1JlcXVlc3QaHi50ZXNzZXJhLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJOCgtSZXZva2VUb2tlbhIeLnRlc3NlcmEudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh8udGVzc2VyYS52MS5SZXZva2VUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_tessera_v1_token]);
+  fileDesc("ChZ0ZXNzZXJhL3YxL2FkbWluLnByb3RvEgp0ZXNzZXJhLnYxIkYKDlJlbGF0aXZlRXhwaXJ5Eg4KBmFtb3VudBgBIAEoDRIkCgR1bml0GAIgASgOMhYudGVzc2VyYS52MS5FeHBpcnlVbml0Io8BCgZFeHBpcnkSKwoFYWZ0ZXIYASABKAsyGi50ZXNzZXJhLnYxLlJlbGF0aXZlRXhwaXJ5SAASKAoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoLZW5kX29mX2RhdGUYAyABKAlIABIPCgVuZXZlchgEIAEoCEgAQgYKBGtpbmQiyQEKEkNyZWF0ZVRva2VuUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnNjb3BlcxgCIAMoCRIQCghvd25lcl9pZBgDIAEoCRIiCgZleHBpcnkYBCABKAsyEi50ZXNzZXJhLnYxLkV4cGlyeRIlCgVsZXZlbBgFIAEoDjIWLnRlc3NlcmEudjEuVG9rZW5MZXZlbBIQCghncm91cF9pZBgGIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYByABKAkSDQoFYWRtaW4YCCABKAgiTAoTQ3JlYXRlVG9rZW5SZXNwb25zZRITCgt0b2tlbl92YWx1ZRgBIAEoCRIgCgV0b2tlbhgCIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4iIwoPR2V0VG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIjQKEEdldFRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuIssCChFMaXN0VG9rZW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSJQoFbGV2ZWwYBiABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSJwoGc3RhdHVzGAcgASgOMhcudGVzc2VyYS52MS5Ub2tlblN0YXR1cxISCgpjcmVhdGVkX2J5GAggASgJEhUKDW5hbWVfY29udGFpbnMYCSABKAkSMgoOZXhwaXJlc19iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKBGtpbmQYCyABKA4yFS50ZXNzZXJhLnYxLlRva2VuS2luZCJQChJMaXN0VG9rZW5zUmVzcG9uc2USIQoGdG9rZW5zGAEgAygLMhEudGVzc2VyYS52MS5Ub2tlbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWwoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJEjMKEGF3YWl0X3ZhbGlkYXRvcnMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwEKE1Jldm9rZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBBI9Cg9hY2tub3dsZWRnZW1lbnQYAyABKAsyJC50ZXNzZXJhLnYxLlZhbGlkYXRvckFja25vd2xlZGdlbWVudCJeChhWYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQSDwoHYXBwbGllZBgBIAEoDRIMCgRsaXZlGAIgASgNEhAKCGNvbXBsZXRlGAMgASgIEhEKCXdhaXRlZF9tcxgEIAEoDSJcChNEaXNhYmxlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJEjMKEGF3YWl0X3ZhbGlkYXRvcnMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ihAEKFERpc2FibGVUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEudGVzc2VyYS52MS5Ub2tlbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiJgoSRW5hYmxlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIkQKE0VuYWJsZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBCJdChNEZWxldGVUb2tlbnNSZXF1ZXN0EhEKCXRva2VuX2lkcxgBIAMoCRIzChBhd2FpdF92YWxpZGF0b3JzGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uInkKFERlbGV0ZVRva2Vuc1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKA0SCwoDc2VxGAIgASgEEj0KD2Fja25vd2xlZGdlbWVudBgDIAEoCzIkLnRlc3NlcmEudjEuVmFsaWRhdG9yQWNrbm93bGVkZ2VtZW50IlsKFlJlZ2VuZXJhdGVUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlAKF1JlZ2VuZXJhdGVUb2tlblJlc3BvbnNlEhMKC3Rva2VuX3ZhbHVlGAEgASgJEiAKBXRva2VuGAIgASgLMhEudGVzc2VyYS52MS5Ub2tlbiJOChRFeGNoYW5nZVRva2VuUmVxdWVzdBImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGc2NvcGVzGAIgAygJIk4KFUV4Y2hhbmdlVG9rZW5SZXNwb25zZRITCgt0b2tlbl92YWx1ZRgBIAEoCRIgCgV0b2tlbhgCIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4iSgoNU2lnbkluUmVxdWVzdBIUCgxvcmdhbmlzYXRpb24YASABKAkSEQoJdXNlcl9uYW1lGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJIoIBCg5TaWduSW5SZXNwb25zZRIVCg1zZXNzaW9uX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCglwcmluY2lwYWwYAyABKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbCISChBHZXRDYWxsZXJSZXF1ZXN0Ik8KEUdldENhbGxlclJlc3BvbnNlEigKCXByaW5jaXBhbBgBIAEoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsEhAKCHRva2VuX2lkGAIgASgJIl0KGUNyZWF0ZU9yZ2FuaXNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIyCghzZXR0aW5ncxgCIAEoCzIgLnRlc3NlcmEudjEuT3JnYW5pc2F0aW9uU2V0dGluZ3Mi4gMKFE9yZ2FuaXNhdGlvblNldHRpbmdzEh8KEmFwaV90b2tlbnNfZW5hYmxlZBgBIAEoCEgAiAEBEhYKCXRpbWVfem9uZRgCIAEoCUgBiAEBEjEKDmRlZmF1bHRfZXhwaXJ5GAMgASgLMhkudGVzc2VyYS52MS5EZWZhdWx0RXhwaXJ5Ei8KDG1heF9saWZldGltZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9hbGxvd19ub19leHBpcnkYBSABKAhIAogBARIhChR0ZWNobmljYWxfdXNlcnNfb25seRgGIAEoCEgDiAEBEiwKDXNjb3BlX2NhdGFsb2cYByABKAsyFS50ZXNzZXJhLnYxLlNjb3BlTGlzdBIzChBtYXhfZXhjaGFuZ2VfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjcKFG1heF9yZWdlbmVyYXRlX2dyYWNlGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhUKE19hcGlfdG9rZW5zX2VuYWJsZWRCDAoKX3RpbWVfem9uZUISChBfYWxsb3dfbm9fZXhwaXJ5QhcKFV90ZWNobmljYWxfdXNlcnNfb25seSJMChpDcmVhdGVPcmdhbmlzYXRpb25SZXNwb25zZRIuCgxvcmdhbmlzYXRpb24YASABKAsyGC50ZXNzZXJhLnYxLk9yZ2FuaXNhdGlvbiK5AQoZVXBkYXRlT3JnYW5pc2F0aW9uUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSEQoEbmFtZRgCIAEoCUgAiAEBEjIKCHNldHRpbmdzGAMgASgLMiAudGVzc2VyYS52MS5PcmdhbmlzYXRpb25TZXR0aW5ncxIzChBhd2FpdF92YWxpZGF0b3JzGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBV9uYW1lIpgBChpVcGRhdGVPcmdhbmlzYXRpb25SZXNwb25zZRIuCgxvcmdhbmlzYXRpb24YASABKAsyGC50ZXNzZXJhLnYxLk9yZ2FuaXNhdGlvbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiMQoWR2V0T3JnYW5pc2F0aW9uUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkiSQoXR2V0T3JnYW5pc2F0aW9uUmVzcG9uc2USLgoMb3JnYW5pc2F0aW9uGAEgASgLMhgudGVzc2VyYS52MS5PcmdhbmlzYXRpb24iQQoYTGlzdE9yZ2FuaXNhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJImUKGUxpc3RPcmdhbmlzYXRpb25zUmVzcG9uc2USLwoNb3JnYW5pc2F0aW9ucxgBIAMoCzIYLnRlc3NlcmEudjEuT3JnYW5pc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI7ChJDcmVhdGVHcm91cFJlcXVlc3QSFwoPb3JnYW5pc2F0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiNwoTQ3JlYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLnRlc3NlcmEudjEuR3JvdXAiNAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiNwoTVXBkYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLnRlc3NlcmEudjEuR3JvdXAiIwoPR2V0R3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJIjQKEEdldEdyb3VwUmVzcG9uc2USIAoFZ3JvdXAYASABKAsyES50ZXNzZXJhLnYxLkdyb3VwIlMKEUxpc3RHcm91cHNSZXF1ZXN0EhcKD29yZ2FuaXNhdGlvbl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJQChJMaXN0R3JvdXBzUmVzcG9uc2USIQoGZ3JvdXBzGAEgAygLMhEudGVzc2VyYS52MS5Hcm91cBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiwQEKFkNyZWF0ZVByaW5jaXBhbFJlcXVlc3QSFwoPb3JnYW5pc2F0aW9uX2lkGAEgASgJEhAKCGdyb3VwX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSJwoEa2luZBgEIAEoDjIZLnRlc3NlcmEudjEuUHJpbmNpcGFsS2luZBIeCgRyb2xlGAUgASgOMhAudGVzc2VyYS52MS5Sb2xlEhMKC3Blcm1pc3Npb25zGAYgAygJEhAKCHBhc3N3b3JkGAcgASgJIkMKF0NyZWF0ZVByaW5jaXBhbFJlc3BvbnNlEigKCXByaW5jaXBhbBgBIAEoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsIqkCChZVcGRhdGVQcmluY2lwYWxSZXF1ZXN0EhQKDHByaW5jaXBhbF9pZBgBIAEoCRIjCgRyb2xlGAIgASgOMhAudGVzc2VyYS52MS5Sb2xlSACIAQESKgoLcGVybWlzc2lvbnMYAyABKAsyFS50ZXNzZXJhLnYxLlNjb3BlTGlzdBIVCghkaXNhYmxlZBgEIAEoCEgBiAEBEhUKCGdyb3VwX2lkGAUgASgJSAKIAQESFQoIcGFzc3dvcmQYBiABKAlIA4gBARIzChBhd2FpdF92YWxpZGF0b3JzGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBV9yb2xlQgsKCV9kaXNhYmxlZEILCglfZ3JvdXBfaWRCCwoJX3Bhc3N3b3JkIo8BChdVcGRhdGVQcmluY2lwYWxSZXNwb25zZRIoCglwcmluY2lwYWwYASABKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbBILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiKwoTR2V0UHJpbmNpcGFsUmVxdWVzdBIUCgxwcmluY2lwYWxfaWQYASABKAkiQAoUR2V0UHJpbmNpcGFsUmVzcG9uc2USKAoJcHJpbmNpcGFsGAEgASgLMhUudGVzc2VyYS52MS5QcmluY2lwYWwikgEKFUxpc3RQcmluY2lwYWxzUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSEAoIZ3JvdXBfaWQYAiABKAkSJwoEa2luZBgDIAEoDjIZLnRlc3NlcmEudjEuUHJpbmNpcGFsS2luZBIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJcChZMaXN0UHJpbmNpcGFsc1Jlc3BvbnNlEikKCnByaW5jaXBhbHMYASADKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkigAIKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSEAoIYWN0b3JfaWQYASABKAkSEAoIdG9rZW5faWQYAiABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAMgASgJEhQKDHByaW5jaXBhbF9pZBgEIAEoCRIOCgZhY3Rpb24YBSABKAkSLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgIIAEoDRISCgpwYWdlX3Rva2VuGAkgASgJIloKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLnRlc3NlcmEudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqbwoKRXhwaXJ5VW5pdBIbChdFWFBJUllfVU5JVF9VTlNQRUNJRklFRBAAEhcKE0VYUElSWV9VTklUX01JTlVURVMQARIVChFFWFBJUllfVU5JVF9IT1VSUxACEhQKEEVYUElSWV9VTklUX0RBWVMQAzL2DwoRVG9rZW5BZG1pblNlcnZpY2USTgoLQ3JlYXRlVG9rZW4SHi50ZXNzZXJhLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuQ3JlYXRlVG9rZW5SZXNwb25zZRJFCghHZXRUb2tlbhIbLnRlc3NlcmEudjEuR2V0VG9rZW5SZXF1ZXN0GhwudGVzc2VyYS52MS5HZXRUb2tlblJlc3BvbnNlEksKCkxpc3RUb2tlbnMSHS50ZXNzZXJhLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh4udGVzc2VyYS52MS5MaXN0VG9rZW5zUmVzcG9uc2USTgoLUmV2b2tlVG9rZW4SHi50ZXNzZXJhLnYxLlJldm9rZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuUmV2b2tlVG9rZW5SZXNwb25zZRJRCgxEaXNhYmxlVG9rZW4SHy50ZXNzZXJhLnYxLkRpc2FibGVUb2tlblJlcXVlc3QaIC50ZXNzZXJhLnYxLkRpc2FibGVUb2tlblJlc3BvbnNlEk4KC0VuYWJsZVRva2VuEh4udGVzc2VyYS52MS5FbmFibGVUb2tlblJlcXVlc3QaHy50ZXNzZXJhLnYxLkVuYWJsZVRva2VuUmVzcG9uc2USUQoMRGVsZXRlVG9rZW5zEh8udGVzc2VyYS52MS5EZWxldGVUb2tlbnNSZXF1ZXN0GiAudGVzc2VyYS52MS5EZWxldGVUb2tlbnNSZXNwb25zZRJaCg9SZWdlbmVyYXRlVG9rZW4SIi50ZXNzZXJhLnYxLlJlZ2VuZXJhdGVUb2tlblJlcXVlc3QaIy50ZXNzZXJhLnYxLlJlZ2VuZXJhdGVUb2tlblJlc3BvbnNlElQKDUV4Y2hhbmdlVG9rZW4SIC50ZXNzZXJhLnYxLkV4Y2hhbmdlVG9rZW5SZXF1ZXN0GiEudGVzc2VyYS52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2USPwoGU2lnbkluEhkudGVzc2VyYS52MS5TaWduSW5SZXF1ZXN0GhoudGVzc2VyYS52MS5TaWduSW5SZXNwb25zZRJICglHZXRDYWxsZXISHC50ZXNzZXJhLnYxLkdldENhbGxlclJlcXVlc3QaHS50ZXNzZXJhLnYxLkdldENhbGxlclJlc3BvbnNlEmMKEkNyZWF0ZU9yZ2FuaXNhdGlvbhIlLnRlc3NlcmEudjEuQ3JlYXRlT3JnYW5pc2F0aW9uUmVxdWVzdBomLnRlc3NlcmEudjEuQ3JlYXRlT3JnYW5pc2F0aW9uUmVzcG9uc2USYwoSVXBkYXRlT3JnYW5pc2F0aW9uEiUudGVzc2VyYS52MS5VcGRhdGVPcmdhbmlzYXRpb25SZXF1ZXN0GiYudGVzc2VyYS52MS5VcGRhdGVPcmdhbmlzYXRpb25SZXNwb25zZRJaCg9HZXRPcmdhbmlzYXRpb24SIi50ZXNzZXJhLnYxLkdldE9yZ2FuaXNhdGlvblJlcXVlc3QaIy50ZXNzZXJhLnYxLkdldE9yZ2FuaXNhdGlvblJlc3BvbnNlEmAKEUxpc3RPcmdhbmlzYXRpb25zEiQudGVzc2VyYS52MS5MaXN0T3JnYW5pc2F0aW9uc1JlcXVlc3QaJS50ZXNzZXJhLnYxLkxpc3RPcmdhbmlzYXRpb25zUmVzcG9uc2USTgoLQ3JlYXRlR3JvdXASHi50ZXNzZXJhLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBofLnRlc3NlcmEudjEuQ3JlYXRlR3JvdXBSZXNwb25zZRJOCgtVcGRhdGVHcm91cBIeLnRlc3NlcmEudjEuVXBkYXRlR3JvdXBSZXF1ZXN0Gh8udGVzc2VyYS52MS5VcGRhdGVHcm91cFJlc3BvbnNlEkUKCEdldEdyb3VwEhsudGVzc2VyYS52MS5HZXRHcm91cFJlcXVlc3QaHC50ZXNzZXJhLnYxLkdldEdyb3VwUmVzcG9uc2USSwoKTGlzdEdyb3VwcxIdLnRlc3NlcmEudjEuTGlzdEdyb3Vwc1JlcXVlc3QaHi50ZXNzZXJhLnYxLkxpc3RHcm91cHNSZXNwb25zZRJaCg9DcmVhdGVQcmluY2lwYWwSIi50ZXNzZXJhLnYxLkNyZWF0ZVByaW5jaXBhbFJlcXVlc3QaIy50ZXNzZXJhLnYxLkNyZWF0ZVByaW5jaXBhbFJlc3BvbnNlEloKD1VwZGF0ZVByaW5jaXBhbBIiLnRlc3NlcmEudjEuVXBkYXRlUHJpbmNpcGFsUmVxdWVzdBojLnRlc3NlcmEudjEuVXBkYXRlUHJpbmNpcGFsUmVzcG9uc2USUQoMR2V0UHJpbmNpcGFsEh8udGVzc2VyYS52MS5HZXRQcmluY2lwYWxSZXF1ZXN0GiAudGVzc2VyYS52MS5HZXRQcmluY2lwYWxSZXNwb25zZRJXCg5MaXN0UHJpbmNpcGFscxIhLnRlc3NlcmEudjEuTGlzdFByaW5jaXBhbHNSZXF1ZXN0GiIudGVzc2VyYS52MS5MaXN0UHJpbmNpcGFsc1Jlc3BvbnNlEloKD0xpc3RBdWRpdEV2ZW50cxIiLnRlc3NlcmEudjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBojLnRlc3NlcmEudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_tessera_v1_audit, file_tessera_v1_identity, file_tessera_v1_token]);
 
 /**
  * @generated from message tessera.v1.RelativeExpiry
@@ -101,7 +105,7 @@ export type CreateTokenRequest = Message<"tessera.v1.CreateTokenRequest"> & {
   scopes: string[];
 
   /**
-   * Empty: the caller.
+   * USER level: the owner. Empty: the caller.
    *
    * @generated from field: string owner_id = 3;
    */
@@ -111,6 +115,37 @@ export type CreateTokenRequest = Message<"tessera.v1.CreateTokenRequest"> & {
    * @generated from field: tessera.v1.Expiry expiry = 4;
    */
   expiry?: Expiry | undefined;
+
+  /**
+   * Unspecified: USER. GROUP and ORG tokens are owned by a technical principal
+   * the system creates for the token.
+   *
+   * @generated from field: tessera.v1.TokenLevel level = 5;
+   */
+  level: TokenLevel;
+
+  /**
+   * GROUP level: the group.
+   *
+   * @generated from field: string group_id = 6;
+   */
+  groupId: string;
+
+  /**
+   * ORG level: the organisation. Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 7;
+   */
+  organisationId: string;
+
+  /**
+   * The token may call the admin API with its owner's role. For GROUP and ORG
+   * tokens this also gives the technical owner the level's admin role
+   * ("assign the admin role").
+   *
+   * @generated from field: bool admin = 8;
+   */
+  admin: boolean;
 };
 
 /**
@@ -237,6 +272,11 @@ export type ListTokensRequest = Message<"tessera.v1.ListTokensRequest"> & {
    * @generated from field: google.protobuf.Timestamp expires_before = 10;
    */
   expiresBefore?: Timestamp | undefined;
+
+  /**
+   * @generated from field: tessera.v1.TokenKind kind = 11;
+   */
+  kind: TokenKind;
 };
 
 /**
@@ -367,6 +407,1085 @@ export const ValidatorAcknowledgementSchema: GenMessage<ValidatorAcknowledgement
   messageDesc(file_tessera_v1_admin, 10);
 
 /**
+ * @generated from message tessera.v1.DisableTokenRequest
+ */
+export type DisableTokenRequest = Message<"tessera.v1.DisableTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+
+  /**
+   * As in RevokeTokenRequest.
+   *
+   * @generated from field: google.protobuf.Duration await_validators = 2;
+   */
+  awaitValidators?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.DisableTokenRequest.
+ * Use `create(DisableTokenRequestSchema)` to create a new message.
+ */
+export const DisableTokenRequestSchema: GenMessage<DisableTokenRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 11);
+
+/**
+ * @generated from message tessera.v1.DisableTokenResponse
+ */
+export type DisableTokenResponse = Message<"tessera.v1.DisableTokenResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Token token = 1;
+   */
+  token?: Token | undefined;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: tessera.v1.ValidatorAcknowledgement acknowledgement = 3;
+   */
+  acknowledgement?: ValidatorAcknowledgement | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.DisableTokenResponse.
+ * Use `create(DisableTokenResponseSchema)` to create a new message.
+ */
+export const DisableTokenResponseSchema: GenMessage<DisableTokenResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 12);
+
+/**
+ * @generated from message tessera.v1.EnableTokenRequest
+ */
+export type EnableTokenRequest = Message<"tessera.v1.EnableTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message tessera.v1.EnableTokenRequest.
+ * Use `create(EnableTokenRequestSchema)` to create a new message.
+ */
+export const EnableTokenRequestSchema: GenMessage<EnableTokenRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 13);
+
+/**
+ * @generated from message tessera.v1.EnableTokenResponse
+ */
+export type EnableTokenResponse = Message<"tessera.v1.EnableTokenResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Token token = 1;
+   */
+  token?: Token | undefined;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message tessera.v1.EnableTokenResponse.
+ * Use `create(EnableTokenResponseSchema)` to create a new message.
+ */
+export const EnableTokenResponseSchema: GenMessage<EnableTokenResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 14);
+
+/**
+ * @generated from message tessera.v1.DeleteTokensRequest
+ */
+export type DeleteTokensRequest = Message<"tessera.v1.DeleteTokensRequest"> & {
+  /**
+   * 1..100 distinct ids; every one must exist and be the caller's to delete, or none is.
+   *
+   * @generated from field: repeated string token_ids = 1;
+   */
+  tokenIds: string[];
+
+  /**
+   * @generated from field: google.protobuf.Duration await_validators = 2;
+   */
+  awaitValidators?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.DeleteTokensRequest.
+ * Use `create(DeleteTokensRequestSchema)` to create a new message.
+ */
+export const DeleteTokensRequestSchema: GenMessage<DeleteTokensRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 15);
+
+/**
+ * @generated from message tessera.v1.DeleteTokensResponse
+ */
+export type DeleteTokensResponse = Message<"tessera.v1.DeleteTokensResponse"> & {
+  /**
+   * @generated from field: uint32 deleted_count = 1;
+   */
+  deletedCount: number;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: tessera.v1.ValidatorAcknowledgement acknowledgement = 3;
+   */
+  acknowledgement?: ValidatorAcknowledgement | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.DeleteTokensResponse.
+ * Use `create(DeleteTokensResponseSchema)` to create a new message.
+ */
+export const DeleteTokensResponseSchema: GenMessage<DeleteTokensResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 16);
+
+/**
+ * @generated from message tessera.v1.RegenerateTokenRequest
+ */
+export type RegenerateTokenRequest = Message<"tessera.v1.RegenerateTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+
+  /**
+   * How long the old value keeps working, up to the organisation's
+   * max_regenerate_grace. Unset: it stops at once.
+   *
+   * @generated from field: google.protobuf.Duration grace_period = 2;
+   */
+  gracePeriod?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.RegenerateTokenRequest.
+ * Use `create(RegenerateTokenRequestSchema)` to create a new message.
+ */
+export const RegenerateTokenRequestSchema: GenMessage<RegenerateTokenRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 17);
+
+/**
+ * @generated from message tessera.v1.RegenerateTokenResponse
+ */
+export type RegenerateTokenResponse = Message<"tessera.v1.RegenerateTokenResponse"> & {
+  /**
+   * The new value. Shown once.
+   *
+   * @generated from field: string token_value = 1;
+   */
+  tokenValue: string;
+
+  /**
+   * @generated from field: tessera.v1.Token token = 2;
+   */
+  token?: Token | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.RegenerateTokenResponse.
+ * Use `create(RegenerateTokenResponseSchema)` to create a new message.
+ */
+export const RegenerateTokenResponseSchema: GenMessage<RegenerateTokenResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 18);
+
+/**
+ * @generated from message tessera.v1.ExchangeTokenRequest
+ */
+export type ExchangeTokenRequest = Message<"tessera.v1.ExchangeTokenRequest"> & {
+  /**
+   * Lifetime of the bearer token, up to the organisation's max_exchange_ttl and
+   * the presented token's own expiry. Unset: max_exchange_ttl.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 1;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * A subset of the presented token's scopes. Empty: all of them.
+   *
+   * @generated from field: repeated string scopes = 2;
+   */
+  scopes: string[];
+};
+
+/**
+ * Describes the message tessera.v1.ExchangeTokenRequest.
+ * Use `create(ExchangeTokenRequestSchema)` to create a new message.
+ */
+export const ExchangeTokenRequestSchema: GenMessage<ExchangeTokenRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 19);
+
+/**
+ * @generated from message tessera.v1.ExchangeTokenResponse
+ */
+export type ExchangeTokenResponse = Message<"tessera.v1.ExchangeTokenResponse"> & {
+  /**
+   * The short-lived bearer token. Shown once.
+   *
+   * @generated from field: string token_value = 1;
+   */
+  tokenValue: string;
+
+  /**
+   * @generated from field: tessera.v1.Token token = 2;
+   */
+  token?: Token | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.ExchangeTokenResponse.
+ * Use `create(ExchangeTokenResponseSchema)` to create a new message.
+ */
+export const ExchangeTokenResponseSchema: GenMessage<ExchangeTokenResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 20);
+
+/**
+ * @generated from message tessera.v1.SignInRequest
+ */
+export type SignInRequest = Message<"tessera.v1.SignInRequest"> & {
+  /**
+   * The organisation's name.
+   *
+   * @generated from field: string organisation = 1;
+   */
+  organisation: string;
+
+  /**
+   * @generated from field: string user_name = 2;
+   */
+  userName: string;
+
+  /**
+   * @generated from field: string password = 3;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message tessera.v1.SignInRequest.
+ * Use `create(SignInRequestSchema)` to create a new message.
+ */
+export const SignInRequestSchema: GenMessage<SignInRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 21);
+
+/**
+ * @generated from message tessera.v1.SignInResponse
+ */
+export type SignInResponse = Message<"tessera.v1.SignInResponse"> & {
+  /**
+   * The session token (prefix tsr_ses). Shown once.
+   *
+   * @generated from field: string session_token = 1;
+   */
+  sessionToken: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expire_time = 2;
+   */
+  expireTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: tessera.v1.Principal principal = 3;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.SignInResponse.
+ * Use `create(SignInResponseSchema)` to create a new message.
+ */
+export const SignInResponseSchema: GenMessage<SignInResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 22);
+
+/**
+ * @generated from message tessera.v1.GetCallerRequest
+ */
+export type GetCallerRequest = Message<"tessera.v1.GetCallerRequest"> & {
+};
+
+/**
+ * Describes the message tessera.v1.GetCallerRequest.
+ * Use `create(GetCallerRequestSchema)` to create a new message.
+ */
+export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 23);
+
+/**
+ * @generated from message tessera.v1.GetCallerResponse
+ */
+export type GetCallerResponse = Message<"tessera.v1.GetCallerResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Principal principal = 1;
+   */
+  principal?: Principal | undefined;
+
+  /**
+   * The token that authenticated this call.
+   *
+   * @generated from field: string token_id = 2;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message tessera.v1.GetCallerResponse.
+ * Use `create(GetCallerResponseSchema)` to create a new message.
+ */
+export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 24);
+
+/**
+ * @generated from message tessera.v1.CreateOrganisationRequest
+ */
+export type CreateOrganisationRequest = Message<"tessera.v1.CreateOrganisationRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Unset fields take their defaults: tokens on, UTC, no default expiry, no
+   * lifetime cap, no expiry allowed, any user, empty catalog, 1 h exchanges, 1 day grace.
+   *
+   * @generated from field: tessera.v1.OrganisationSettings settings = 2;
+   */
+  settings?: OrganisationSettings | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.CreateOrganisationRequest.
+ * Use `create(CreateOrganisationRequestSchema)` to create a new message.
+ */
+export const CreateOrganisationRequestSchema: GenMessage<CreateOrganisationRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 25);
+
+/**
+ * Settings to set; an unset field leaves the current (or default) value.
+ *
+ * @generated from message tessera.v1.OrganisationSettings
+ */
+export type OrganisationSettings = Message<"tessera.v1.OrganisationSettings"> & {
+  /**
+   * @generated from field: optional bool api_tokens_enabled = 1;
+   */
+  apiTokensEnabled?: boolean | undefined;
+
+  /**
+   * @generated from field: optional string time_zone = 2;
+   */
+  timeZone?: string | undefined;
+
+  /**
+   * @generated from field: tessera.v1.DefaultExpiry default_expiry = 3;
+   */
+  defaultExpiry?: DefaultExpiry | undefined;
+
+  /**
+   * Zero: no cap.
+   *
+   * @generated from field: google.protobuf.Duration max_lifetime = 4;
+   */
+  maxLifetime?: Duration | undefined;
+
+  /**
+   * @generated from field: optional bool allow_no_expiry = 5;
+   */
+  allowNoExpiry?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool technical_users_only = 6;
+   */
+  technicalUsersOnly?: boolean | undefined;
+
+  /**
+   * @generated from field: tessera.v1.ScopeList scope_catalog = 7;
+   */
+  scopeCatalog?: ScopeList | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration max_exchange_ttl = 8;
+   */
+  maxExchangeTtl?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration max_regenerate_grace = 9;
+   */
+  maxRegenerateGrace?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.OrganisationSettings.
+ * Use `create(OrganisationSettingsSchema)` to create a new message.
+ */
+export const OrganisationSettingsSchema: GenMessage<OrganisationSettings> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 26);
+
+/**
+ * @generated from message tessera.v1.CreateOrganisationResponse
+ */
+export type CreateOrganisationResponse = Message<"tessera.v1.CreateOrganisationResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Organisation organisation = 1;
+   */
+  organisation?: Organisation | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.CreateOrganisationResponse.
+ * Use `create(CreateOrganisationResponseSchema)` to create a new message.
+ */
+export const CreateOrganisationResponseSchema: GenMessage<CreateOrganisationResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 27);
+
+/**
+ * @generated from message tessera.v1.UpdateOrganisationRequest
+ */
+export type UpdateOrganisationRequest = Message<"tessera.v1.UpdateOrganisationRequest"> & {
+  /**
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: optional string name = 2;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: tessera.v1.OrganisationSettings settings = 3;
+   */
+  settings?: OrganisationSettings | undefined;
+
+  /**
+   * Switching tokens off invalidates every token of the organisation: wait for validators.
+   *
+   * @generated from field: google.protobuf.Duration await_validators = 4;
+   */
+  awaitValidators?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.UpdateOrganisationRequest.
+ * Use `create(UpdateOrganisationRequestSchema)` to create a new message.
+ */
+export const UpdateOrganisationRequestSchema: GenMessage<UpdateOrganisationRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 28);
+
+/**
+ * @generated from message tessera.v1.UpdateOrganisationResponse
+ */
+export type UpdateOrganisationResponse = Message<"tessera.v1.UpdateOrganisationResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Organisation organisation = 1;
+   */
+  organisation?: Organisation | undefined;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: tessera.v1.ValidatorAcknowledgement acknowledgement = 3;
+   */
+  acknowledgement?: ValidatorAcknowledgement | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.UpdateOrganisationResponse.
+ * Use `create(UpdateOrganisationResponseSchema)` to create a new message.
+ */
+export const UpdateOrganisationResponseSchema: GenMessage<UpdateOrganisationResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 29);
+
+/**
+ * @generated from message tessera.v1.GetOrganisationRequest
+ */
+export type GetOrganisationRequest = Message<"tessera.v1.GetOrganisationRequest"> & {
+  /**
+   * Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+};
+
+/**
+ * Describes the message tessera.v1.GetOrganisationRequest.
+ * Use `create(GetOrganisationRequestSchema)` to create a new message.
+ */
+export const GetOrganisationRequestSchema: GenMessage<GetOrganisationRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 30);
+
+/**
+ * @generated from message tessera.v1.GetOrganisationResponse
+ */
+export type GetOrganisationResponse = Message<"tessera.v1.GetOrganisationResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Organisation organisation = 1;
+   */
+  organisation?: Organisation | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.GetOrganisationResponse.
+ * Use `create(GetOrganisationResponseSchema)` to create a new message.
+ */
+export const GetOrganisationResponseSchema: GenMessage<GetOrganisationResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 31);
+
+/**
+ * @generated from message tessera.v1.ListOrganisationsRequest
+ */
+export type ListOrganisationsRequest = Message<"tessera.v1.ListOrganisationsRequest"> & {
+  /**
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListOrganisationsRequest.
+ * Use `create(ListOrganisationsRequestSchema)` to create a new message.
+ */
+export const ListOrganisationsRequestSchema: GenMessage<ListOrganisationsRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 32);
+
+/**
+ * @generated from message tessera.v1.ListOrganisationsResponse
+ */
+export type ListOrganisationsResponse = Message<"tessera.v1.ListOrganisationsResponse"> & {
+  /**
+   * @generated from field: repeated tessera.v1.Organisation organisations = 1;
+   */
+  organisations: Organisation[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListOrganisationsResponse.
+ * Use `create(ListOrganisationsResponseSchema)` to create a new message.
+ */
+export const ListOrganisationsResponseSchema: GenMessage<ListOrganisationsResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 33);
+
+/**
+ * @generated from message tessera.v1.CreateGroupRequest
+ */
+export type CreateGroupRequest = Message<"tessera.v1.CreateGroupRequest"> & {
+  /**
+   * Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tessera.v1.CreateGroupRequest.
+ * Use `create(CreateGroupRequestSchema)` to create a new message.
+ */
+export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 34);
+
+/**
+ * @generated from message tessera.v1.CreateGroupResponse
+ */
+export type CreateGroupResponse = Message<"tessera.v1.CreateGroupResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Group group = 1;
+   */
+  group?: Group | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.CreateGroupResponse.
+ * Use `create(CreateGroupResponseSchema)` to create a new message.
+ */
+export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 35);
+
+/**
+ * @generated from message tessera.v1.UpdateGroupRequest
+ */
+export type UpdateGroupRequest = Message<"tessera.v1.UpdateGroupRequest"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tessera.v1.UpdateGroupRequest.
+ * Use `create(UpdateGroupRequestSchema)` to create a new message.
+ */
+export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 36);
+
+/**
+ * @generated from message tessera.v1.UpdateGroupResponse
+ */
+export type UpdateGroupResponse = Message<"tessera.v1.UpdateGroupResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Group group = 1;
+   */
+  group?: Group | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.UpdateGroupResponse.
+ * Use `create(UpdateGroupResponseSchema)` to create a new message.
+ */
+export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 37);
+
+/**
+ * @generated from message tessera.v1.GetGroupRequest
+ */
+export type GetGroupRequest = Message<"tessera.v1.GetGroupRequest"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+};
+
+/**
+ * Describes the message tessera.v1.GetGroupRequest.
+ * Use `create(GetGroupRequestSchema)` to create a new message.
+ */
+export const GetGroupRequestSchema: GenMessage<GetGroupRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 38);
+
+/**
+ * @generated from message tessera.v1.GetGroupResponse
+ */
+export type GetGroupResponse = Message<"tessera.v1.GetGroupResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Group group = 1;
+   */
+  group?: Group | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.GetGroupResponse.
+ * Use `create(GetGroupResponseSchema)` to create a new message.
+ */
+export const GetGroupResponseSchema: GenMessage<GetGroupResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 39);
+
+/**
+ * @generated from message tessera.v1.ListGroupsRequest
+ */
+export type ListGroupsRequest = Message<"tessera.v1.ListGroupsRequest"> & {
+  /**
+   * Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListGroupsRequest.
+ * Use `create(ListGroupsRequestSchema)` to create a new message.
+ */
+export const ListGroupsRequestSchema: GenMessage<ListGroupsRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 40);
+
+/**
+ * @generated from message tessera.v1.ListGroupsResponse
+ */
+export type ListGroupsResponse = Message<"tessera.v1.ListGroupsResponse"> & {
+  /**
+   * @generated from field: repeated tessera.v1.Group groups = 1;
+   */
+  groups: Group[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListGroupsResponse.
+ * Use `create(ListGroupsResponseSchema)` to create a new message.
+ */
+export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 41);
+
+/**
+ * @generated from message tessera.v1.CreatePrincipalRequest
+ */
+export type CreatePrincipalRequest = Message<"tessera.v1.CreatePrincipalRequest"> & {
+  /**
+   * Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: string group_id = 2;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tessera.v1.PrincipalKind kind = 4;
+   */
+  kind: PrincipalKind;
+
+  /**
+   * Unspecified: MEMBER. A caller may give no role above its own reach.
+   *
+   * @generated from field: tessera.v1.Role role = 5;
+   */
+  role: Role;
+
+  /**
+   * A caller may grant only scopes it holds itself.
+   *
+   * @generated from field: repeated string permissions = 6;
+   */
+  permissions: string[];
+
+  /**
+   * Humans only; 12..256 characters. Empty: cannot sign in.
+   *
+   * @generated from field: string password = 7;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message tessera.v1.CreatePrincipalRequest.
+ * Use `create(CreatePrincipalRequestSchema)` to create a new message.
+ */
+export const CreatePrincipalRequestSchema: GenMessage<CreatePrincipalRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 42);
+
+/**
+ * @generated from message tessera.v1.CreatePrincipalResponse
+ */
+export type CreatePrincipalResponse = Message<"tessera.v1.CreatePrincipalResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Principal principal = 1;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.CreatePrincipalResponse.
+ * Use `create(CreatePrincipalResponseSchema)` to create a new message.
+ */
+export const CreatePrincipalResponseSchema: GenMessage<CreatePrincipalResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 43);
+
+/**
+ * @generated from message tessera.v1.UpdatePrincipalRequest
+ */
+export type UpdatePrincipalRequest = Message<"tessera.v1.UpdatePrincipalRequest"> & {
+  /**
+   * @generated from field: string principal_id = 1;
+   */
+  principalId: string;
+
+  /**
+   * @generated from field: optional tessera.v1.Role role = 2;
+   */
+  role?: Role | undefined;
+
+  /**
+   * Replaces the permissions. Shrinking them narrows every token the principal owns at once.
+   *
+   * @generated from field: tessera.v1.ScopeList permissions = 3;
+   */
+  permissions?: ScopeList | undefined;
+
+  /**
+   * Disabling stops every token the principal owns at once.
+   *
+   * @generated from field: optional bool disabled = 4;
+   */
+  disabled?: boolean | undefined;
+
+  /**
+   * Empty string: no group.
+   *
+   * @generated from field: optional string group_id = 5;
+   */
+  groupId?: string | undefined;
+
+  /**
+   * Empty string: remove the password.
+   *
+   * @generated from field: optional string password = 6;
+   */
+  password?: string | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration await_validators = 7;
+   */
+  awaitValidators?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.UpdatePrincipalRequest.
+ * Use `create(UpdatePrincipalRequestSchema)` to create a new message.
+ */
+export const UpdatePrincipalRequestSchema: GenMessage<UpdatePrincipalRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 44);
+
+/**
+ * @generated from message tessera.v1.UpdatePrincipalResponse
+ */
+export type UpdatePrincipalResponse = Message<"tessera.v1.UpdatePrincipalResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Principal principal = 1;
+   */
+  principal?: Principal | undefined;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: tessera.v1.ValidatorAcknowledgement acknowledgement = 3;
+   */
+  acknowledgement?: ValidatorAcknowledgement | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.UpdatePrincipalResponse.
+ * Use `create(UpdatePrincipalResponseSchema)` to create a new message.
+ */
+export const UpdatePrincipalResponseSchema: GenMessage<UpdatePrincipalResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 45);
+
+/**
+ * @generated from message tessera.v1.GetPrincipalRequest
+ */
+export type GetPrincipalRequest = Message<"tessera.v1.GetPrincipalRequest"> & {
+  /**
+   * @generated from field: string principal_id = 1;
+   */
+  principalId: string;
+};
+
+/**
+ * Describes the message tessera.v1.GetPrincipalRequest.
+ * Use `create(GetPrincipalRequestSchema)` to create a new message.
+ */
+export const GetPrincipalRequestSchema: GenMessage<GetPrincipalRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 46);
+
+/**
+ * @generated from message tessera.v1.GetPrincipalResponse
+ */
+export type GetPrincipalResponse = Message<"tessera.v1.GetPrincipalResponse"> & {
+  /**
+   * @generated from field: tessera.v1.Principal principal = 1;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.GetPrincipalResponse.
+ * Use `create(GetPrincipalResponseSchema)` to create a new message.
+ */
+export const GetPrincipalResponseSchema: GenMessage<GetPrincipalResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 47);
+
+/**
+ * @generated from message tessera.v1.ListPrincipalsRequest
+ */
+export type ListPrincipalsRequest = Message<"tessera.v1.ListPrincipalsRequest"> & {
+  /**
+   * Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: string group_id = 2;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: tessera.v1.PrincipalKind kind = 3;
+   */
+  kind: PrincipalKind;
+
+  /**
+   * @generated from field: uint32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListPrincipalsRequest.
+ * Use `create(ListPrincipalsRequestSchema)` to create a new message.
+ */
+export const ListPrincipalsRequestSchema: GenMessage<ListPrincipalsRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 48);
+
+/**
+ * @generated from message tessera.v1.ListPrincipalsResponse
+ */
+export type ListPrincipalsResponse = Message<"tessera.v1.ListPrincipalsResponse"> & {
+  /**
+   * @generated from field: repeated tessera.v1.Principal principals = 1;
+   */
+  principals: Principal[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListPrincipalsResponse.
+ * Use `create(ListPrincipalsResponseSchema)` to create a new message.
+ */
+export const ListPrincipalsResponseSchema: GenMessage<ListPrincipalsResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 49);
+
+/**
+ * @generated from message tessera.v1.ListAuditEventsRequest
+ */
+export type ListAuditEventsRequest = Message<"tessera.v1.ListAuditEventsRequest"> & {
+  /**
+   * @generated from field: string actor_id = 1;
+   */
+  actorId: string;
+
+  /**
+   * @generated from field: string token_id = 2;
+   */
+  tokenId: string;
+
+  /**
+   * @generated from field: string organisation_id = 3;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: string principal_id = 4;
+   */
+  principalId: string;
+
+  /**
+   * Exact action name, e.g. "token.revoke".
+   *
+   * @generated from field: string action = 5;
+   */
+  action: string;
+
+  /**
+   * Inclusive.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 6;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * Exclusive.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 7;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 page_size = 8;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 9;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListAuditEventsRequest.
+ * Use `create(ListAuditEventsRequestSchema)` to create a new message.
+ */
+export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 50);
+
+/**
+ * @generated from message tessera.v1.ListAuditEventsResponse
+ */
+export type ListAuditEventsResponse = Message<"tessera.v1.ListAuditEventsResponse"> & {
+  /**
+   * @generated from field: repeated tessera.v1.AuditEvent events = 1;
+   */
+  events: AuditEvent[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tessera.v1.ListAuditEventsResponse.
+ * Use `create(ListAuditEventsResponseSchema)` to create a new message.
+ */
+export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 51);
+
+/**
  * @generated from enum tessera.v1.ExpiryUnit
  */
 export enum ExpiryUnit {
@@ -400,8 +1519,11 @@ export const ExpiryUnitSchema: GenEnum<ExpiryUnit> = /*@__PURE__*/
   enumDesc(file_tessera_v1_admin, 0);
 
 /**
- * The token lifecycle. Every call authenticates with `authorization: Bearer <token>`
- * (a token with the admin option) and is authorised by the caller's role.
+ * The token lifecycle, identities, policy and audit. Every call but SignIn
+ * authenticates with `authorization: Bearer <token>` — a token with the admin
+ * option, or a session from SignIn — and is authorised by the caller's role:
+ * admin everywhere, org_admin in its organisation, group_admin in its group,
+ * member on its own tokens. Something the caller may not see is NOT_FOUND.
  *
  * @generated from service tessera.v1.TokenAdminService
  */
@@ -443,6 +1565,181 @@ export const TokenAdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeTokenRequestSchema;
     output: typeof RevokeTokenResponseSchema;
+  },
+  /**
+   * Suspends a token until EnableToken.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.DisableToken
+   */
+  disableToken: {
+    methodKind: "unary";
+    input: typeof DisableTokenRequestSchema;
+    output: typeof DisableTokenResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.EnableToken
+   */
+  enableToken: {
+    methodKind: "unary";
+    input: typeof EnableTokenRequestSchema;
+    output: typeof EnableTokenResponseSchema;
+  },
+  /**
+   * Deletes up to 100 tokens at once, all or nothing: gone from listings, kept in the audit log.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.DeleteTokens
+   */
+  deleteTokens: {
+    methodKind: "unary";
+    input: typeof DeleteTokensRequestSchema;
+    output: typeof DeleteTokensResponseSchema;
+  },
+  /**
+   * A new value for the same record; the old value stops at once or after a grace period.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.RegenerateToken
+   */
+  regenerateToken: {
+    methodKind: "unary";
+    input: typeof RegenerateTokenRequestSchema;
+    output: typeof RegenerateTokenResponseSchema;
+  },
+  /**
+   * Exchanges the personal token presented as the credential for a short-lived
+   * bearer token that dies with it. Needs no admin option.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.ExchangeToken
+   */
+  exchangeToken: {
+    methodKind: "unary";
+    input: typeof ExchangeTokenRequestSchema;
+    output: typeof ExchangeTokenResponseSchema;
+  },
+  /**
+   * Organisation + user name + password → a short-lived session token. Unauthenticated.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.SignIn
+   */
+  signIn: {
+    methodKind: "unary";
+    input: typeof SignInRequestSchema;
+    output: typeof SignInResponseSchema;
+  },
+  /**
+   * Who the presented credential belongs to.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.GetCaller
+   */
+  getCaller: {
+    methodKind: "unary";
+    input: typeof GetCallerRequestSchema;
+    output: typeof GetCallerResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.CreateOrganisation
+   */
+  createOrganisation: {
+    methodKind: "unary";
+    input: typeof CreateOrganisationRequestSchema;
+    output: typeof CreateOrganisationResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.UpdateOrganisation
+   */
+  updateOrganisation: {
+    methodKind: "unary";
+    input: typeof UpdateOrganisationRequestSchema;
+    output: typeof UpdateOrganisationResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.GetOrganisation
+   */
+  getOrganisation: {
+    methodKind: "unary";
+    input: typeof GetOrganisationRequestSchema;
+    output: typeof GetOrganisationResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.ListOrganisations
+   */
+  listOrganisations: {
+    methodKind: "unary";
+    input: typeof ListOrganisationsRequestSchema;
+    output: typeof ListOrganisationsResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.CreateGroup
+   */
+  createGroup: {
+    methodKind: "unary";
+    input: typeof CreateGroupRequestSchema;
+    output: typeof CreateGroupResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.UpdateGroup
+   */
+  updateGroup: {
+    methodKind: "unary";
+    input: typeof UpdateGroupRequestSchema;
+    output: typeof UpdateGroupResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.GetGroup
+   */
+  getGroup: {
+    methodKind: "unary";
+    input: typeof GetGroupRequestSchema;
+    output: typeof GetGroupResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.ListGroups
+   */
+  listGroups: {
+    methodKind: "unary";
+    input: typeof ListGroupsRequestSchema;
+    output: typeof ListGroupsResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.CreatePrincipal
+   */
+  createPrincipal: {
+    methodKind: "unary";
+    input: typeof CreatePrincipalRequestSchema;
+    output: typeof CreatePrincipalResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.UpdatePrincipal
+   */
+  updatePrincipal: {
+    methodKind: "unary";
+    input: typeof UpdatePrincipalRequestSchema;
+    output: typeof UpdatePrincipalResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.GetPrincipal
+   */
+  getPrincipal: {
+    methodKind: "unary";
+    input: typeof GetPrincipalRequestSchema;
+    output: typeof GetPrincipalResponseSchema;
+  },
+  /**
+   * @generated from rpc tessera.v1.TokenAdminService.ListPrincipals
+   */
+  listPrincipals: {
+    methodKind: "unary";
+    input: typeof ListPrincipalsRequestSchema;
+    output: typeof ListPrincipalsResponseSchema;
+  },
+  /**
+   * Who did what, when, from where: newest first.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.ListAuditEvents
+   */
+  listAuditEvents: {
+    methodKind: "unary";
+    input: typeof ListAuditEventsRequestSchema;
+    output: typeof ListAuditEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tessera_v1_admin, 0);

@@ -1,0 +1,185 @@
+// Revocation propagation: how long after RevokeToken returns does every validator
+// refuse the token? Real processes (token-admin, two token-validators), real
+// Postgres and Redis on loopback. Then the same with the validators' Redis cut,
+// where only their poll can bring the revocation.
+//
+//   npm run bench:propagation      (builds, then runs this with tsx)
+//
+// Prints a table and writes bench/propagation-results.md. Every figure is
+// measured in this run.
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
+import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { adminClient, type AdminClient, type ValidatorClient } from "../test/support/clients.js";
+import { clusterEnv, spawnAdmin, spawnValidator, type SpawnedAdmin, type SpawnedValidator } from "../test/support/feed-cluster.js";
+import { startTcpProxy, type TcpProxy } from "../test/support/tcp-proxy.js";
+import { createPostgresDatabase, type TestDatabase } from "../test/support/test-database.js";
+import { redisUrl, uniqueRedisPrefix } from "../test/support/test-redis.js";
+
+const revocations = 1000;
+const revocationsWithoutRedis = 25;
+const pollIntervalMs = 1000; // the default
+const pollBoundSlackMs = 100;
+
+interface Summary {
+  readonly n: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+function summarise(samples: number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1)! };
+}
+
+/** Asks `validator` until it answers REVOKED; milliseconds since `sinceMs`. */
+async function timeToDeny(validator: ValidatorClient, token: string, sinceMs: number): Promise<number> {
+  while ((await validator.validate(token)).code !== ValidationCode.REVOKED) {
+    if (performance.now() - sinceMs > 10_000) throw new Error("not denied within 10 s");
+  }
+  return performance.now() - sinceMs;
+}
+
+interface BenchToken {
+  readonly id: string;
+  readonly value: string;
+}
+
+/** `count` tokens, sixteen creations in flight at a time. */
+async function createTokens(admin: AdminClient, count: number): Promise<BenchToken[]> {
+  const tokens: BenchToken[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const created = await admin.createToken({ name: `bench ${i}`, scopes: ["orders:read"] });
+      tokens[i] = { id: created.token!.id, value: created.tokenValue };
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return tokens;
+}
+
+interface Propagation {
+  /** Per validator, per revocation: RevokeToken returned → REVOKED. */
+  readonly toDeny: number[][];
+  /** The RevokeToken calls themselves. */
+  readonly calls: number[];
+}
+
+/**
+ * Revokes each token in turn (after a random pause below `jitterMs`, so that
+ * revocations land at every phase of the validators' polls); after each call
+ * returns, times every validator until it refuses.
+ */
+async function measure(admin: AdminClient, validators: SpawnedValidator[], tokens: BenchToken[], jitterMs = 0): Promise<Propagation> {
+  const toDeny: number[][] = validators.map(() => []);
+  const calls: number[] = [];
+  for (const token of tokens) {
+    if (jitterMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * jitterMs));
+    const calledAt = performance.now();
+    await admin.revokeToken({ tokenId: token.id });
+    const returnedAt = performance.now();
+    calls.push(returnedAt - calledAt);
+    const times = await Promise.all(validators.map((v) => timeToDeny(v.client, token.value, returnedAt)));
+    times.forEach((ms, i) => toDeny[i]!.push(ms));
+  }
+  return { toDeny, calls };
+}
+
+/** How long one ValidateToken to every validator at once takes: the resolution of the figures above it. */
+async function measureFloor(validators: SpawnedValidator[], token: string, rounds: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const startedAt = performance.now();
+    await Promise.all(validators.map((v) => v.client.validate(token)));
+    samples.push(performance.now() - startedAt);
+  }
+  return samples;
+}
+
+const fmt = (ms: number) => ms.toFixed(2);
+
+async function main(): Promise<void> {
+  let database: TestDatabase | undefined;
+  let proxy: TcpProxy | undefined;
+  let admin: SpawnedAdmin | undefined;
+  let validators: SpawnedValidator[] = [];
+  try {
+    database = await createPostgresDatabase();
+    const prefix = uniqueRedisPrefix();
+    proxy = await startTcpProxy(new URL(redisUrl).host);
+    const env = clusterEnv(database, prefix);
+    admin = await spawnAdmin(env, true);
+    validators = await Promise.all(
+      ["v1", "v2"].map((id) => spawnValidator({ ...env, REDIS_URL: proxy!.urlFor(redisUrl), TESSERA_VALIDATOR_ID: id, TESSERA_POLL_INTERVAL_MS: String(pollIntervalMs) })),
+    );
+    const client = adminClient(admin.port, admin.token);
+
+    process.stdout.write(`creating ${revocations + revocationsWithoutRedis} tokens…\n`);
+    const tokens = await createTokens(client, revocations + revocationsWithoutRedis);
+    const last = tokens.at(-1)!;
+    for (const v of validators) while (!(await v.client.validate(last.value)).valid) await new Promise((r) => setTimeout(r, 10));
+
+    const floor = await measureFloor(validators, last.value, 1000);
+
+    process.stdout.write(`revoking ${revocations}, feed up…\n`);
+    const started = performance.now();
+    const live = await measure(client, validators, tokens.slice(0, revocations));
+    const liveWallS = (performance.now() - started) / 1000;
+
+    process.stdout.write(`revoking ${revocationsWithoutRedis} with the validators' Redis cut…\n`);
+    proxy.cut();
+    await new Promise((r) => setTimeout(r, 200)); // let both notice the subscription is gone
+    const cut = await measure(client, validators, tokens.slice(revocations), pollIntervalMs);
+    proxy.restore();
+
+    // Per revocation, the slower validator: when "every validator" refuses.
+    const both = summarise(live.toDeny[0]!.map((_, j) => Math.max(...live.toDeny.map((samples) => samples[j]!))));
+    const rows: [string, Summary][] = [
+      ["ValidateToken to both at once (the resolution)", summarise(floor)],
+      ["RevokeToken call itself", summarise(live.calls)],
+      ...live.toDeny.map((samples, i): [string, Summary] => [`feed up, validator ${i + 1}`, summarise(samples)]),
+      ["feed up, both (the slower of the two)", both],
+      ...cut.toDeny.map((samples, i): [string, Summary] => [`Redis cut, validator ${i + 1}`, summarise(samples)]),
+    ];
+    const cutMax = Math.max(...cut.toDeny.flat());
+    const bound = pollIntervalMs + pollBoundSlackMs;
+    const header = "| case | n | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|";
+    const table = [header, ...rows.map(([name, s]) => `| ${name} | ${s.n} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.max)} |`)].join("\n");
+    const verdicts = [
+      `- p99 with the feed up (both refusing): ${fmt(both.p99)} ms — target ≤ 10 ms: ${both.p99 <= 10 ? "met" : "NOT met"}`,
+      `- max with the validators' Redis cut: ${fmt(cutMax)} ms — bound poll_interval + ${pollBoundSlackMs} ms = ${bound} ms: ${cutMax <= bound ? "met" : "NOT met"}`,
+    ].join("\n");
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+    const report = [
+      "# Revocation propagation",
+      "",
+      `Measured ${new Date().toISOString()} on ${machine}; Postgres and Redis on loopback; token-admin and two`,
+      `token-validators as separate processes; TESSERA_POLL_INTERVAL_MS=${pollIntervalMs}. Time from RevokeToken`,
+      "returning to the validator answering REVOKED, asked in a ValidateToken loop over gRPC: each figure",
+      "includes up to one call's round trip, whose own spread is the first row. Revocations are sequential;",
+      `both validators are timed at once. With Redis cut, each revocation waits a random 0–${pollIntervalMs} ms first,`,
+      "so that revocations fall at every phase of the validators' polls.",
+      "",
+      table,
+      "",
+      verdicts,
+      "",
+      `The feed-up run took ${liveWallS.toFixed(1)} s. Produced by \`npm run bench:propagation\` (bench/propagation.ts).`,
+      "",
+    ].join("\n");
+    process.stdout.write(`\n${table}\n\n${verdicts}\n`);
+    writeFileSync(new URL("./propagation-results.md", import.meta.url), report);
+    process.stdout.write("\nwritten to bench/propagation-results.md\n");
+  } finally {
+    await Promise.all(validators.map((v) => v.close()));
+    await admin?.service.stop();
+    await proxy?.close();
+    await database?.drop();
+  }
+}
+
+await main();

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { serverCore } from "./h2load.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface PinnedServer {
+  readonly child: ChildProcess;
+  /** The JSON line the server printed when ready (its ports). */
+  readonly ready: Record<string, number | boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a TypeScript entry as its own node process (tsx loader) pinned to the
+ * server core, and waits for its `{"ready":true,…}` line.
+ */
+export function spawnPinned(entry: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<PinnedServer> {
+  const child = spawn("taskset", ["-c", String(serverCore), process.execPath, ...nodeArgs, "--import", "tsx", entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      for (const line of buffered.split("\n")) {
+        if (!line.startsWith('{"ready"')) continue;
+        child.stdout!.off("data", onData);
+        const exited = new Promise<void>((done) => child.once("exit", () => done()));
+        resolve({
+          child,
+          ready: JSON.parse(line),
+          async stop() {
+            child.kill("SIGTERM");
+            await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+            child.kill("SIGKILL");
+          },
+        });
+        return;
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${entry} exited (${code}) before it was ready`)));
+  });
+}

@@ -1,0 +1,33 @@
+import { createInterface } from "node:readline/promises";
+import type { CliIo } from "./cli-io.js";
+
+/**
+ * Asks the user to type `expected` to go on — the "are you sure?" of a
+ * destructive command. False on anything else, or when stdin closes.
+ */
+export async function confirmByTyping(io: CliIo, question: string, expected: string): Promise<boolean> {
+  const prompt = createInterface({ input: io.stdin, output: io.stderr, terminal: false });
+  try {
+    const answer = await Promise.race([
+      prompt.question(`${question}\nType "${expected}" to confirm: `),
+      new Promise<string>((resolve) => prompt.once("close", () => resolve(""))),
+    ]);
+    return answer.trim() === expected;
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Reads one line (a password) from stdin without echoing it when stdin is a terminal. */
+export async function readSecret(io: CliIo, question: string): Promise<string> {
+  const muted = new (await import("node:stream")).Writable({ write: (_chunk, _encoding, done) => done() });
+  io.stderr.write(question);
+  const prompt = createInterface({ input: io.stdin, output: io.stdin.isTTY ? muted : io.stderr, terminal: io.stdin.isTTY ?? false });
+  try {
+    const answer = await Promise.race([prompt.question(""), new Promise<string>((resolve) => prompt.once("close", () => resolve("")))]);
+    io.stderr.write("\n");
+    return answer;
+  } finally {
+    prompt.close();
+  }
+}

@@ -1,0 +1,127 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { invalidArgument } from "@tessera/shared/errors/tessera-error";
+import type { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
+import type { AdminDeps } from "../domain/admin-deps.js";
+import { createGroup } from "../domain/create-group.js";
+import { createOrganisation } from "../domain/create-organisation.js";
+import { createPrincipal } from "../domain/create-principal.js";
+import { getCaller } from "../domain/get-caller.js";
+import { getGroup } from "../domain/get-group.js";
+import { getOrganisation } from "../domain/get-organisation.js";
+import { getPrincipal } from "../domain/get-principal.js";
+import { listAuditEvents } from "../domain/list-audit-events.js";
+import { listGroups } from "../domain/list-groups.js";
+import { listOrganisations } from "../domain/list-organisations.js";
+import { listPrincipals } from "../domain/list-principals.js";
+import { maxPasswordLength } from "../domain/passwords.js";
+import { signIn } from "../domain/sign-in.js";
+import { updateGroup } from "../domain/update-group.js";
+import { updateOrganisation } from "../domain/update-organisation.js";
+import { updatePrincipal } from "../domain/update-principal.js";
+import { auditEventToProto, parseListAuditEvents } from "./audit-messages.js";
+import { callerOf } from "./auth-interceptor.js";
+import { peerKey, sourceKey } from "./caller-context.js";
+import {
+  groupToProto,
+  organisationToProto,
+  parseCreatePrincipal,
+  parseSettings,
+  parseUpdatePrincipal,
+  principalKindFromProto,
+  principalToProto,
+} from "./identity-messages.js";
+import { parseEnum, parseId, parseName, parseOptionalId, parseOptionalText, parsePageSize, parseWait } from "./parse.js";
+
+type IdentityHandlers = Omit<
+  ServiceImpl<typeof TokenAdminService>,
+  "createToken" | "getToken" | "listTokens" | "revokeToken" | "disableToken" | "enableToken" | "deleteTokens" | "regenerateToken" | "exchangeToken"
+>;
+
+const page = (req: { pageSize: number; pageToken: string }) => ({
+  pageSize: parsePageSize(req.pageSize),
+  pageToken: parseOptionalText("page_token", req.pageToken, 200) ?? "",
+});
+
+/** Sign-in, organisations, groups, principals and audit: parse, call one use case, map. */
+export function identityHandlers(deps: AdminDeps): IdentityHandlers {
+  return {
+    async signIn(req, ctx) {
+      if (req.password.length > maxPasswordLength) throw invalidArgument("password", `must be at most ${maxPasswordLength} characters`);
+      const signedIn = await signIn(deps, {
+        organisation: parseName("organisation", req.organisation),
+        userName: parseName("user_name", req.userName),
+        password: req.password,
+        source: ctx.values.get(sourceKey),
+        peer: ctx.values.get(peerKey),
+      });
+      return { sessionToken: signedIn.value, expireTime: timestampFromDate(signedIn.expiresAt), principal: principalToProto(signedIn.principal) };
+    },
+    async getCaller(_req, ctx) {
+      const { principal, tokenId } = await getCaller(deps, callerOf(ctx));
+      return { principal: principalToProto(principal), tokenId };
+    },
+
+    async createOrganisation(req, ctx) {
+      const organisation = await createOrganisation(deps, callerOf(ctx), parseName("name", req.name), parseSettings(req.settings));
+      return { organisation: organisationToProto(organisation) };
+    },
+    async updateOrganisation(req, ctx) {
+      const done = await updateOrganisation(
+        deps,
+        callerOf(ctx),
+        parseId("organisation_id", req.organisationId),
+        { name: req.name === undefined ? undefined : parseName("name", req.name), settings: parseSettings(req.settings) },
+        parseWait("await_validators", req.awaitValidators),
+      );
+      return { organisation: organisationToProto(done.organisation), seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+    },
+    async getOrganisation(req, ctx) {
+      return { organisation: organisationToProto(await getOrganisation(deps, callerOf(ctx), parseOptionalId("organisation_id", req.organisationId))) };
+    },
+    async listOrganisations(req, ctx) {
+      const found = await listOrganisations(deps, callerOf(ctx), page(req));
+      return { organisations: found.items.map(organisationToProto), nextPageToken: found.nextPageToken };
+    },
+
+    async createGroup(req, ctx) {
+      return { group: groupToProto(await createGroup(deps, callerOf(ctx), parseOptionalId("organisation_id", req.organisationId), parseName("name", req.name))) };
+    },
+    async updateGroup(req, ctx) {
+      return { group: groupToProto(await updateGroup(deps, callerOf(ctx), parseId("group_id", req.groupId), parseName("name", req.name))) };
+    },
+    async getGroup(req, ctx) {
+      return { group: groupToProto(await getGroup(deps, callerOf(ctx), parseId("group_id", req.groupId))) };
+    },
+    async listGroups(req, ctx) {
+      const found = await listGroups(deps, callerOf(ctx), parseOptionalId("organisation_id", req.organisationId), page(req));
+      return { groups: found.items.map(groupToProto), nextPageToken: found.nextPageToken };
+    },
+
+    async createPrincipal(req, ctx) {
+      return { principal: principalToProto(await createPrincipal(deps, callerOf(ctx), parseCreatePrincipal(req))) };
+    },
+    async updatePrincipal(req, ctx) {
+      const { change, awaitValidatorsMs } = parseUpdatePrincipal(req);
+      const done = await updatePrincipal(deps, callerOf(ctx), parseId("principal_id", req.principalId), change, awaitValidatorsMs);
+      return { principal: principalToProto(done.principal), seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+    },
+    async getPrincipal(req, ctx) {
+      return { principal: principalToProto(await getPrincipal(deps, callerOf(ctx), parseId("principal_id", req.principalId))) };
+    },
+    async listPrincipals(req, ctx) {
+      const found = await listPrincipals(deps, callerOf(ctx), {
+        ...page(req),
+        organisationId: parseOptionalId("organisation_id", req.organisationId),
+        groupId: parseOptionalId("group_id", req.groupId),
+        kind: parseEnum("kind", req.kind, principalKindFromProto),
+      });
+      return { principals: found.items.map(principalToProto), nextPageToken: found.nextPageToken };
+    },
+
+    async listAuditEvents(req, ctx) {
+      const found = await listAuditEvents(deps, callerOf(ctx), parseListAuditEvents(req));
+      return { events: found.items.map(auditEventToProto), nextPageToken: found.nextPageToken };
+    },
+  };
+}

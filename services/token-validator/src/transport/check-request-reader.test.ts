@@ -1,0 +1,79 @@
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { describe, expect, it } from "vitest";
+import { CheckRequestSchema } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
+import { readCheckRequest, type CheckFacts } from "./check-request-reader.js";
+
+const authorization = new TextEncoder().encode("authorization");
+
+/** The same facts read the slow way: the generated message, decoded whole. */
+function factsByGeneratedCode(bytes: Uint8Array): CheckFacts {
+  const request = fromBinary(CheckRequestSchema, bytes);
+  const http = request.attributes?.request?.http;
+  const raw = http?.headerMap?.headers.filter((h) => h.key === "authorization").map((h) => (h.value !== "" ? h.value : Buffer.from(h.rawValue).toString("latin1")));
+  return {
+    http: http !== undefined,
+    method: http?.method ?? "",
+    path: http?.path ?? "",
+    credential: http?.headers["authorization"] ?? (raw && raw.length > 0 ? raw.join(",") : undefined),
+    scope: request.attributes?.contextExtensions["scope"],
+  };
+}
+
+const cases: Record<string, MessageInitShape<typeof CheckRequestSchema>> = {
+  empty: {},
+  "no http": { attributes: { contextExtensions: { scope: "orders:read" } } },
+  "headers map": {
+    attributes: {
+      request: { http: { method: "POST", path: "/orders?x=1", host: "h", headers: { accept: "*/*", authorization: "Bearer tsr_pat_x", "x-é": "ü" } } },
+      contextExtensions: { other: "1", scope: "orders:write" },
+    },
+  },
+  "raw header_map with repeats": {
+    attributes: {
+      request: {
+        http: {
+          method: "GET",
+          path: "/",
+          headerMap: {
+            headers: [
+              { key: "authorization", rawValue: Buffer.from("Bearer a\u00ff", "latin1") },
+              { key: "accept", rawValue: Buffer.from("*/*") },
+              { key: "authorization", value: "Bearer b" },
+            ],
+          },
+        },
+      },
+    },
+  },
+  "empty scope extension": { attributes: { request: { http: { path: "/x" } }, contextExtensions: { scope: "" } } },
+};
+
+describe("readCheckRequest", () => {
+  for (const [name, init] of Object.entries(cases)) {
+    it(`reads what the generated CheckRequest holds: ${name}`, () => {
+      const bytes = toBinary(CheckRequestSchema, create(CheckRequestSchema, init));
+      expect(readCheckRequest(bytes, authorization)).toEqual(factsByGeneratedCode(bytes));
+    });
+  }
+
+  it("skips fields outside the subset and merges repeated embedded messages as protobuf does", () => {
+    const request = create(CheckRequestSchema, cases["headers map"]!);
+    const peer = new BinaryWriter().tag(2, WireType.LengthDelimited).string("frontend").finish();
+    request.attributes!.$unknown = [
+      { no: 1, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(peer).finish() },
+      { no: 99, wireType: WireType.Varint, data: new BinaryWriter().uint64(12345n).finish() },
+      { no: 98, wireType: WireType.Bit64, data: new BinaryWriter().fixed64(1n).finish() },
+    ];
+    const later = toBinary(CheckRequestSchema, create(CheckRequestSchema, { attributes: { request: { http: { path: "/later" } } } }));
+    const bytes = new Uint8Array([...toBinary(CheckRequestSchema, request), ...later]);
+    const facts = readCheckRequest(bytes, authorization);
+    expect(facts).toEqual(factsByGeneratedCode(bytes));
+    expect(facts).toMatchObject({ method: "POST", path: "/later", credential: "Bearer tsr_pat_x", scope: "orders:write" });
+  });
+
+  it("throws on truncated input, as fromBinary does", () => {
+    const bytes = toBinary(CheckRequestSchema, create(CheckRequestSchema, cases["headers map"]!));
+    expect(() => readCheckRequest(bytes.subarray(0, bytes.length - 3), authorization)).toThrow();
+  });
+});

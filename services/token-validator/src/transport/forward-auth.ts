@@ -1,0 +1,150 @@
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
+import { decide, type DecisionContext } from "../domain/decide.js";
+import type { DecisionObserver } from "../domain/surface.js";
+import { credentialFromHeader, missingCredential, unreadableCredential } from "./credential.js";
+import { ambiguousRequestAnswer, denyAnswerFor, invalidRequestAnswer, missingTokenAnswer, type DenyAnswer } from "./deny-answer.js";
+import type { IdentityHeaderNames } from "./identity-headers.js";
+import { pathForMatching, type RouteTable } from "./route-table.js";
+import type { SurfaceMeter } from "./validator-metrics.js";
+
+/** Forward-auth settings, from the validator config. */
+export interface ForwardAuthOptions {
+  /** Lower case; "authorization" expects "Bearer <token>", any other header the bare token. */
+  readonly tokenHeader: string;
+  readonly identityHeaders: IdentityHeaderNames;
+  readonly routes: RouteTable;
+}
+
+/** Handles one forward-auth request; `url` is the request target ("/auth?scope=…"). */
+export type ForwardAuthHandler = (req: IncomingMessage, res: ServerResponse, url: string) => void;
+
+/** Whether a raw header name equals a lower-case one, ignoring case, without allocating. */
+function isHeader(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  // `| 0x20` folds ASCII upper case onto lower case; header names hold no characters it could confuse.
+  for (let i = 0; i < lower.length; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** What a proxy told us about the request it is asking about. */
+interface Original {
+  credential: string | undefined;
+  credentials: number;
+  originalMethod: string | undefined;
+  originalUri: string | undefined;
+  forwardedMethod: string | undefined;
+  forwardedUri: string | undefined;
+  /** The same X-Original-* or X-Forwarded-* header came twice with different values. */
+  conflicting: boolean;
+}
+
+/** One value per name; a repeat with a different value marks the request conflicting. */
+function once(original: Original, seen: string | undefined, value: string): string {
+  if (seen !== undefined && seen !== value) original.conflicting = true;
+  return value;
+}
+
+/**
+ * Reads the credential and the original request's method and URI in one pass
+ * over the raw headers: Node's req.headers is built lazily and would keep only
+ * the first of two Authorization headers, hiding the repeat we must refuse.
+ */
+function readOriginal(raw: readonly string[], tokenHeader: string, original: Original): void {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (isHeader(name, tokenHeader)) {
+      original.credential = value;
+      original.credentials++;
+    } else if (name.length < 14 || (name.charCodeAt(0) | 0x20) !== 0x78) {
+      // Not an "x-…" header as long as those below: skip without comparing.
+    } else if (isHeader(name, "x-original-uri")) original.originalUri = once(original, original.originalUri, value);
+    else if (isHeader(name, "x-original-method")) original.originalMethod = once(original, original.originalMethod, value);
+    else if (isHeader(name, "x-forwarded-uri")) original.forwardedUri = once(original, original.forwardedUri, value);
+    else if (isHeader(name, "x-forwarded-method")) original.forwardedMethod = once(original, original.forwardedMethod, value);
+  }
+}
+
+/** ?scope=… on the auth URL (fixed in the proxy's config, so few distinct URLs): parsed once per URL. */
+function scopeCache(): (url: string) => string | undefined {
+  const cache = new Map<string, string | undefined>();
+  return (url) => {
+    let scope = cache.get(url);
+    if (scope === undefined && !cache.has(url)) {
+      const query = url.indexOf("?");
+      scope = query === -1 ? undefined : (new URLSearchParams(url.slice(query + 1)).get("scope") ?? undefined);
+      // A bounded cache: clients cannot choose this URL, but a misconfiguration should not grow memory.
+      if (cache.size < 1000) cache.set(url, scope);
+    }
+    return scope;
+  };
+}
+
+function deny(res: ServerResponse, answer: DenyAnswer): void {
+  res.writeHead(answer.status, answer.flatHeaders as OutgoingHttpHeader[]);
+  res.end(answer.body);
+}
+
+/**
+ * HTTP forward-auth for nginx auth_request, Caddy forward_auth and Traefik
+ * ForwardAuth, each called as it is: the token from the configured header, the
+ * original method and URI from X-Original-Method/-URI (nginx) or
+ * X-Forwarded-Method/-Uri (Caddy, Traefik), the scope from the auth URL's
+ * ?scope= or else the route table. 200 with identity headers, or 401/403/503
+ * with WWW-Authenticate and a small JSON body. No I/O, no logging.
+ */
+export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, options: ForwardAuthOptions, meter: SurfaceMeter): ForwardAuthHandler {
+  const { tokenHeader, identityHeaders: names, routes } = options;
+  const bearer = tokenHeader === "authorization";
+  const scopeOf = scopeCache();
+
+  const refuse = (res: ServerResponse, answer: DenyAnswer) => {
+    meter.refused(answer);
+    deny(res, answer);
+  };
+
+  // Reused: answering is synchronous, so one request's reading never overlaps another's.
+  const original: Original = { credential: undefined, credentials: 0, originalMethod: undefined, originalUri: undefined, forwardedMethod: undefined, forwardedUri: undefined, conflicting: false };
+
+  const answer = (req: IncomingMessage, res: ServerResponse, url: string): void => {
+    original.credential = original.originalMethod = original.originalUri = original.forwardedMethod = original.forwardedUri = undefined;
+    original.credentials = 0;
+    original.conflicting = false;
+    readOriginal(req.rawHeaders, tokenHeader, original);
+    const credential = original.credentials > 1 ? unreadableCredential : credentialFromHeader(original.credential, bearer);
+    original.credential = undefined; // hold no token past this request
+    if (typeof credential !== "string") return refuse(res, credential === missingCredential ? missingTokenAnswer : invalidRequestAnswer);
+
+    let scope = scopeOf(url);
+    if (scope === undefined) {
+      const { originalUri, forwardedUri, originalMethod, forwardedMethod } = original;
+      // Two proxies' worth of headers that disagree: one of them came from the client.
+      const disagree = (originalUri !== undefined && forwardedUri !== undefined && originalUri !== forwardedUri) || (originalMethod !== undefined && forwardedMethod !== undefined && originalMethod !== forwardedMethod);
+      if (original.conflicting || disagree) return refuse(res, ambiguousRequestAnswer);
+      const uri = originalUri ?? forwardedUri;
+      if (uri === undefined) {
+        // With routes configured, a proxy that does not say which URI it asks about cannot be answered safely.
+        if (!routes.empty) return refuse(res, ambiguousRequestAnswer);
+        scope = "";
+      } else {
+        const path = pathForMatching(uri);
+        if (path === undefined) return refuse(res, ambiguousRequestAnswer);
+        scope = routes.requiredScope(originalMethod ?? forwardedMethod ?? req.method ?? "GET", path);
+      }
+    }
+
+    const nowMs = Date.now();
+    const decision = decide(ctx, credential, scope, nowMs);
+    observe(decision, "forward_auth", nowMs);
+    if (!decision.valid) return deny(res, denyAnswerFor(decision.code));
+    const token = decision.token!;
+    res.writeHead(200, [names.tokenId, token.id, names.owner, token.ownerId, names.organisation, token.organisationId, names.scopes, decision.scopes.join(" "), "content-length", "0"]);
+    res.end();
+  };
+
+  return (req, res, url) => {
+    const startedMs = performance.now();
+    answer(req, res, url);
+    meter.latency((performance.now() - startedMs) / 1000);
+  };
+}

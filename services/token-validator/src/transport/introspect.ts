@@ -1,0 +1,112 @@
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
+import { decide, type Decision, type DecisionContext } from "../domain/decide.js";
+import type { DecisionObserver } from "../domain/surface.js";
+import { credentialFromHeader, missingCredential, unreadableCredential } from "./credential.js";
+import { denyAnswerFor, invalidRequestAnswer, missingTokenAnswer, type DenyAnswer } from "./deny-answer.js";
+import type { SurfaceMeter } from "./validator-metrics.js";
+
+/** Introspection settings, from the validator config. */
+export interface IntrospectOptions {
+  /** The scope a caller's own token must hold to introspect others. */
+  readonly introspectionScope: string;
+}
+
+/** Handles POST /introspect. */
+export type IntrospectHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A form carrying one token and a hint is well under this. */
+const maxBodyBytes = 4096;
+const formType = /^application\/x-www-form-urlencoded\s*(;|$)/i;
+/** RFC 7662 §2.2: an inactive token gets exactly this, whatever the reason. */
+const inactiveBody = '{"active":false}';
+
+/** The RFC 7662 answer for an active token: OAuth names, plus the feed position it was decided at. */
+function activeBody(decision: Decision): string {
+  const token = decision.token!;
+  return JSON.stringify({
+    active: true,
+    scope: decision.scopes.join(" "),
+    client_id: token.id,
+    sub: token.ownerId,
+    organisation_id: token.organisationId,
+    token_type: "Bearer",
+    exp: token.expiresAtMs > 0 ? Math.floor(token.expiresAtMs / 1000) : undefined,
+    iat: token.createdAtMs > 0 ? Math.floor(token.createdAtMs / 1000) : undefined,
+    seq: Number(decision.seq),
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: readonly string[] = []): void {
+  res.writeHead(status, [...headers, "content-type", "application/json", "cache-control", "no-store", "content-length", String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+/** An RFC 6749 §5.2 error; the connection is closed, as the body may be left unread. */
+function invalidRequest(res: ServerResponse, status: number, description: string, headers: readonly string[] = []): void {
+  send(res, status, JSON.stringify({ error: "invalid_request", error_description: description }), [...headers, "connection", "close"]);
+}
+
+function refuse(res: ServerResponse, answer: DenyAnswer): void {
+  res.writeHead(answer.status, [...answer.flatHeaders, "connection", "close"] as OutgoingHttpHeader[]);
+  res.end(answer.body);
+}
+
+/**
+ * RFC 7662 token introspection: POST /introspect with a form `token=…` (and
+ * an optional token_type_hint, accepted and ignored: there is one kind of
+ * token). The caller authenticates with its own Bearer token, which must hold
+ * the introspection scope. Answers from memory like every other surface.
+ */
+export function introspect(ctx: DecisionContext, observe: DecisionObserver, options: IntrospectOptions, meter: SurfaceMeter): IntrospectHandler {
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== "POST") return invalidRequest(res, 405, "use POST", ["allow", "POST"]);
+
+    // headersDistinct keeps a repeated Authorization header that req.headers would drop.
+    const authorization = req.headersDistinct["authorization"];
+    const credential = authorization !== undefined && authorization.length > 1 ? unreadableCredential : credentialFromHeader(authorization?.[0], true);
+    if (typeof credential !== "string") {
+      const refusal = credential === missingCredential ? missingTokenAnswer : invalidRequestAnswer;
+      meter.refused(refusal);
+      return refuse(res, refusal);
+    }
+    const callerMs = Date.now();
+    const caller = decide(ctx, credential, options.introspectionScope, callerMs);
+    observe(caller, "introspect", callerMs);
+    if (!caller.valid) return refuse(res, denyAnswerFor(caller.code));
+
+    if (!formType.test(req.headers["content-type"] ?? "")) return invalidRequest(res, 400, "the body must be application/x-www-form-urlencoded");
+    if (Number(req.headers["content-length"] ?? 0) > maxBodyBytes) return invalidRequest(res, 413, `the body must be at most ${maxBodyBytes} bytes`);
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) chunks.push(chunk);
+      else if (!over) {
+        over = true;
+        invalidRequest(res, 413, `the body must be at most ${maxBodyBytes} bytes`);
+      }
+    });
+    // A client that goes away mid-body gets no answer; there is nothing to clean up.
+    req.on("error", () => {});
+    req.on("end", () => {
+      if (over) return;
+      const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+      const tokens = form.getAll("token");
+      if (tokens.length !== 1 || tokens[0] === "") return invalidRequest(res, 400, "the form must hold exactly one token");
+      if (form.getAll("token_type_hint").length > 1) return invalidRequest(res, 400, "token_type_hint may appear once");
+      const nowMs = Date.now();
+      const decision = decide(ctx, tokens[0]!, "", nowMs);
+      observe(decision, "introspect", nowMs);
+      send(res, 200, decision.valid ? activeBody(decision) : inactiveBody);
+    });
+  };
+
+  return (req, res) => {
+    const startedMs = performance.now();
+    // The answer may wait for the body: time it to the response, whichever way it ends.
+    res.once("finish", () => meter.latency((performance.now() - startedMs) / 1000));
+    answer(req, res);
+  };
+}

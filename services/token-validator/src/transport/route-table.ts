@@ -1,0 +1,112 @@
+import { z } from "zod";
+import { isWellFormedScope } from "@tessera/shared/token/scope";
+
+/** One row of the route table: requests whose path starts with `prefix` (and whose method is `method`, if set) need `scope`. */
+export interface Route {
+  /** Upper case; unset: any method. HEAD is matched as GET. */
+  readonly method: string | undefined;
+  /** Starts with "/"; matches whole path segments ("/orders" matches "/orders/1", not "/orders-x"). */
+  readonly prefix: string;
+  /** Empty: any valid token. */
+  readonly scope: string;
+}
+
+/** Answers which scope a request needs. Pure and allocation-free on the usual path. */
+export interface RouteTable {
+  /** True when no routes are configured: every request needs only a valid token. */
+  readonly empty: boolean;
+  /** The scope a request needs; "" (any valid token) when no route matches. */
+  requiredScope(method: string, path: string): string;
+}
+
+const maxRoutes = 1000;
+
+const routeSchema = z
+  .object({
+    method: z
+      .string()
+      .regex(/^[A-Za-z]{1,20}$/, "must be an HTTP method")
+      .transform((method) => method.toUpperCase())
+      .refine((method) => method !== "HEAD", "HEAD is matched as GET: write GET")
+      .optional(),
+    prefix: z.string().max(1000).regex(/^\/[^?#\s]*$/, 'must start with "/" and hold no query, fragment or spaces'),
+    scope: z.string().refine((scope) => scope === "" || isWellFormedScope(scope), "must be a scope such as orders:read, or empty for any valid token"),
+  })
+  .strict();
+
+const routeListSchema = z.array(routeSchema).max(maxRoutes);
+
+/**
+ * The route table from its JSON text (TESSERA_ROUTES or the file named by
+ * TESSERA_ROUTES_FILE). Throws an Error naming the problem, never echoing input.
+ */
+export function parseRoutes(json: string): readonly Route[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error('must be a JSON array such as [{"method":"GET","prefix":"/orders","scope":"orders:read"}]');
+  }
+  const result = routeListSchema.safeParse(raw);
+  if (!result.success) {
+    throw new Error(result.error.issues.map((issue) => `[${issue.path.join(".")}] ${issue.message}`).join("; "));
+  }
+  return Object.freeze(result.data.map((route) => Object.freeze({ method: route.method, prefix: route.prefix, scope: route.scope })));
+}
+
+/** A path that a proxy may forward un-normalised: dot segments, doubled or back slashes, encoded dots. */
+const needsNormalising = /\/\.|\/\/|\\|%2e/i;
+
+/**
+ * The path to match, or undefined if it cannot be read: query and fragment
+ * dropped, dot segments resolved (as the upstream will resolve them, so
+ * "/public/../admin" is matched as "/admin"), doubled slashes merged. A path
+ * that needs none of this is returned as it is, with no allocation.
+ */
+export function pathForMatching(target: string): string | undefined {
+  let end = target.length;
+  const query = target.indexOf("?");
+  if (query !== -1) end = query;
+  const fragment = target.indexOf("#");
+  if (fragment !== -1 && fragment < end) end = fragment;
+  let path = end === target.length ? target : target.slice(0, end);
+  if (path.charCodeAt(0) !== 47) {
+    // nginx's $request_uri keeps a request line in absolute form ("http://host/path"): match its path.
+    const authority = /^https?:\/\/[^/]*/i.exec(path);
+    if (authority === null) return undefined; // neither origin nor absolute form: nothing a route can match
+    path = path.slice(authority[0].length) || "/";
+  }
+  if (!needsNormalising.test(path)) return path;
+  try {
+    // WHATWG URL parsing resolves "." and ".." (also as %2e) and turns "\\" into "/".
+    // Prefixing the origin keeps a leading "//" from being read as a host.
+    return new URL(`http://route.invalid${path}`).pathname.replace(/\/{2,}/g, "/");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `path` is `prefix` or lies below it, on a segment boundary. */
+function underPrefix(path: string, prefix: string): boolean {
+  if (!path.startsWith(prefix)) return false;
+  return path.length === prefix.length || prefix.endsWith("/") || path.charCodeAt(prefix.length) === 47; // "/"
+}
+
+/**
+ * A route table: the longest matching prefix wins; at equal length a route
+ * naming the method beats one that does not. Routes are sorted once, so a
+ * lookup is one scan that stops at the first match.
+ */
+export function createRouteTable(routes: readonly Route[]): RouteTable {
+  const sorted = [...routes].sort((a, b) => b.prefix.length - a.prefix.length || Number(a.method === undefined) - Number(b.method === undefined));
+  return {
+    empty: sorted.length === 0,
+    requiredScope(method, path) {
+      const wanted = method === "HEAD" ? "GET" : method.toUpperCase();
+      for (const route of sorted) {
+        if ((route.method === undefined || route.method === wanted) && underPrefix(path, route.prefix)) return route.scope;
+      }
+      return "";
+    },
+  };
+}

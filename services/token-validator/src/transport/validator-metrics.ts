@@ -1,0 +1,136 @@
+import { Gauge, type Registry } from "prom-client";
+import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { HotCounter } from "@tessera/shared/metrics/hot-counter";
+import { HotHistogram } from "@tessera/shared/metrics/hot-histogram";
+import type { FeedSource } from "../domain/feed-source.js";
+import type { FreshnessReading } from "../domain/freshness.js";
+import type { Replica } from "../domain/replica.js";
+import type { DecisionObserver, Surface } from "../domain/surface.js";
+import { allDenyAnswers, type DenyAnswer } from "./deny-answer.js";
+
+/** What one surface reports besides its decisions. Both calls only touch memory. */
+export interface SurfaceMeter {
+  /** Seconds from receiving a request to handing over its answer. */
+  latency(seconds: number): void;
+  /** A request refused before any decision (no token, unreadable header, ambiguous route). */
+  refused(answer: DenyAnswer): void;
+}
+
+/** What the metrics read at scrape time; nothing is read per request. */
+export interface ValidatorState {
+  replica(): Replica;
+  freshness(nowMs: number): FreshnessReading;
+  ready(): boolean;
+}
+
+/** The validator's metrics as the surfaces and the feed follower feed them. */
+export interface ValidatorMetrics {
+  /** Counts every decision by surface and code: an observer, memory only. */
+  readonly observe: DecisionObserver;
+  meter(surface: Surface): SurfaceMeter;
+  /** The same feed source, remembering the newest head it read, for the feed-lag gauge. */
+  watchFeedSource(source: FeedSource): FeedSource;
+}
+
+const surfaces: readonly Surface[] = ["grpc", "ext_authz", "forward_auth", "introspect"];
+
+/** Label value for each ValidationCode, by number: "valid", "revoked", … */
+const codeLabels: readonly string[] = Object.values(ValidationCode)
+  .filter((value): value is ValidationCode => typeof value === "number")
+  .sort((a, b) => a - b)
+  .map((code) => ValidationCode[code]!.toLowerCase());
+
+const freshnessLabels: ReadonlyMap<Freshness, string> = new Map([
+  [Freshness.CURRENT, "current"],
+  [Freshness.DEGRADED, "degraded"],
+  [Freshness.STALE, "stale"],
+]);
+
+/**
+ * token-validator's Prometheus metrics, in the given registry: decisions by
+ * surface and code, latency per surface (hot-path metrics, updated by slot),
+ * and gauges read at scrape time — applied seq, feed head and lag, staleness,
+ * freshness, replica size, readiness.
+ */
+export function createValidatorMetrics(registry: Registry, state: ValidatorState): ValidatorMetrics {
+  const decisions = new HotCounter(registry, "tessera_validator_decisions_total", "Answers given, by surface and code (ValidationCode, or why no decision was taken)", ["surface", "code"]);
+  const latency = new HotHistogram(registry, "tessera_validator_request_duration_seconds", "Time from receiving a request to handing over its answer, by surface", ["surface"]);
+
+  // Slots reserved up front: the hot path only indexes arrays.
+  const decisionSlots = new Map<Surface, Int32Array>();
+  const refusalSlots = new Map<Surface, Map<string, number>>();
+  const refusalCodes = allDenyAnswers()
+    .map((answer) => answer.code)
+    .filter((code) => !codeLabels.includes(code));
+  for (const surface of surfaces) {
+    decisionSlots.set(surface, Int32Array.from(codeLabels, (code) => decisions.slot([surface, code])));
+    refusalSlots.set(surface, new Map(refusalCodes.map((code) => [code, decisions.slot([surface, code])])));
+  }
+  const unspecified = ValidationCode.UNSPECIFIED;
+
+  let headSeq = -1n;
+  const collect = (name: string, help: string, read: (gauge: Gauge) => void, labelNames: string[] = []) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        read(this);
+      },
+    });
+  collect("tessera_validator_applied_seq", "Change-feed position the replica reflects", (g) => g.set(Number(state.replica().appliedSeq)));
+  collect("tessera_validator_feed_head_seq", "Newest change-feed position last read from Postgres (-1 before the first read)", (g) => g.set(Number(headSeq)));
+  collect("tessera_validator_feed_lag_events", "Changes committed but not yet applied, as of the last head read", (g) =>
+    g.set(headSeq < 0n ? 0 : Math.max(0, Number(headSeq - state.replica().appliedSeq))),
+  );
+  collect("tessera_validator_staleness_seconds", "Seconds since the replica was last proven current", (g) => g.set(state.freshness(Date.now()).stalenessMs / 1000));
+  collect(
+    "tessera_validator_freshness",
+    "1 for the replica's current freshness (current, degraded, stale), 0 for the others",
+    (g) => {
+      const now = state.freshness(Date.now()).freshness;
+      for (const [freshness, label] of freshnessLabels) g.set({ state: label }, freshness === now ? 1 : 0);
+    },
+    ["state"],
+  );
+  collect(
+    "tessera_validator_replica_size",
+    "Entries held in memory: tokens, principals, organisations",
+    (g) => {
+      const replica = state.replica();
+      g.set({ entity: "tokens" }, replica.byId.size);
+      g.set({ entity: "principals" }, replica.principals.size);
+      g.set({ entity: "organisations" }, replica.organisations.size);
+    },
+    ["entity"],
+  );
+  collect("tessera_validator_ready", "1 while the validator reports SERVING", (g) => g.set(state.ready() ? 1 : 0));
+
+  return {
+    observe(decision, surface) {
+      const slots = decisionSlots.get(surface)!;
+      decisions.inc(slots[decision.code] ?? slots[unspecified]!);
+    },
+    meter(surface) {
+      const latencySlot = latency.slot([surface]);
+      const refusals = refusalSlots.get(surface)!;
+      const other = decisionSlots.get(surface)![unspecified]!;
+      return {
+        latency: (seconds) => latency.observe(latencySlot, seconds),
+        refused: (answer) => decisions.inc(refusals.get(answer.code) ?? other),
+      };
+    },
+    watchFeedSource(source) {
+      const seen = (head: bigint) => {
+        if (head > headSeq) headSeq = head;
+        return head;
+      };
+      return {
+        readHead: () => source.readHead().then(seen),
+        readChanges: (afterSeq, limit) => source.readChanges(afterSeq, limit),
+        readSnapshot: (onChunk) => source.readSnapshot(onChunk).then(seen),
+      };
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { execFile } from "node:child_process";
+import { PassThrough } from "node:stream";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { runCli } from "../packages/cli/src/program.js";
+import { eventually } from "./support/clients.js";
+import { startDeployment, type Deployment } from "./support/deployment.js";
+
+/** Runs `tessera …` in this process with the given stdin; returns the exit code and output. */
+async function tessera(d: Deployment, args: string[], options: { token?: string; stdin?: string; env?: Record<string, string> } = {}) {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (c) => (out += String(c)));
+  stderr.on("data", (c) => (err += String(c)));
+  stdin.end(options.stdin ?? "");
+  const env = {
+    TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`,
+    TESSERA_VALIDATOR_URL: `http://127.0.0.1:${d.validator.grpcPort}`,
+    ...(options.token === undefined ? {} : { TESSERA_TOKEN: options.token }),
+    ...options.env,
+  };
+  const code = await runCli(args, { stdin, stdout, stderr, env });
+  return { code, out, err };
+}
+
+describe("the tessera command", () => {
+  let d: Deployment;
+  let admin: string;
+  beforeAll(async () => {
+    d = await startDeployment();
+    admin = d.admin.bootstrapped!.adminToken;
+  });
+  afterAll(() => d?.close());
+
+  it("creates a token and prints only its value on stdout", async () => {
+    const run = await tessera(d, ["tokens", "create", "--name", "cli made", "--scope", "orders:read", "--expires", "30d"], { token: admin });
+    expect(run.code).toBe(0);
+    expect(run.out.trim()).toMatch(/^tsr_pat_\w{36}$/);
+    expect(run.err).toContain("not shown again");
+    const listed = await tessera(d, ["tokens", "list"], { token: admin });
+    expect(listed.out).toContain("cli made");
+    expect(listed.out).toContain(`tsr_pat_…${run.out.trim().slice(-4)}`);
+    expect(listed.out).not.toContain(run.out.trim());
+  });
+
+  it("revokes only after the token's name is typed back, and reports acknowledgements", async () => {
+    const created = await d.adminApi.createToken({ name: "careful", scopes: [] });
+    const id = created.token!.id;
+    const refused = await tessera(d, ["tokens", "revoke", id], { token: admin, stdin: "carefull\n" });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('Type "careful" to confirm');
+    expect((await d.adminApi.getToken({ tokenId: id })).token?.revokeTime).toBeUndefined();
+    const done = await tessera(d, ["tokens", "revoke", id, "--wait", "5s"], { token: admin, stdin: "careful\n" });
+    expect(done.code).toBe(0);
+    expect(done.out).toMatch(/1 of 1 validators applied it/);
+    expect((await d.validation.validate(created.tokenValue)).code).toBe(ValidationCode.REVOKED);
+  });
+
+  it("deletes several tokens after confirmation, or with --yes", async () => {
+    const ids = await Promise.all([1, 2].map(async (i) => (await d.adminApi.createToken({ name: `bulk ${i}`, scopes: [] })).token!.id));
+    expect((await tessera(d, ["tokens", "delete", ...ids], { token: admin, stdin: "no\n" })).code).toBe(1);
+    expect((await tessera(d, ["tokens", "delete", ...ids], { token: admin, stdin: "delete 2\n" })).out).toContain("Deleted 2 token(s).");
+  });
+
+  it("validates a token read from stdin, exiting 0 only when valid", async () => {
+    const created = await d.adminApi.createToken({ name: "v", scopes: ["orders:read"] });
+    await eventually(async () => (await d.validation.validate(created.tokenValue)).valid, 2000);
+    const ok = await tessera(d, ["validate", "--scope", "orders:read"], { stdin: created.tokenValue });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ valid: true, code: "VALIDATION_CODE_VALID" });
+    const wrongScope = await tessera(d, ["validate", "--scope", "orders:write"], { stdin: created.tokenValue });
+    expect(wrongScope.code).toBe(3);
+  });
+
+  it("says what went wrong, with the status name, and exits 1; usage errors exit 2", async () => {
+    const anonymous = await tessera(d, ["tokens", "list"]);
+    expect(anonymous).toMatchObject({ code: 1 });
+    expect(anonymous.err).toContain("error: unauthenticated:");
+    const bad = await tessera(d, ["tokens", "create", "--name", "x", "--expires", "sometime"], { token: admin });
+    expect(bad.code).toBe(2);
+    const invalid = await tessera(d, ["tokens", "create", "--name", "x", "--scope", "NOT A SCOPE"], { token: admin });
+    expect(invalid.err).toContain("error: invalid_argument: scopes[0]:");
+  });
+
+  it("signs in with a password from the environment or the prompt, printing a session token", async () => {
+    await d.adminApi.createPrincipal({ name: "cli-user", kind: 1, permissions: [], password: "a good long password" });
+    const orgName = (await d.adminApi.getOrganisation({})).organisation!.name;
+    const fromEnv = await tessera(d, ["sign-in", "--org", orgName, "--user", "cli-user"], { env: { TESSERA_PASSWORD: "a good long password" } });
+    expect(fromEnv.code).toBe(0);
+    expect((await tessera(d, ["whoami"], { token: fromEnv.out.trim() })).out).toContain("cli-user (member)");
+    // Or typed at the prompt (piped here).
+    const typed = await tessera(d, ["sign-in", "--org", orgName, "--user", "cli-user"], { stdin: "a good long password\n" });
+    expect(typed.out.trim()).toMatch(/^tsr_ses_/);
+  });
+
+  it("runs as the built binary", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["packages/cli/dist/main.js", "--help"]);
+    expect(stdout).toContain("Usage: tessera");
+    expect(stdout).toContain("tokens");
+  });
+});

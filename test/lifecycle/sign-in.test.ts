@@ -1,0 +1,97 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
+import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { eventually } from "../support/clients.js";
+import { startDeployment, type Deployment } from "../support/deployment.js";
+
+describe("SignIn", () => {
+  let d: Deployment;
+  let aliceId: string;
+  const password = "purple monkey dishwasher";
+
+  beforeAll(async () => {
+    // Three failures per principal, thirty per source, within a minute.
+    d = await startDeployment({ TESSERA_SIGN_IN_MAX_FAILURES: "3", TESSERA_SIGN_IN_WINDOW_MS: "60000" });
+    const orgId = (await d.adminApi.createOrganisation({ name: "signin-org" })).organisation!.id;
+    aliceId = (await d.adminApi.createPrincipal({ organisationId: orgId, name: "alice", kind: PrincipalKind.HUMAN, role: Role.MEMBER, permissions: ["docs:read"], password })).principal!.id;
+    await d.adminApi.createPrincipal({ organisationId: orgId, name: "bob", kind: PrincipalKind.HUMAN, password });
+    await d.adminApi.createPrincipal({ organisationId: orgId, name: "carol", kind: PrincipalKind.HUMAN, password });
+  });
+  afterAll(() => d?.close());
+
+  const signIn = (userName: string, pw: string, organisation = "signin-org") => d.as(undefined).signIn({ organisation, userName, password: pw });
+  const failure = async (call: Promise<unknown>) => {
+    const err = await call.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    return { code: (err as ConnectError).code, message: (err as ConnectError).rawMessage };
+  };
+
+  it("returns a short-lived session token that works on the admin API and validates", async () => {
+    const session = await signIn("alice", password);
+    expect(session.sessionToken).toMatch(/^tsr_ses_/);
+    expect(Number(session.expireTime!.seconds) * 1000 - Date.now()).toBeLessThanOrEqual(8 * 3600 * 1000);
+    expect(session.principal?.id).toBe(aliceId);
+    const me = await d.as(session.sessionToken).getCaller({});
+    expect(me.principal?.name).toBe("alice");
+    await eventually(async () => (await d.validation.validate(session.sessionToken)).valid, 2000);
+    expect((await d.validation.validate(session.sessionToken)).kind).toBe(TokenKind.SESSION);
+  });
+
+  it("gives the same answer for an unknown user, an unknown organisation and a wrong password", async () => {
+    const wrong = await failure(signIn("carol", "not the password at all"));
+    const unknown = await failure(signIn("nobody", password));
+    const noOrg = await failure(signIn("carol", password, "no-such-org"));
+    expect(wrong).toEqual({ code: Code.Unauthenticated, message: "wrong organisation, user name or password" });
+    expect(unknown).toEqual(wrong);
+    expect(noOrg).toEqual(wrong);
+  });
+
+  it("limits failed attempts per principal; a success before the limit clears the count", async () => {
+    await failure(signIn("bob", "wrong one"));
+    await failure(signIn("bob", "wrong two"));
+    await signIn("bob", password); // clears bob's count
+    for (const attempt of ["w1", "w2", "w3"]) expect((await failure(signIn("bob", attempt))).code).toBe(Code.Unauthenticated);
+    // Now even the right password is refused until the window passes.
+    expect((await failure(signIn("bob", password))).code).toBe(Code.ResourceExhausted);
+    expect((await signIn("alice", password)).principal?.name).toBe("alice"); // others are unaffected
+  });
+
+  it("limits failed attempts per source across user names", async () => {
+    // 30 failures from this address over many names, then even a real user is refused from here.
+    for (let i = 0; i < 30; i++) await failure(signIn(`spray-${i}`, "guess"));
+    expect((await failure(signIn("alice", password))).code).toBe(Code.ResourceExhausted);
+  });
+
+  it("records sign-ins and failures in the audit log, never the password", async () => {
+    const events = (await d.adminApi.listAuditEvents({ pageSize: 500 })).events;
+    expect(events.some((e) => e.action === "auth.sign_in" && e.principalId === aliceId)).toBe(true);
+    expect(events.some((e) => e.action === "auth.sign_in_failed")).toBe(true);
+    // "From where": the peer address (and user agent) of every call; "system" for the bootstrap.
+    expect(events.every((e) => /^(127\.0\.0\.1|::ffff:127\.0\.0\.1|::1) /.test(e.source) || e.source === "system")).toBe(true);
+    expect(JSON.stringify(events.map((e) => e.details))).not.toContain(password);
+  });
+});
+
+describe("a session dies with its principal", () => {
+  let d: Deployment;
+  beforeAll(async () => {
+    d = await startDeployment();
+  });
+  afterAll(() => d?.close());
+
+  it("disabling the principal stops its session and its tokens at once, and it cannot sign in", async () => {
+    const orgId = (await d.adminApi.createOrganisation({ name: "org" })).organisation!.id;
+    const password = "long enough password";
+    const dave = (await d.adminApi.createPrincipal({ organisationId: orgId, name: "dave", kind: PrincipalKind.HUMAN, permissions: ["x:read"], password })).principal!.id;
+    const session = (await d.as(undefined).signIn({ organisation: "org", userName: "dave", password })).sessionToken;
+    const token = (await d.as(session).createToken({ name: "daves", scopes: ["x:read"] })).tokenValue;
+    await eventually(async () => (await d.validation.validate(token)).valid && (await d.validation.validate(session)).valid, 2000);
+    await d.adminApi.updatePrincipal({ principalId: dave, disabled: true, awaitValidators: { seconds: 5n } });
+    expect((await d.validation.validate(token)).code).toBe(ValidationCode.OWNER_DISABLED);
+    expect((await d.validation.validate(session)).code).toBe(ValidationCode.OWNER_DISABLED);
+    await expect(d.as(session).getCaller({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+    await expect(d.as(undefined).signIn({ organisation: "org", userName: "dave", password })).rejects.toMatchObject({ code: Code.Unauthenticated });
+  });
+});

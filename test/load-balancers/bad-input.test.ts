@@ -1,0 +1,127 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureLog, type CapturedLog } from "./support/captured-log.js";
+import { startLoadBalancerDeployment, type IssuedToken, type LoadBalancerDeployment } from "./support/deployment.js";
+import { extAuthzClient, httpCheck } from "./support/ext-authz-client.js";
+import { httpCall, type HttpAnswer } from "./support/http-call.js";
+
+/** Sends headers far past the server's limit; Node's parser answers before any handler runs. */
+function oversizedHeaders(port: number, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/auth", headers: { "x-padding": "p".repeat(bytes) }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("bad input on every surface: a clean refusal, never a 500, never a token in the log", () => {
+  let deployment: LoadBalancerDeployment;
+  let validatorLog: CapturedLog;
+  let adminLog: CapturedLog;
+  let token: IssuedToken;
+  const answers: HttpAnswer[] = [];
+
+  beforeAll(async () => {
+    validatorLog = captureLog("token-validator");
+    adminLog = captureLog("token-admin");
+    deployment = await startLoadBalancerDeployment({ log: { admin: adminLog.log, validator: validatorLog.log } });
+    token = await deployment.issue(["orders:read"]);
+  });
+
+  afterAll(async () => {
+    await deployment?.close();
+  });
+
+  const forwardAuth = async (headers: string[], path = "/auth") => {
+    const answer = await httpCall(deployment.validator.httpPort, path, { headers });
+    answers.push(answer);
+    return answer;
+  };
+
+  it("forward-auth refuses malformed credentials with 401 and the reason", async () => {
+    const cases: [string[], string][] = [
+      [[], "missing_token"],
+      [["Authorization", `Basic ${Buffer.from(`user:${token.value}`).toString("base64")}`], "missing_token"],
+      [["Authorization", token.value], "missing_token"],
+      [["Authorization", `Bearer ${token.value}`, "Authorization", `Bearer ${token.value}`], "invalid_request"],
+      [["Authorization", `Bearer ${token.value}, Bearer ${token.value}`], "invalid_request"],
+      [["Authorization", `Bearer ${"x".repeat(8000)}`], "invalid_request"],
+      // HTTP drops the trailing space: this arrives as a bare "Bearer".
+      [["Authorization", "Bearer "], "missing_token"],
+      [["Authorization", "Bearer  \t "], "missing_token"],
+      [["Authorization", `Bearer ${token.value.slice(0, -1)}`], "malformed"],
+      [["Authorization", "Bearer tsr_pat_\u00e9\u00e9\u00e9"], "malformed"],
+      [["Authorization", `Bearer ${"tsr_pat_".padEnd(44, "0")}`], "malformed"],
+    ];
+    for (const [headers, code] of cases) {
+      const answer = await forwardAuth(["X-Original-Method", "GET", "X-Original-URI", "/orders/1", ...headers]);
+      expect(answer.status, code).toBe(401);
+      expect(JSON.parse(answer.body), code).toEqual({ code });
+    }
+  });
+
+  it("forward-auth refuses a request whose original URI it cannot trust with 403", async () => {
+    const auth = ["Authorization", `Bearer ${token.value}`];
+    const cases: string[][] = [
+      ["X-Original-URI", "/public", "X-Forwarded-Uri", "/orders/1"],
+      ["X-Original-Method", "GET", "X-Forwarded-Method", "POST", "X-Original-URI", "/orders/1"],
+      ["X-Original-URI", "/orders/1", "X-Original-URI", "/public"],
+      ["X-Original-URI", "*"],
+      // No URI at all while a route table is configured.
+      [],
+    ];
+    for (const headers of cases) {
+      const answer = await forwardAuth([...auth, ...headers]);
+      expect(answer.status, headers.join(" ")).toBe(403);
+      expect(JSON.parse(answer.body)).toEqual({ code: "ambiguous_request" });
+    }
+    // The absolute form nginx's $request_uri can carry is matched on its path.
+    expect((await forwardAuth([...auth, "X-Original-Method", "GET", "X-Original-URI", "http://shop.example/orders/1"])).status).toBe(200);
+    expect((await forwardAuth([...auth, "X-Original-Method", "POST", "X-Original-URI", "http://shop.example/orders"])).status).toBe(403);
+  });
+
+  it("answers oversized headers with 431 from the HTTP parser, not a 500", async () => {
+    expect(await oversizedHeaders(deployment.validator.httpPort, 100 * 1024)).toBe(431);
+    // The server is still there.
+    expect((await forwardAuth(["Authorization", `Bearer ${token.value}`, "X-Original-URI", "/orders/1"])).status).toBe(200);
+  });
+
+  it("ext_authz and introspection refuse the same inputs without an error", async () => {
+    const client = extAuthzClient(deployment.validator.grpcPort);
+    try {
+      for (const authorization of [`Bearer ${"x".repeat(100_000)}`, `Bearer ${token.value.slice(1)}`, "Bearer \u0000\u0001", `bearer ${token.value}`]) {
+        const response = await client.check(httpCheck("GET", "/orders/1", { authorization }));
+        expect(response.httpResponse.case).toBe(authorization.startsWith("bearer t") ? "okResponse" : "deniedResponse");
+      }
+      // Neither origin nor absolute form: no route can be matched, so no scope can be chosen.
+      const weirdPath = await client.check(httpCheck("OPTIONS", "*", { authorization: `Bearer ${token.value}` }));
+      expect(weirdPath.status).toMatchObject({ code: 7, message: "ambiguous_request" });
+    } finally {
+      client.close();
+    }
+    for (const body of [`token=${encodeURIComponent(token.value)}%`, "token=%E0%A4%A", "&&&=&token", `token=${token.value}\u0000`]) {
+      const answer = await httpCall(deployment.validator.httpPort, "/introspect", {
+        method: "POST",
+        headers: ["Authorization", `Bearer ${token.value}`, "Content-Type", "application/x-www-form-urlencoded"],
+        body,
+      });
+      answers.push(answer);
+      // The caller lacks tessera:introspect: refused before the form is read.
+      expect(answer.status).toBe(403);
+    }
+  });
+
+  it("never answered 500 and never logged a token value", async () => {
+    expect(answers.length).toBeGreaterThan(10);
+    for (const answer of answers) expect(answer.status).not.toBe(500);
+    // The capture works: the services did log.
+    expect(validatorLog.lines.some((line) => line.includes("token-validator listening"))).toBe(true);
+    const logs = [...validatorLog.lines, ...adminLog.lines].join("\n");
+    expect(logs).not.toContain(token.value);
+    expect(logs).not.toContain(token.value.slice(8, 38));
+    expect(logs).not.toContain(deployment.adminToken);
+  });
+});

@@ -1,0 +1,96 @@
+import { createServer, connect, type AddressInfo, type Socket } from "node:net";
+
+/** A TCP forwarder a test puts between a service and Postgres or Redis, to fail the link on demand. */
+export interface TcpProxy {
+  readonly port: number;
+  /** `url` with its host and port replaced by the proxy's. */
+  urlFor(url: string): string;
+  /** A server that died: every connection is reset, new ones are reset at once. */
+  cut(): void;
+  /** A silent network: connections stay open (new ones are accepted) but no byte goes through either way. */
+  blackhole(): void;
+  /** Forwards again. Connections opened before are reset: what was dropped in a blackhole left them unusable. */
+  restore(): void;
+  close(): Promise<void>;
+}
+
+interface Link {
+  readonly client: Socket;
+  upstream: Socket | undefined;
+  /** Bytes are dropped, not forwarded. */
+  silenced: boolean;
+}
+
+const ignore = () => {};
+
+/** Listens on a free loopback port and forwards each connection to `target` ("host:port"). */
+export async function startTcpProxy(target: string): Promise<TcpProxy> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(":")), Number(target.slice(target.lastIndexOf(":") + 1))];
+  let mode: "pass" | "cut" | "blackhole" = "pass";
+  const links = new Set<Link>();
+
+  const drop = (link: Link) => {
+    links.delete(link);
+    // resetAndDestroy: an RST, as from a host whose server is gone, not a polite FIN.
+    if (!link.client.destroyed) link.client.resetAndDestroy();
+    if (link.upstream && !link.upstream.destroyed) link.upstream.resetAndDestroy();
+  };
+
+  const server = createServer((client) => {
+    client.on("error", ignore);
+    if (mode === "cut") {
+      client.resetAndDestroy();
+      return;
+    }
+    const link: Link = { client, upstream: undefined, silenced: mode === "blackhole" };
+    links.add(link);
+    client.on("close", () => drop(link));
+    // A silenced link never reaches the target: a restore resets it anyway.
+    if (link.silenced) {
+      client.on("data", ignore);
+      return;
+    }
+    const upstream = connect(port, host);
+    link.upstream = upstream;
+    upstream.on("error", ignore);
+    upstream.on("close", () => drop(link));
+    // Forwarded by hand, not piped, so a blackhole can stop both directions at once.
+    client.on("data", (chunk: Buffer) => {
+      if (!link.silenced) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      if (!link.silenced) client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const proxyPort = (server.address() as AddressInfo).port;
+
+  return {
+    port: proxyPort,
+    urlFor(url) {
+      const parsed = new URL(url);
+      parsed.hostname = "127.0.0.1";
+      parsed.port = String(proxyPort);
+      return parsed.toString();
+    },
+    cut() {
+      mode = "cut";
+      for (const link of [...links]) drop(link);
+    },
+    blackhole() {
+      mode = "blackhole";
+      for (const link of links) link.silenced = true;
+    },
+    restore() {
+      mode = "pass";
+      for (const link of [...links]) if (link.silenced) drop(link);
+    },
+    async close() {
+      for (const link of [...links]) drop(link);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
