@@ -6,5 +6,5 @@ import { startTokenValidator } from "../../services/token-validator/src/start-to
 
 const config = loadValidatorConfig();
 const validator = await startTokenValidator(config, createLogger("warn", "token-validator"));
-process.stdout.write(`${JSON.stringify({ ready: true, grpcPort: validator.grpcPort, ...("httpPort" in validator ? { httpPort: validator.httpPort } : {}) })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, grpcPort: validator.grpcPort, httpPort: validator.httpPort })}\n`);
 process.on("SIGTERM", () => void validator.close().then(() => process.exit(0)));

@@ -38,7 +38,7 @@ function gatedSource(db: TestDatabase["handle"]["db"]) {
   const source: FeedSource = {
     readHead: () => real.readHead(),
     readChanges: (afterSeq, limit) => pass("readChanges", real.readChanges(afterSeq, limit)),
-    readSnapshot: (onChunk) => pass("readSnapshot", real.readSnapshot(onChunk)),
+    readSnapshot: (into) => pass("readSnapshot", real.readSnapshot(into)),
   };
   /** Holds the next `name` read; `reached` resolves once it has read, `release` lets it return. */
   const holdNext = (name: ReadName) => {
@@ -86,7 +86,7 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
       maxHeldEvents,
       onApplied: () => {
         const id = watchTokenId();
-        if (id) states.push(follower.replica.byId.get(id)?.state);
+        if (id) states.push(follower.replica.findToken(id)?.state);
       },
     });
     const publish = async (...seqs: bigint[]) => {
@@ -119,12 +119,12 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
     // Meanwhile the token is revoked and both events arrive live.
     const revoked = await client.revokeToken({ tokenId });
     await publish(createdSeq, revoked.seq);
-    expect(follower.replica.byId.get(tokenId)?.state).toBe(TokenState.REVOKED);
+    expect(follower.replica.findToken(tokenId)?.state).toBe(TokenState.REVOKED);
     // Now the range read before the revocation comes back: it must change nothing.
     hold.release();
     await polled;
     expect(follower.replica.appliedSeq).toBe(revoked.seq);
-    expect(follower.replica.byId.get(tokenId)?.state).toBe(TokenState.REVOKED);
+    expect(follower.replica.findToken(tokenId)?.state).toBe(TokenState.REVOKED);
     expectNeverUnrevoked(states);
     follower.close();
   });
@@ -137,7 +137,7 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
     const hold = holdNext("readSnapshot");
     const started = follower.start();
     await hold.reached; // the snapshot has read: the token active, at some head
-    expect(follower.replica.byId.size).toBe(0);
+    expect(follower.replica.tokenCount).toBe(0);
 
     const revoked = await client.revokeToken({ tokenId: created.token!.id });
     const another = await client.createToken({ name: "handoff-2", scopes: [] });
@@ -148,8 +148,8 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
     await started;
 
     expect(follower.replica.appliedSeq).toBe(last);
-    expect(follower.replica.byId.get(created.token!.id)?.state).toBe(TokenState.REVOKED);
-    expect(follower.replica.byId.get(another.token!.id)?.state).toBe(TokenState.ACTIVE);
+    expect(follower.replica.findToken(created.token!.id)?.state).toBe(TokenState.REVOKED);
+    expect(follower.replica.findToken(another.token!.id)?.state).toBe(TokenState.ACTIVE);
     expect(replicaView(follower.replica)).toEqual(replicaView(await snapshotReplica(database.handle.db)));
     follower.close();
   });
@@ -197,10 +197,10 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
     const revoked = await client.revokeToken({ tokenId: kept.token!.id });
     expect(revoked.seq).toBe(restoredTo + 1n);
     await publish(revoked.seq);
-    expect(follower.replica.byId.get(kept.token!.id)?.state).toBe(TokenState.ACTIVE);
+    expect(follower.replica.findToken(kept.token!.id)?.state).toBe(TokenState.ACTIVE);
 
     await follower.poll(); // the head is behind what it applied: it reloads, stepping back
-    expect(follower.replica.byId.get(kept.token!.id)?.state).toBe(TokenState.REVOKED);
+    expect(follower.replica.findToken(kept.token!.id)?.state).toBe(TokenState.REVOKED);
     expect(replicaView(follower.replica)).toEqual(replicaView(await snapshotReplica(database.handle.db)));
     follower.close();
   });
@@ -214,7 +214,7 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
     const created = await client.createToken({ name: "reload-race", scopes: ["orders:read"] });
     tokenId = created.token!.id;
     await publish(await head());
-    expect(follower.replica.byId.get(tokenId)?.state).toBe(TokenState.ACTIVE);
+    expect(follower.replica.findToken(tokenId)?.state).toBe(TokenState.ACTIVE);
 
     // One more change, and change_log pruned up to it: the follower must reload a snapshot.
     await client.createToken({ name: "pruned", scopes: [] });
@@ -230,12 +230,12 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
     const revoked = await client.revokeToken({ tokenId });
     await bus.publishChange(prunedEvent);
     await publish(revoked.seq);
-    expect(oldReplica.byId.get(tokenId)?.state).toBe(TokenState.REVOKED);
+    expect(oldReplica.findToken(tokenId)?.state).toBe(TokenState.REVOKED);
 
     hold.release();
     await polled;
     expect(follower.replica).not.toBe(oldReplica);
-    expect(follower.replica.byId.get(tokenId)?.state).toBe(TokenState.REVOKED);
+    expect(follower.replica.findToken(tokenId)?.state).toBe(TokenState.REVOKED);
     expect(follower.replica.appliedSeq).toBe(revoked.seq);
     expectNeverUnrevoked(states);
     follower.close();

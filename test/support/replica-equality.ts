@@ -1,4 +1,3 @@
-import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Kysely } from "kysely";
 import type { Database } from "@tessera/shared/db/schema";
 import { Replica, type TokenEntry } from "@tessera/token-validator/domain/replica";
@@ -16,15 +15,22 @@ export interface ReplicaView {
 
 const byKey = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-// Every field of a token entry, whatever fields it grows; the cached Timestamp as milliseconds.
+// Every field of a token entry, the packed flags spelled out, the parent by id.
 function tokenView(entry: TokenEntry): Record<string, unknown> {
-  const { expireTime, ...fields } = entry;
+  const { extra, flags, ...fields } = entry;
   return {
     ...fields,
     scopes: [...entry.scopes],
     digestKey: Buffer.from(entry.digestKey, "latin1").toString("hex"),
-    previousDigestKey: Buffer.from(entry.previousDigestKey, "latin1").toString("hex"),
-    expireTime: expireTime ? timestampMs(expireTime) : undefined,
+    state: entry.state,
+    kind: entry.kind,
+    level: entry.level,
+    admin: entry.admin,
+    hasParent: entry.hasParent,
+    previousDigestKey: extra ? Buffer.from(extra.previousDigestKey, "latin1").toString("hex") : "",
+    previousExpiresAt: extra?.previousExpiresAt,
+    parentId: extra?.parent?.id,
+    flags,
   };
 }
 
@@ -32,7 +38,7 @@ function tokenView(entry: TokenEntry): Record<string, unknown> {
 export function replicaView(replica: Replica): ReplicaView {
   return {
     appliedSeq: String(replica.appliedSeq),
-    tokens: byKey([...replica.byId].map(([id, entry]): [string, Record<string, unknown>] => [id, tokenView(entry)])).map(([, view]) => view),
+    tokens: byKey([...replica.tokens()].map((entry): [string, Record<string, unknown>] => [entry.id, tokenView(entry)])).map(([, view]) => view),
     digests: byKey([...replica.byDigest].map(([key, entry]): [string, string] => [Buffer.from(key, "latin1").toString("hex"), entry.id])),
     principals: byKey(
       [...replica.principals].map(([id, p]): ReplicaView["principals"][number] => [
@@ -47,8 +53,6 @@ export function replicaView(replica: Replica): ReplicaView {
 /** A replica built the way a validator starts: one REPEATABLE READ snapshot of the database as it is now. */
 export async function snapshotReplica(db: Kysely<Database>): Promise<Replica> {
   const replica = new Replica();
-  replica.appliedSeq = await createFeedStore(db).readSnapshot((records) => {
-    for (const record of records) replica.applyRecord(record);
-  });
+  replica.appliedSeq = await createFeedStore(db).readSnapshot(replica);
   return replica;
 }

@@ -10,7 +10,7 @@ import type { Logger } from "@tessera/shared/log/logger";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
-import { createDigester } from "@tessera/shared/token/token-digest";
+import { createDigestKeyer } from "@tessera/shared/token/token-digest";
 import { startHeartbeat } from "./bus/heartbeat.js";
 import { startUsageFlusher } from "./bus/usage-flusher.js";
 import type { ValidatorConfig } from "./config.js";
@@ -29,6 +29,7 @@ import { startHttpServer } from "./transport/http-server.js";
 import { introspect } from "./transport/introspect.js";
 import { createRouteTable } from "./transport/route-table.js";
 import { validateToken } from "./transport/validate-token.js";
+import { validateTokenDefinition } from "./transport/validate-token-codec.js";
 import { validatorHttpRoutes } from "./transport/validator-http.js";
 import { createValidatorMetrics } from "./transport/validator-metrics.js";
 
@@ -76,7 +77,7 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
     get replica() {
       return follower.replica;
     },
-    digest: createDigester(pepper),
+    digestKey: createDigestKeyer(pepper),
     freshness: (nowMs) => freshness.read(nowMs),
     failOpen: config.failOpen,
   };
@@ -89,7 +90,7 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
   const health = createHealthState([TokenValidatorService.typeName, Authorization.typeName]);
   const reflection = createReflectionResponder([TokenValidatorService, Authorization, Health, ServerReflection]);
   const grpc = await startGrpcServer(config.host, config.grpcPort, [
-    { service: TokenValidatorService, implementation: { validateToken: validateToken(decisions, observe, metrics.meter("grpc")) } },
+    { service: TokenValidatorService, definition: validateTokenDefinition(), implementation: { validateToken: validateToken(decisions, observe, metrics.meter("grpc")) } },
     {
       service: Authorization,
       definition: extAuthzServiceDefinition(config.tokenHeader),
@@ -119,7 +120,7 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
   heartbeat.notify();
   const usageFlusher = startUsageFlusher(bus, usage, config.validatorId, config.usageFlushMs, log);
   const replica = follower.replica;
-  log.info({ seq: String(replica.appliedSeq), tokens: replica.byId.size, loadMs: Date.now() - startedMs }, "replica loaded");
+  log.info({ seq: String(replica.appliedSeq), tokens: replica.tokenCount, loadMs: Date.now() - startedMs }, "replica loaded");
 
   let closing = false;
   const updateReadiness = () => {

@@ -64,7 +64,7 @@ export async function startLoadBalancerDeployment(options: DeploymentOptions = {
     ? await startTokenValidator(loadValidatorConfig({ ...validatorEnv, TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0" }), log.validator)
     : await startValidator(validatorEnv);
   const client = adminClient(admin.port, adminToken);
-  const held = (id: string) => validator.follower.replica.byId.get(id);
+  const held = (id: string) => validator.follower.replica.findToken(id);
   return {
     database,
     env,

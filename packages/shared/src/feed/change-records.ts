@@ -22,7 +22,11 @@ function tokenState(row: TokenRow): TokenState {
 
 const millis = (date: Date | null) => BigInt(date?.getTime() ?? 0);
 
-export function tokenChangeRecord(row: TokenRow): ChangeRecord {
+/**
+ * The record of a token's current state. `parentDigest`: for an exchanged token,
+ * its parent's current digest (known where the child is made, and to snapshots).
+ */
+export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): ChangeRecord {
   return create(ChangeRecordSchema, {
     record: {
       case: "token",
@@ -42,6 +46,7 @@ export function tokenChangeRecord(row: TokenRow): ChangeRecord {
         previousDigest: row.previous_digest ?? new Uint8Array(0),
         previousDigestExpiresAtMs: millis(row.previous_digest_expires_at),
         createdAtMs: millis(row.created_at),
+        parentDigest: parentDigest ?? new Uint8Array(0),
       },
     },
   });

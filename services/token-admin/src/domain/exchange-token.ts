@@ -49,7 +49,7 @@ export async function exchangeToken(deps: AdminDeps, caller: Caller, input: { tt
       createdBy: caller.principalId,
       createdAt: now,
       expiresAt,
-      parentTokenId: parent.id,
+      parent: { id: parent.id, digest: parent.digest },
     });
     change.audit({
       action: "token.exchange", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: parent.organisation_id,

@@ -18,7 +18,13 @@ export interface TokenToIssue {
   readonly createdBy: string;
   readonly createdAt: Date;
   readonly expiresAt: Date | null;
-  readonly parentTokenId?: string | null;
+  /** Exchanged tokens: the parent, whose digest validators use to link the two. */
+  readonly parent?: { readonly id: string; readonly digest: Buffer } | undefined;
+}
+
+/** Expiries are whole seconds everywhere (as JWT's exp): floors, so a token never outlives what was asked. */
+export function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
 /**
@@ -43,11 +49,11 @@ export async function issueToken(
     admin: token.admin,
     created_by: token.createdBy,
     created_at: token.createdAt,
-    expires_at: token.expiresAt,
+    expires_at: token.expiresAt && wholeSeconds(token.expiresAt),
     digest: digest(value),
     display_hint: displayHint(value),
-    parent_token_id: token.parentTokenId ?? null,
+    parent_token_id: token.parent?.id ?? null,
   });
-  change.feed(tokenChangeRecord(row));
+  change.feed(tokenChangeRecord(row, token.parent?.digest));
   return { row, value };
 }

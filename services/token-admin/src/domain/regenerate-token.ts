@@ -7,6 +7,7 @@ import type { AdminDeps } from "./admin-deps.js";
 import type { Caller } from "./caller.js";
 import { commitChange } from "./commit-change.js";
 import { tokenFromRow, type Token } from "./token.js";
+import { wholeSeconds } from "./issue-token.js";
 import { authorizeOnToken } from "./token-access.js";
 
 export interface RegeneratedToken {
@@ -30,11 +31,13 @@ export async function regenerateToken(deps: AdminDeps, caller: Caller, id: strin
     const maxGrace = organisation?.max_regenerate_grace_seconds ?? 0;
     if (graceSeconds > maxGrace) throw invalidArgument("grace_period", `must be at most ${maxGrace} s (the organisation's max_regenerate_grace)`);
     const value = generateToken("personal");
+    // The replaced digest is always recorded, expiring at once without a grace
+    // period: validators find the token's old entry by it and drop the old value.
     const updated = await updateToken(trx, id, {
       digest: deps.digest(value),
       display_hint: displayHint(value),
-      previous_digest: graceSeconds > 0 ? token.digest : null,
-      previous_digest_expires_at: graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null,
+      previous_digest: token.digest,
+      previous_digest_expires_at: wholeSeconds(new Date(now.getTime() + graceSeconds * 1000)),
       regenerated_at: now,
     });
     change.feed(tokenChangeRecord(updated));

@@ -3,13 +3,14 @@ import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
-import { createDigester } from "@tessera/shared/token/token-digest";
+import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { generateToken } from "@tessera/shared/token/token-format";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
 import { Replica, type TokenEntry } from "./replica.js";
 
-const digest = createDigester("decide-test-pepper-decide-test-pepper");
+const pepper = "decide-test-pepper-decide-test-pepper";
+const digest = createDigester(pepper);
 const current: FreshnessReading = { freshness: Freshness.CURRENT, stalenessMs: 3, detail: "", loaded: true };
 const stale: FreshnessReading = { freshness: Freshness.STALE, stalenessMs: 9000, detail: "database unreachable", loaded: true };
 
@@ -17,14 +18,14 @@ const org = (id: string, apiTokensEnabled = true): ChangeRecord =>
   create(ChangeRecordSchema, { record: { case: "organisation", value: { id, apiTokensEnabled } } });
 const principal = (id: string, permissions: string[], disabled = false): ChangeRecord =>
   create(ChangeRecordSchema, { record: { case: "principal", value: { id, organisationId: "o1", permissions, disabled } } });
-function token(id: string, value: string, fields: { state?: TokenState; expiresAtMs?: number; scopes?: string[]; parent?: string; kind?: TokenKind } = {}): ChangeRecord {
+function token(id: string, value: string, fields: { state?: TokenState; expiresAtMs?: number; scopes?: string[]; parent?: { id: string; value: string }; kind?: TokenKind } = {}): ChangeRecord {
   return create(ChangeRecordSchema, {
     record: {
       case: "token",
       value: {
         id, digest: digest(value), ownerId: "p1", organisationId: "o1", scopes: fields.scopes ?? ["orders:read", "orders:write"],
         state: fields.state ?? TokenState.ACTIVE, expiresAtMs: BigInt(fields.expiresAtMs ?? 0), kind: fields.kind ?? TokenKind.PERSONAL,
-        level: TokenLevel.USER, parentTokenId: fields.parent ?? "",
+        level: TokenLevel.USER, parentTokenId: fields.parent?.id ?? "", parentDigest: fields.parent ? digest(fields.parent.value) : new Uint8Array(0),
       },
     },
   });
@@ -44,7 +45,8 @@ function setup(records: ChangeRecord[], freshness = current, failOpen = false) {
   const counting = new CountingMap();
   Object.defineProperty(replica, "byDigest", { value: counting });
   replica.applyEvent(7n, records);
-  const ctx: DecisionContext = { replica, digest, freshness: () => freshness, failOpen };
+  counting.lookups = 0; // applying records looks tokens up too; count the decisions' lookups only
+  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen };
   return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
 }
 
@@ -101,7 +103,7 @@ describe("decide", () => {
 
   it("refuses a child token the moment its parent is revoked", () => {
     const child = generateToken("exchanged");
-    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value), token("c1", child, { parent: "t1", kind: TokenKind.EXCHANGED })]);
+    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value), token("c1", child, { parent: { id: "t1", value }, kind: TokenKind.EXCHANGED })]);
     expect(check(child).code).toBe(ValidationCode.VALID);
     replica.applyEvent(8n, [token("t1", value, { state: TokenState.REVOKED })]);
     expect(check(child).code).toBe(ValidationCode.REVOKED);

@@ -2,9 +2,9 @@ import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { parseToken } from "@tessera/shared/token/token-format";
-import type { Digester } from "@tessera/shared/token/token-digest";
+import type { DigestKeyer } from "@tessera/shared/token/token-digest";
 import type { FreshnessReading } from "./freshness.js";
-import type { Replica, TokenEntry } from "./replica.js";
+import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
 
 /** One answer to "is this token valid for this scope, right now?". */
 export interface Decision {
@@ -20,7 +20,8 @@ export interface Decision {
 
 export interface DecisionContext {
   readonly replica: Replica;
-  readonly digest: Digester;
+  /** HMAC of a token value under the pepper, as the replica's map key. */
+  readonly digestKey: DigestKeyer;
   /** How current the replica is proven to be, now. */
   readonly freshness: (nowMs: number) => FreshnessReading;
   /** When the replica cannot be proven current: refuse everything (false) or answer from what is held (true). */
@@ -29,12 +30,17 @@ export interface DecisionContext {
 
 const noScopes: readonly string[] = Object.freeze([]);
 
-/** Why a token (or its parent) is not usable now; undefined if it is. */
-function unusable(token: TokenEntry, nowMs: number): ValidationCode | undefined {
-  if (token.state === TokenState.REVOKED || token.state === TokenState.DELETED) return ValidationCode.REVOKED;
-  if (token.state === TokenState.DISABLED) return ValidationCode.DISABLED;
-  if (token.expiresAtMs !== 0 && token.expiresAtMs <= nowMs) return ValidationCode.EXPIRED;
+/** Why a token (or its parent) is not usable at `now` (replica seconds); undefined if it is. */
+function unusable(token: TokenEntry, now: number): ValidationCode | undefined {
+  const state = token.state;
+  if (state === TokenState.REVOKED || state === TokenState.DELETED) return ValidationCode.REVOKED;
+  if (state === TokenState.DISABLED) return ValidationCode.DISABLED;
+  if (token.expiresAt !== 0 && token.expiresAt <= now) return ValidationCode.EXPIRED;
   return undefined;
+}
+
+function answer(code: ValidationCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Decision {
+  return { valid: code === ValidationCode.VALID, code, token, scopes, seq, freshness };
 }
 
 /**
@@ -42,45 +48,37 @@ function unusable(token: TokenEntry, nowMs: number): ValidationCode | undefined 
  * by format and checksum before any hashing; the rest by one map lookup.
  */
 export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: string, nowMs: number): Decision {
-  const { replica } = ctx;
+  const replica = ctx.replica;
+  const seq = replica.appliedSeq;
   const freshness = ctx.freshness(nowMs);
-  const answer = (code: ValidationCode, token?: TokenEntry, scopes: readonly string[] = noScopes): Decision => ({
-    valid: code === ValidationCode.VALID,
-    code,
-    token,
-    scopes,
-    seq: replica.appliedSeq,
-    freshness,
-  });
-
   // Failing open answers from what is held; before the first snapshot nothing is.
-  if (freshness.freshness === Freshness.STALE && !(ctx.failOpen && freshness.loaded)) return answer(ValidationCode.STALE);
-  if (parseToken(tokenValue) === undefined) return answer(ValidationCode.MALFORMED);
+  if (freshness.freshness === Freshness.STALE && !(ctx.failOpen && freshness.loaded)) return answer(ValidationCode.STALE, undefined, noScopes, seq, freshness);
+  if (parseToken(tokenValue) === undefined) return answer(ValidationCode.MALFORMED, undefined, noScopes, seq, freshness);
 
-  const key = ctx.digest(tokenValue).toString("latin1");
+  const key = ctx.digestKey(tokenValue);
   const token = replica.byDigest.get(key);
-  if (!token) return answer(ValidationCode.NOT_FOUND);
+  if (!token) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness);
+  const now = toReplicaSeconds(nowMs);
   // The value a RegenerateToken replaced works only until its grace period ends.
-  if (key !== token.digestKey && token.previousExpiresAtMs <= nowMs) return answer(ValidationCode.REVOKED, token);
+  if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness);
 
-  const own = unusable(token, nowMs);
-  if (own !== undefined) return answer(own, token);
-  if (token.parentId) {
-    // Exchanged and session tokens die with their parent.
-    const parent = replica.byId.get(token.parentId);
-    const inherited = parent ? unusable(parent, nowMs) : ValidationCode.REVOKED;
-    if (inherited !== undefined) return answer(inherited, token);
+  let refusal = unusable(token, now);
+  // Exchanged tokens die with their parent; one whose parent is gone counts as revoked.
+  if (refusal === undefined && token.hasParent) {
+    const parent = token.extra?.parent;
+    refusal = parent ? unusable(parent, now) : ValidationCode.REVOKED;
   }
+  if (refusal !== undefined) return answer(refusal, token, noScopes, seq, freshness);
 
   const owner = replica.principals.get(token.ownerId);
-  if (!owner || owner.disabled) return answer(ValidationCode.OWNER_DISABLED, token);
+  if (!owner || owner.disabled) return answer(ValidationCode.OWNER_DISABLED, token, noScopes, seq, freshness);
   // Session tokens are for people signed in to the console, not API tokens: the org's flag does not reach them.
   if (token.kind !== TokenKind.SESSION && replica.organisations.get(token.organisationId)?.apiTokensEnabled !== true) {
-    return answer(ValidationCode.TOKENS_DISABLED, token);
+    return answer(ValidationCode.TOKENS_DISABLED, token, noScopes, seq, freshness);
   }
 
   const permissions = owner.permissions;
   const scopes = permissions === undefined ? token.scopes : token.scopes.filter((scope) => permissions.has(scope));
-  if (requiredScope !== "" && !scopes.includes(requiredScope)) return answer(ValidationCode.INSUFFICIENT_SCOPE, token, scopes);
-  return answer(ValidationCode.VALID, token, scopes);
+  const code = requiredScope !== "" && !scopes.includes(requiredScope) ? ValidationCode.INSUFFICIENT_SCOPE : ValidationCode.VALID;
+  return answer(code, token, scopes, seq, freshness);
 }

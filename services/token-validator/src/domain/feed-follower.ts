@@ -229,9 +229,7 @@ export class FeedFollower {
     const attempt = this.deps.freshness.beginProof(this.deps.now());
     try {
       const fresh = new Replica();
-      fresh.appliedSeq = await this.deps.source.readSnapshot((records) => {
-        for (const record of records) fresh.applyRecord(record);
-      });
+      fresh.appliedSeq = await this.deps.source.readSnapshot(fresh);
       // The serving replica kept applying live events; when more came than could be
       // held, it may be ahead of the snapshot. Bring the fresh one up to it from
       // change_log first, so that swapping never steps back past a revocation.

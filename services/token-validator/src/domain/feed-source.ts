@@ -1,4 +1,7 @@
-import type { ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import type { Replica } from "./replica.js";
+
+/** What a snapshot is read into: records for organisations and principals, plain facts for tokens. */
+export type SnapshotTarget = Pick<Replica, "applyRecord" | "applyTokenFacts">;
 
 /** A committed change as change_log stores it. */
 export interface StoredChange {
@@ -14,8 +17,9 @@ export interface FeedSource {
   /** Committed changes after `afterSeq`, in seq order, at most `limit`. */
   readChanges(afterSeq: bigint, limit: number): Promise<StoredChange[]>;
   /**
-   * One consistent view: every live record, handed over in chunks, and the feed
-   * position the view reflects (returned).
+   * One consistent view: every live organisation, principal and token, applied
+   * to `into` (yielding to the event loop as it goes), and the feed position the
+   * view reflects (returned).
    */
-  readSnapshot(onChunk: (records: ChangeRecord[]) => void): Promise<bigint>;
+  readSnapshot(into: SnapshotTarget): Promise<bigint>;
 }

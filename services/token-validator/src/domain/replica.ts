@@ -1,4 +1,3 @@
-import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   TokenState,
   type ChangeRecord,
@@ -9,29 +8,86 @@ import {
 import type { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { allScopes } from "@tessera/shared/token/scope";
 
-/** What the validator holds of one token. Mutated in place, so children can point at parents. */
-export interface TokenEntry {
-  readonly id: string;
-  /** Digest as a latin1 string: a compact, fast Map key. */
-  digestKey: string;
-  ownerId: string;
-  organisationId: string;
-  groupId: string;
-  scopes: readonly string[];
-  /** 0: never. */
-  expiresAtMs: number;
-  /** Cached for answers, so deciding allocates no timestamp. */
-  expireTime: Timestamp | undefined;
-  state: TokenState;
-  admin: boolean;
-  kind: TokenKind;
-  level: TokenLevel;
-  parentId: string;
-  /** The digest before a RegenerateToken, accepted until previousExpiresAtMs. */
-  previousDigestKey: string;
-  previousExpiresAtMs: number;
-  /** Creation time (introspection's `iat`); 0 if the feed did not say. */
-  createdAtMs: number;
+// The replica holds every live token of the instance, so each entry is laid out
+// for memory (bench/replica-memory.ts measures it): one map keyed by digest,
+// shared strings and scope lists, small integers rather than boxed doubles, and
+// the rarely used fields in a side object.
+
+/**
+ * Times are whole seconds since 2020-01-01: small enough to stay V8 small
+ * integers (stored unboxed in the object) until 2088, where Unix seconds would
+ * become boxed doubles in 2038. Token expiries are whole seconds everywhere.
+ */
+export const replicaEpochSeconds = 1_577_836_800;
+
+/** A Unix time in milliseconds as replica seconds (floored: never later than the instant). */
+export function toReplicaSeconds(unixMs: number): number {
+  return Math.floor(unixMs / 1000) - replicaEpochSeconds;
+}
+
+/** Replica seconds back to Unix seconds. */
+export function toUnixSeconds(replicaSeconds: number): number {
+  return replicaSeconds + replicaEpochSeconds;
+}
+
+// flags: bits 0-2 TokenState, 3-4 TokenKind, 5-6 TokenLevel, 7 admin, 8 has a parent.
+const stateMask = 0b111;
+const kindShift = 3;
+const levelShift = 5;
+const adminBit = 1 << 7;
+const parentBit = 1 << 8;
+
+/** Packs what a token is into its entry's flags (a snapshot query computes the same in SQL). */
+export function tokenFlags(state: TokenState, kind: TokenKind, level: TokenLevel, admin: boolean, hasParent: boolean): number {
+  return state | (kind << kindShift) | (level << levelShift) | (admin ? adminBit : 0) | (hasParent ? parentBit : 0);
+}
+
+/** The flags layout, for a snapshot query that packs them in SQL. */
+export const flagLayout = { kindShift, levelShift, adminBit, parentBit } as const;
+
+/** Rarely set: after a RegenerateToken, and on exchanged tokens. */
+export interface TokenExtra {
+  /** The value a RegenerateToken replaced, accepted until previousExpiresAt. */
+  readonly previousDigestKey: string;
+  /** Replica seconds. */
+  readonly previousExpiresAt: number;
+  /** Exchanged tokens: the parent's entry, updated in place, so the child sees its fate. */
+  readonly parent: TokenEntry | undefined;
+}
+
+/** What the validator holds of one token. Mutated in place when its record changes. */
+export class TokenEntry {
+  /** Digest as a latin1 string: the map key. */
+  digestKey = "";
+  ownerId = "";
+  organisationId = "";
+  groupId = "";
+  scopes: readonly string[] = [];
+  /** Replica seconds; 0: never. */
+  expiresAt = 0;
+  /** Replica seconds (introspection's `iat`); 0 if unknown. */
+  createdAt = 0;
+  flags = 0;
+  extra: TokenExtra | undefined = undefined;
+
+  constructor(readonly id: string) {}
+
+  get state(): TokenState {
+    return this.flags & stateMask;
+  }
+  get kind(): TokenKind {
+    return (this.flags >> kindShift) & 0b11;
+  }
+  get level(): TokenLevel {
+    return (this.flags >> levelShift) & 0b11;
+  }
+  get admin(): boolean {
+    return (this.flags & adminBit) !== 0;
+  }
+  /** An exchanged token: it lives only while its parent does (a missing parent counts as revoked). */
+  get hasParent(): boolean {
+    return (this.flags & parentBit) !== 0;
+  }
 }
 
 export interface PrincipalEntry {
@@ -45,21 +101,90 @@ export interface OrganisationEntry {
   apiTokensEnabled: boolean;
 }
 
-const digestKey = (digest: Uint8Array) => Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("latin1");
+const noKey = "";
+const keyOf = (digest: Uint8Array) => (digest.length === 0 ? noKey : Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("latin1"));
+
+/**
+ * Interns strings through `pool`, remembering the last one: consecutive tokens
+ * mostly share an organisation, group or owner, and comparing is cheaper than hashing.
+ */
+function interner(pool: Map<string, string>): (value: string) => string {
+  let last = "";
+  return (value) => {
+    if (value === last || value === "") return value === "" ? value : last;
+    let shared = pool.get(value);
+    if (shared === undefined) {
+      shared = value;
+      pool.set(value, value);
+    }
+    last = shared;
+    return shared;
+  };
+}
+
+/**
+ * A token's state as the replica takes it in: what a feed record says, or what
+ * a snapshot row says directly (a million of those must load in seconds, so
+ * they skip building messages). Digests are latin1 strings, "" for none;
+ * times are replica seconds, 0 for none.
+ */
+export interface TokenFacts {
+  readonly id: string;
+  readonly digestKey: string;
+  /** The digest a RegenerateToken replaced: how the entry is found after one. */
+  readonly previousDigestKey: string;
+  readonly previousExpiresAt: number;
+  /** State, kind, level, admin and has-a-parent, packed as tokenFlags() packs them. */
+  readonly flags: number;
+  /** The parent's current digest, when known: links an exchanged token to its parent. */
+  readonly parentDigestKey: string;
+  readonly ownerId: string;
+  readonly organisationId: string;
+  readonly groupId: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt: number;
+  readonly createdAt: number;
+}
+
+const replicaSecondsOf = (unixMs: bigint) => (unixMs === 0n ? 0 : toReplicaSeconds(Number(unixMs)));
+
+/** What a feed record says of a token, as facts. */
+export function tokenFactsFromRecord(record: TokenRecord): TokenFacts {
+  return {
+    id: record.id,
+    digestKey: keyOf(record.digest),
+    previousDigestKey: keyOf(record.previousDigest),
+    previousExpiresAt: replicaSecondsOf(record.previousDigestExpiresAtMs),
+    flags: tokenFlags(record.state, record.kind, record.level, record.admin, record.parentTokenId !== ""),
+    parentDigestKey: keyOf(record.parentDigest),
+    ownerId: record.ownerId,
+    organisationId: record.organisationId,
+    groupId: record.groupId,
+    scopes: record.scopes,
+    expiresAt: replicaSecondsOf(record.expiresAtMs),
+    createdAt: replicaSecondsOf(record.createdAtMs),
+  };
+}
 
 /**
  * The in-memory copy of everything a decision needs. It knows nothing of where
  * records come from: the feed follower applies them strictly in seq order.
  */
 export class Replica {
+  /** Every live token by its digest, and by its previous digest while a regeneration's grace lasts. */
   readonly byDigest = new Map<string, TokenEntry>();
-  readonly byId = new Map<string, TokenEntry>();
   readonly principals = new Map<string, PrincipalEntry>();
   readonly organisations = new Map<string, OrganisationEntry>();
   /** The feed position everything held reflects. */
   appliedSeq = 0n;
-  // Many tokens carry the same scope list; one shared array each saves memory.
+  /** Live tokens held (aliases not counted). */
+  tokenCount = 0;
+  // Many tokens share a scope list and an owner, organisation or group id: one copy each.
   private readonly scopeLists = new Map<string, readonly string[]>();
+  private readonly strings = new Map<string, string>();
+  private readonly internOwner = interner(this.strings);
+  private readonly internOrganisation = interner(this.strings);
+  private readonly internGroup = interner(this.strings);
 
   /** Applies one event's records and moves to its seq. The caller guarantees seq order. */
   applyEvent(seq: bigint, records: readonly ChangeRecord[]): void {
@@ -80,14 +205,15 @@ export class Replica {
     }
   }
 
-  /** Empties the replica before a fresh snapshot. */
-  clear(): void {
-    this.byDigest.clear();
-    this.byId.clear();
-    this.principals.clear();
-    this.organisations.clear();
-    this.scopeLists.clear();
-    this.appliedSeq = 0n;
+  /** Every live token once (not its aliases). O(n): for tests, tools and metrics, never the hot path. */
+  *tokens(): IterableIterator<TokenEntry> {
+    for (const [key, entry] of this.byDigest) if (key === entry.digestKey) yield entry;
+  }
+
+  /** A token by id. O(n): for tests and tools, never the hot path. */
+  findToken(id: string): TokenEntry | undefined {
+    for (const entry of this.tokens()) if (entry.id === id) return entry;
+    return undefined;
   }
 
   private internScopes(scopes: readonly string[]): readonly string[] {
@@ -101,37 +227,43 @@ export class Replica {
   }
 
   private applyToken(record: TokenRecord): void {
-    const existing = this.byId.get(record.id);
-    if (existing) {
-      this.byDigest.delete(existing.digestKey);
-      if (existing.previousDigestKey) this.byDigest.delete(existing.previousDigestKey);
+    this.applyTokenFacts(tokenFactsFromRecord(record));
+  }
+
+  /** Applies one token's current state: creates, updates (rekeying after a regeneration) or drops its entry. */
+  applyTokenFacts(facts: TokenFacts): void {
+    const key = facts.digestKey;
+    const previousKey = facts.previousDigestKey;
+    // The entry is found by the digest it has, or — after a RegenerateToken — by
+    // the one it had, which the record always carries.
+    const entry = this.byDigest.get(key) ?? (previousKey === noKey ? undefined : this.byDigest.get(previousKey));
+    if (entry) {
+      this.byDigest.delete(entry.digestKey);
+      if (entry.extra && entry.extra.previousDigestKey !== noKey) this.byDigest.delete(entry.extra.previousDigestKey);
     }
-    if (record.state === TokenState.DELETED) {
-      // Children that still point here see the state and refuse.
-      if (existing) existing.state = TokenState.DELETED;
-      this.byId.delete(record.id);
+    if ((facts.flags & stateMask) === TokenState.DELETED) {
+      if (entry) {
+        // Children still pointing here see the state and refuse.
+        entry.flags = (entry.flags & ~stateMask) | TokenState.DELETED;
+        this.tokenCount--;
+      }
       return;
     }
-    const expiresAtMs = Number(record.expiresAtMs);
-    const entry: TokenEntry = existing ?? ({ id: record.id } as TokenEntry);
-    entry.digestKey = digestKey(record.digest);
-    entry.ownerId = record.ownerId;
-    entry.organisationId = record.organisationId;
-    entry.groupId = record.groupId;
-    entry.scopes = this.internScopes(record.scopes);
-    entry.expiresAtMs = expiresAtMs;
-    entry.expireTime = expiresAtMs > 0 ? timestampFromMs(expiresAtMs) : undefined;
-    entry.state = record.state;
-    entry.admin = record.admin;
-    entry.kind = record.kind;
-    entry.level = record.level;
-    entry.parentId = record.parentTokenId;
-    entry.previousDigestKey = record.previousDigest.length > 0 ? digestKey(record.previousDigest) : "";
-    entry.previousExpiresAtMs = Number(record.previousDigestExpiresAtMs);
-    entry.createdAtMs = Number(record.createdAtMs);
-    this.byId.set(entry.id, entry);
-    this.byDigest.set(entry.digestKey, entry);
-    if (entry.previousDigestKey) this.byDigest.set(entry.previousDigestKey, entry);
+    const token = entry ?? new TokenEntry(facts.id);
+    if (!entry) this.tokenCount++;
+    // Facts without the parent's digest (a later change to the child) keep the link the entry had.
+    const parent = facts.parentDigestKey === noKey ? token.extra?.parent : this.byDigest.get(facts.parentDigestKey);
+    token.digestKey = key;
+    token.ownerId = this.internOwner(facts.ownerId);
+    token.organisationId = this.internOrganisation(facts.organisationId);
+    token.groupId = this.internGroup(facts.groupId);
+    token.scopes = this.internScopes(facts.scopes);
+    token.expiresAt = facts.expiresAt;
+    token.createdAt = facts.createdAt;
+    token.flags = facts.flags;
+    token.extra = previousKey !== noKey || parent !== undefined ? { previousDigestKey: previousKey, previousExpiresAt: facts.previousExpiresAt, parent } : undefined;
+    this.byDigest.set(key, token);
+    if (previousKey !== noKey) this.byDigest.set(previousKey, token);
   }
 
   private applyPrincipal(record: PrincipalRecord): void {

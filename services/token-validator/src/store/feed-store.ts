@@ -1,18 +1,87 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { toBigInt, toBuffer } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
-import {
-  organisationChangeRecord,
-  principalChangeRecord,
-  tokenChangeRecord,
-} from "@tessera/shared/feed/change-records";
-import type { ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import type { FeedSource, StoredChange } from "../domain/feed-source.js";
+import { organisationChangeRecord, principalChangeRecord } from "@tessera/shared/feed/change-records";
+import type { FeedSource, SnapshotTarget, StoredChange } from "../domain/feed-source.js";
+import { packedToken, unpackTokens } from "./packed-tokens.js";
 
-/** Rows per snapshot query: large enough to be quick, small enough to yield to the event loop between them. */
-const snapshotChunk = 10_000;
+/** Rows per query for principals and for exchanged tokens (both few). */
+const rowsPerChunk = 10_000;
+/** Heap pages per token query: ~1 MB of table, some five thousand tokens (smaller chunks, shorter stalls). */
+const pagesPerChunk = 128;
+/** Tokens applied between yields to the event loop, which bounds a stall while a snapshot loads. */
+const tokensPerSlice = 2_000;
 /** Revoked or expired tokens older than this are left out of a snapshot (they then look NOT_FOUND). */
 const deadTokenRetentionMs = 24 * 3600 * 1000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Tokens worth holding: not deleted, not revoked or expired long ago. */
+const liveToken = (cutoff: Date) =>
+  sql<boolean>`token.deleted_at is null and (token.revoked_at is null or token.revoked_at > ${cutoff}) and (token.expires_at is null or token.expires_at > ${cutoff})`;
+
+/** One packed chunk: the tokens without a parent stored in heap pages [from, to) (a TID range scan: Postgres ≥ 14). */
+async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, to: number): Promise<Uint8Array | null> {
+  const { rows } = await sql<{ packed: Uint8Array | null }>`
+    select string_agg(${packedToken(sql`null::bytea`)}, ''::bytea) as packed
+    from token
+    where token.ctid >= ${`(${from},0)`}::tid and token.ctid < ${`(${to},0)`}::tid
+      and token.parent_token_id is null and ${liveToken(cutoff)}`.execute(trx);
+  return rows[0]?.packed ?? null;
+}
+
+/** One packed chunk of exchanged tokens after `afterId`, with their parents' digests. */
+async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string): Promise<{ packed: Uint8Array | null; last: string | null; count: number }> {
+  const { rows } = await sql<{ packed: Uint8Array | null; last: string | null; count: number }>`
+    select string_agg(packed, ''::bytea order by id) as packed, max(id::text) as last, count(*)::int4 as count
+    from (
+      select token.id, ${packedToken(sql`parent.digest`)} as packed
+      from token join token as parent on parent.id = token.parent_token_id
+      where token.parent_token_id is not null and token.id > ${afterId}::uuid and ${liveToken(cutoff)}
+      order by token.id limit ${rowsPerChunk}
+    ) as chunk`.execute(trx);
+  return rows[0] ?? { packed: null, last: null, count: 0 };
+}
+
+/**
+ * Live tokens into `into`: first those without a parent, in heap order, one
+ * range of pages at a time (a scan in page order is several times cheaper
+ * than walking the primary key); then exchanged tokens, which link to their
+ * parents' entries. Each chunk is asked for before the previous one is
+ * applied, so Postgres packs while we unpack; applying yields every few
+ * thousand tokens, so a reload never stalls the validator's answers for long.
+ */
+async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTarget): Promise<void> {
+  const scopeLists = new Map<string, readonly string[]>();
+  let sinceYield = 0;
+  const apply = async (packed: Uint8Array | null) => {
+    if (!packed) return;
+    for (const facts of unpackTokens(toBuffer(packed), scopeLists)) {
+      into.applyTokenFacts(facts);
+      if (++sinceYield === tokensPerSlice) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+  };
+  // Every row visible to this snapshot was written before it began, so it lies within the pages there
+  // are now; the share lock, held to commit, keeps a table rewrite from moving rows meanwhile.
+  await sql`lock table token in access share mode`.execute(trx);
+  const { rows } = await sql<{ pages: number }>`select (pg_relation_size('token') / current_setting('block_size')::int8)::int4 as pages`.execute(trx);
+  const pages = rows[0]?.pages ?? 0;
+  let next = pages > 0 ? readPageRange(trx, cutoff, 0, pagesPerChunk) : undefined;
+  for (let from = 0; next; from += pagesPerChunk) {
+    const packed = await next;
+    next = from + pagesPerChunk < pages ? readPageRange(trx, cutoff, from + pagesPerChunk, from + 2 * pagesPerChunk) : undefined;
+    await apply(packed);
+  }
+  for (let after = "00000000-0000-0000-0000-000000000000"; ; ) {
+    const chunk = await readChildren(trx, cutoff, after);
+    await apply(chunk.packed);
+    if (chunk.count < rowsPerChunk || !chunk.last) return;
+    after = chunk.last;
+  }
+}
 
 /** The feed read from Postgres (or PGlite): head, ranges of change_log, snapshots. */
 export function createFeedStore(db: Kysely<Database>, now: () => Date = () => new Date()): FeedSource {
@@ -35,7 +104,7 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
       return rows.map((row) => ({ seq: toBigInt(row.seq), event: toBuffer(row.event) }));
     },
 
-    readSnapshot(onChunk: (records: ChangeRecord[]) => void) {
+    readSnapshot(into: SnapshotTarget) {
       // REPEATABLE READ: every query below sees the database as of the first one,
       // so the head and the records describe the same instant.
       return db
@@ -43,35 +112,20 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
         .setIsolationLevel("repeatable read")
         .setAccessMode("read only")
         .execute(async (trx) => {
+          // A parallel plan would take the core this process needs to unpack rows (2-core hosts are common).
+          await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
           const head = await readHead(trx);
-          const organisations = await trx.selectFrom("organisation").selectAll().execute();
-          onChunk(organisations.map(organisationChangeRecord));
+          for (const row of await trx.selectFrom("organisation").selectAll().execute()) into.applyRecord(organisationChangeRecord(row));
           let lastId: string | undefined;
           for (;;) {
-            let query = trx.selectFrom("principal").selectAll().orderBy("id").limit(snapshotChunk);
+            let query = trx.selectFrom("principal").selectAll().orderBy("id").limit(rowsPerChunk);
             if (lastId) query = query.where("id", ">", lastId);
             const rows = await query.execute();
-            onChunk(rows.map(principalChangeRecord));
-            if (rows.length < snapshotChunk) break;
+            for (const row of rows) into.applyRecord(principalChangeRecord(row));
+            if (rows.length < rowsPerChunk) break;
             lastId = rows.at(-1)!.id;
           }
-          const cutoff = new Date(now().getTime() - deadTokenRetentionMs);
-          lastId = undefined;
-          for (;;) {
-            let query = trx
-              .selectFrom("token")
-              .selectAll()
-              .where("deleted_at", "is", null)
-              .where((eb) => eb.or([eb("revoked_at", "is", null), eb("revoked_at", ">", cutoff)]))
-              .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", cutoff)]))
-              .orderBy("id")
-              .limit(snapshotChunk);
-            if (lastId) query = query.where("id", ">", lastId);
-            const rows = await query.execute();
-            onChunk(rows.map((row) => tokenChangeRecord({ ...row, digest: toBuffer(row.digest), previous_digest: row.previous_digest && toBuffer(row.previous_digest) })));
-            if (rows.length < snapshotChunk) break;
-            lastId = rows.at(-1)!.id;
-          }
+          await readTokens(trx, new Date(now().getTime() - deadTokenRetentionMs), into);
           return head;
         });
     },

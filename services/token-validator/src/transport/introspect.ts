@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import { decide, type Decision, type DecisionContext } from "../domain/decide.js";
+import { toUnixSeconds } from "../domain/replica.js";
 import type { DecisionObserver } from "../domain/surface.js";
 import { credentialFromHeader, missingCredential, unreadableCredential } from "./credential.js";
 import { denyAnswerFor, invalidRequestAnswer, missingTokenAnswer, type DenyAnswer } from "./deny-answer.js";
@@ -30,8 +31,8 @@ function activeBody(decision: Decision): string {
     sub: token.ownerId,
     organisation_id: token.organisationId,
     token_type: "Bearer",
-    exp: token.expiresAtMs > 0 ? Math.floor(token.expiresAtMs / 1000) : undefined,
-    iat: token.createdAtMs > 0 ? Math.floor(token.createdAtMs / 1000) : undefined,
+    exp: token.expiresAt !== 0 ? toUnixSeconds(token.expiresAt) : undefined,
+    iat: token.createdAt !== 0 ? toUnixSeconds(token.createdAt) : undefined,
     seq: Number(decision.seq),
   });
 }

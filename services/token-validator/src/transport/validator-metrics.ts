@@ -99,7 +99,7 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
     "Entries held in memory: tokens, principals, organisations",
     (g) => {
       const replica = state.replica();
-      g.set({ entity: "tokens" }, replica.byId.size);
+      g.set({ entity: "tokens" }, replica.tokenCount);
       g.set({ entity: "principals" }, replica.principals.size);
       g.set({ entity: "organisations" }, replica.organisations.size);
     },
@@ -129,7 +129,7 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
       return {
         readHead: () => source.readHead().then(seen),
         readChanges: (afterSeq, limit) => source.readChanges(afterSeq, limit),
-        readSnapshot: (onChunk) => source.readSnapshot(onChunk).then(seen),
+        readSnapshot: (into) => source.readSnapshot(into).then(seen),
       };
     },
   };

@@ -1,0 +1,169 @@
+// `npm run bench`: every performance figure of Tessera in one run, each a ratio
+// against a baseline measured in the same run (timings on shared machines are
+// noisy; ratios are not). Prints a table and writes bench/results.md.
+import { execFileSync } from "node:child_process";
+import { cpus } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
+import { measureCreateToken } from "./create-token.js";
+import { measureGrpcValidate, validateTokenBody } from "./grpc-validate.js";
+import { checkRequestBody, measureExtAuthz, measureForwardAuth } from "./surfaces.js";
+import { startBenchDeployment } from "./support/bench-deployment.js";
+import { fillDatabase } from "./support/fill-database.js";
+import { spawnPinned } from "./support/spawn-pinned.js";
+import { formatSpread } from "./support/stats.js";
+import { createPostgresDatabase } from "../test/support/test-database.js";
+
+const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
+const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? 2);
+const snapshotTokens = Number(process.env.TESSERA_BENCH_TOKENS ?? 1_000_000);
+
+interface Row {
+  readonly figure: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const verdict = (met: boolean | undefined) => (met === undefined ? "reported" : met ? "met" : "**missed**");
+
+async function surfaces(): Promise<void> {
+  const deployment = await startBenchDeployment();
+  const admin = createClient(TokenAdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${deployment.admin.port}` }));
+  const { tokenValue } = await admin.createToken({ name: "bench", scopes: ["orders:read"] }, { headers: { authorization: `Bearer ${deployment.admin.bootstrapped!.adminToken}` } });
+  const routes = JSON.stringify([{ method: "GET", prefix: "/orders", scope: "orders:read" }]);
+  const validator = await spawnPinned("bench/servers/validator-server.ts", { ...deployment.env, TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0", TESSERA_ROUTES: routes });
+  const grpcBaseline = await spawnPinned("bench/servers/noop-grpc-server.ts");
+  const httpBaseline = await spawnPinned("bench/servers/noop-http-server.ts");
+  try {
+    const body = validateTokenBody(tokenValue, "orders:read");
+    say("ValidateToken against the no-op grpc-js baseline…");
+    const grpc = await measureGrpcValidate(Number(validator.ready.grpcPort), Number(grpcBaseline.ready.grpcPort), body, rounds, seconds);
+    rows.push({ figure: "ValidateToken throughput ÷ no-op baseline, 64 in flight, 1 core", target: "≥ 0.85", measured: formatSpread(grpc.throughputRatio), met: grpc.throughputRatio.median >= 0.85 });
+    rows.push({ figure: "ValidateToken p99 ÷ baseline p99, 1 in flight", target: "≤ 1.3", measured: `${formatSpread(grpc.p99Ratio)}; p50 ${grpc.p50Us} µs, p99 ${grpc.p99Us} µs (baseline ${grpc.baselineP50Us} / ${grpc.baselineP99Us} µs)`, met: grpc.p99Ratio.median <= 1.3 });
+    notes.push(`ValidateToken served ${grpc.validatorRps.median.toFixed(0)} req/s (median) against the baseline's ${grpc.baselineRps.median.toFixed(0)} on one pinned core.`);
+    say("ext_authz Check against ValidateToken…");
+    const check = await measureExtAuthz(Number(validator.ready.grpcPort), body, checkRequestBody(tokenValue), rounds, seconds);
+    rows.push({ figure: "ext_authz Check throughput ÷ ValidateToken throughput", target: "≥ 0.8", measured: formatSpread(check.ratio), met: check.ratio.median >= 0.8 });
+    say("forward-auth against a bare node:http responder…");
+    const forward = await measureForwardAuth(Number(validator.ready.httpPort), Number(httpBaseline.ready.httpPort), tokenValue, rounds, seconds);
+    rows.push({ figure: "forward-auth HTTP throughput ÷ bare node:http 200", target: "≥ 0.8", measured: formatSpread(forward.ratio), met: forward.ratio.median >= 0.8 });
+    notes.push(`forward-auth served ${forward.subjectRps.median.toFixed(0)} req/s against the bare server's ${forward.baselineRps.median.toFixed(0)} (HTTP/1.1, 32 keep-alive connections).`);
+    say("CreateToken against Postgres…");
+    const creates = await measureCreateToken({ ...deployment.env, DATABASE_URL: (await freshDatabaseUrl()) }, 5);
+    rows.push({
+      figure: "token-admin CreateToken throughput against Postgres",
+      target: "report",
+      measured: `${creates.perSecond.toFixed(0)}/s with 16 callers; p50 ${creates.p50Ms.toFixed(1)} ms, p99 ${creates.p99Ms.toFixed(1)} ms; ${(creates.postgresShare * 100).toFixed(0)}% of call time inside Postgres queries`,
+      met: undefined,
+    });
+  } finally {
+    await Promise.all([validator.stop(), grpcBaseline.stop(), httpBaseline.stop()]);
+    await deployment.close();
+  }
+}
+
+const dropLater: (() => Promise<void>)[] = [];
+async function freshDatabaseUrl(): Promise<string> {
+  const database = await createPostgresDatabase();
+  dropLater.push(() => database.drop());
+  return database.url!;
+}
+
+function childJson(args: string[]): Record<string, number> {
+  const out = execFileSync(process.execPath, ["--max-old-space-size=4096", ...args], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+async function memoryAndSnapshot(): Promise<void> {
+  say(`heap per token at ${snapshotTokens} tokens…`);
+  const memory = childJson(["--expose-gc", "--import", "tsx", "bench/replica-memory.ts", String(snapshotTokens)]);
+  rows.push({ figure: `heap per live token at ${snapshotTokens.toLocaleString("en")} tokens (heapUsed delta after GC)`, target: "≤ 250 B", measured: `${memory.bytesPerToken} B`, met: memory.bytesPerToken! <= 250 });
+  say(`snapshot load of ${snapshotTokens} tokens (filling Postgres first)…`);
+  const database = await createPostgresDatabase();
+  try {
+    await fillDatabase(database.handle.db, snapshotTokens);
+    const load = childJson(["--import", "tsx", "bench/snapshot-load.ts", database.url!]);
+    rows.push({
+      figure: `snapshot load of ${snapshotTokens.toLocaleString("en")} tokens; worst event-loop stall`,
+      target: "≤ 3 s; ≤ 50 ms",
+      measured: `${(load.loadMs! / 1000).toFixed(2)} s; ${load.maxStallMs} ms (p99 ${load.p99StallMs} ms)`,
+      met: load.loadMs! <= 3000 && load.maxStallMs! <= 50,
+    });
+  } finally {
+    await database.drop();
+  }
+}
+
+function propagation(): void {
+  say("revocation propagation (bench/propagation.ts)…");
+  execFileSync(process.execPath, ["--import", "tsx", "bench/propagation.ts"], { stdio: ["ignore", "ignore", "inherit"] });
+  const report = readFileSync(new URL("./propagation-results.md", import.meta.url), "utf8");
+  const both = /\| feed up, both[^|]*\| \d+ \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|/.exec(report);
+  const cut = [...report.matchAll(/\| Redis cut, validator \d[^|]*\| \d+ \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|/g)].map((m) => Number(m[1]));
+  if (!both) throw new Error("propagation report not understood");
+  rows.push({ figure: "revoke → REVOKED on 2 validators (RevokeToken returned → both refuse)", target: "p99 ≤ 10 ms", measured: `p50 ${both[1]} ms, p99 ${both[2]} ms, max ${both[3]} ms`, met: Number(both[2]) <= 10 });
+  rows.push({ figure: "revoke → REVOKED with the validators' Redis cut (poll only)", target: "≤ poll interval + 100 ms", measured: `max ${Math.max(...cut).toFixed(0)} ms (poll interval 1000 ms)`, met: Math.max(...cut) <= 1100 });
+}
+
+const startedAt = Date.now();
+try {
+  await surfaces();
+  await memoryAndSnapshot();
+  propagation();
+} finally {
+  for (const drop of dropLater) await drop();
+}
+
+const table = ["| figure | target | measured (median of rounds, min–max) | |", "|---|---|---|---|", ...rows.map((r) => `| ${r.figure} | ${r.target} | ${r.measured} | ${verdict(r.met)} |`)].join("\n");
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+const report = [
+  "# Tessera performance",
+  "",
+  `Measured ${new Date().toISOString()} by \`npm run bench\` (${Math.round((Date.now() - startedAt) / 1000)} s) on ${machine}.`,
+  `Servers pinned to core 0, h2load to core 1 (taskset); ${rounds} interleaved rounds of ${seconds} s after a discarded warm-up pair;`,
+  "each ratio is the median of per-round ratios, with the range over rounds. The baselines run in the same run:",
+  "a no-op grpc-js server with the same protobuf-es codec returning a pre-built response (ValidateToken), ValidateToken",
+  "itself (Check), a bare node:http server answering 200 (forward-auth).",
+  "",
+  table,
+  "",
+  ...notes.map((n) => `- ${n}`),
+  "",
+  "Revocation propagation in detail: bench/propagation-results.md.",
+  "",
+  "## What the profiles showed, and what was done (`tsx bench/profile.ts grpc|forward-auth`)",
+  "",
+  "- The token digest: `createHmac` per call cost ~3 µs with the map key's `toString`; HMAC is now two one-shot",
+  "  SHA-256 calls over precomputed key pads, returning the latin1 map key directly: ~1.4 µs, byte-identical (tested).",
+  "- ValidateToken's answer: generic `create()` + `toBinary()` cost ~4 µs; a direct writer (protobuf-es BinaryWriter,",
+  "  fields in number order, tested byte-for-byte against the generated encoder) writes it. That is why ValidateToken",
+  "  can beat a baseline that encodes its pre-built answer generically. ext_authz Check reads and writes its Envoy",
+  "  messages directly for the same reason.",
+  "- The replica: one map keyed by digest (no second index by id), times as whole seconds since 2020 (small integers,",
+  "  stored unboxed), state/kind/level/admin packed in one field, rare fields in a side object, owner, organisation and",
+  "  group ids and scope lists shared. 472 → 235 B per token.",
+  "- The snapshot: Postgres walked the primary key in UUID order (a random heap page per row, 3.4 s of its own time for",
+  "  1 M rows); it now reads heap page ranges (TID range scans, ~0.6 s) and packs each chunk into one bytea that the",
+  "  validator takes apart with slices instead of parsing a dozen text columns per row; parallel query is off so",
+  "  Postgres keeps to the other core; chunks are requested ahead. 18.3 s → ~4 s for 1 M tokens.",
+  "",
+  "## Misses",
+  "",
+  "- Forward-auth ÷ bare node:http: both spend ~40% of their time in the same socket write; the remainder is ours —",
+  "  an HMAC (~0.7 µs), the route lookup, the decision, and four identity response headers that Node validates one by",
+  "  one — about 6 µs a request against a responder that does nothing. Closing it would mean bypassing Node's HTTP",
+  "  layer; not done.",
+  "- Snapshot of 1 M tokens: ~1.9 s of Postgres's own work to pack the rows (overlapped, on the other core), ~1.2 s",
+  "  of map inserts and string interning for a million entries, and the GC of a heap that grows by ~235 MB. The worst",
+  "  stalls are V8 scavenges promoting new entries and the decoding of a chunk's ~2 MB message; the event loop",
+  "  otherwise yields every 2,000 tokens. The initial load happens before the validator reports ready; a reload",
+  "  (after change_log was pruned past it) serves from the old replica meanwhile.",
+  "",
+].join("\n");
+writeFileSync(new URL("./results.md", import.meta.url), report);
+say(`\n${table}\n\nwritten to bench/results.md`);
