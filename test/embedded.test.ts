@@ -30,6 +30,7 @@ describe("embedded mode (npm start): one process, PGlite, in-process bus", () =>
     const banner = tessera.lines.join("\n");
     expect(banner).toContain("curl -s http://127.0.0.1:");
     expect(banner).toContain("buf curl --protocol grpc");
+    expect(banner).toMatch(/curl -si http:\/\/127\.0\.0\.1:\d+\/auth\?scope=orders:read/);
   });
 
   it("does the whole slice", async () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,7 @@ import { loadValidatorConfig } from "@tessera/token-validator/config";
 import { startTokenValidator, type RunningValidator } from "@tessera/token-validator/start-token-validator";
 import { eventually } from "../support/clients.js";
 import { testPepper } from "../support/admin-deps.js";
-import { postgresServerUrl } from "../support/test-database.js";
+import { adminQuery, postgresServerUrl } from "../support/test-database.js";
 import { redisUrl, uniqueRedisPrefix } from "../support/test-redis.js";
 import { captureLog } from "./support/captured-log.js";
 import { testRoutes } from "./support/deployment.js";
@@ -19,16 +18,6 @@ import { startEchoUpstream, type EchoUpstream } from "./support/echo-upstream.js
 import { extAuthzClient, httpCheck } from "./support/ext-authz-client.js";
 import { freePort, httpCall } from "./support/http-call.js";
 import { startCaddy, startNginx, type RunningProxy } from "./support/reverse-proxies.js";
-
-async function onServer(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresServerUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 // A validator that cannot load its replica (its database has no schema yet) is
 // stale and fails closed: every surface says 503 "try again", not 401 "bad token".
@@ -43,7 +32,7 @@ describe("a stale validator fails closed on every surface, visibly", () => {
   const anyToken = `tsr_pat_${"A".repeat(36)}`;
 
   beforeAll(async () => {
-    await onServer(`create database ${name}`);
+    await adminQuery(`create database ${name}`);
     [grpcPort, httpPort] = [await freePort(), await freePort()];
     const config = loadValidatorConfig({
       DATABASE_URL: url,
@@ -68,7 +57,7 @@ describe("a stale validator fails closed on every surface, visibly", () => {
     await migrateToLatest(handle.db);
     await handle.close();
     await (await starting).close();
-    await onServer(`drop database if exists ${name} with (force)`);
+    await adminQuery(`drop database if exists ${name} with (force)`);
   });
 
   it("forward-auth answers 503 with Retry-After and the code", async () => {

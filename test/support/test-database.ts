@@ -17,7 +17,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement on the server's maintenance database (create or drop a database). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresServerUrl });
   await client.connect();
   try {

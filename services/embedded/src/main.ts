@@ -20,15 +20,15 @@ const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adm
 const bus = openBus(adminConfig.redisUrl, adminConfig.redisPrefix, log);
 const shared = { database, bus, pepper: resolvePepper(adminConfig.pepper, adminConfig.dataDir) };
 
-const admin = await startTokenAdmin(adminConfig, log.child({ service: "token-admin" }), shared);
-const validator = await startTokenValidator(validatorConfig, log.child({ service: "token-validator" }), shared);
+const admin = await startTokenAdmin(adminConfig, createLogger(adminConfig.logLevel, "token-admin"), shared);
+const validator = await startTokenValidator(validatorConfig, createLogger(validatorConfig.logLevel, "token-validator"), shared);
 
 if (admin.bootstrapped) {
-  process.stdout.write(formatBootstrapBanner({ adminToken: admin.bootstrapped.adminToken, adminPort: admin.port, validatorPort: validator.grpcPort }));
+  process.stdout.write(formatBootstrapBanner({ adminToken: admin.bootstrapped.adminToken, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort }));
 } else {
   log.info("store already initialised: use the admin token printed on its first start");
 }
-log.info({ adminPort: admin.port, validatorPort: validator.grpcPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
+log.info({ adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
 
 closeOnSignals(log, async () => {
   await validator.close();

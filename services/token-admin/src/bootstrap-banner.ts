@@ -2,6 +2,8 @@ export interface BannerFacts {
   readonly adminToken: string;
   readonly adminPort: number;
   readonly validatorPort?: number;
+  /** The validator's HTTP port: forward-auth, /introspect, /metrics. */
+  readonly validatorHttpPort?: number;
 }
 
 /** What a first start prints: the one-time admin token and calls to copy and paste. */
@@ -25,6 +27,13 @@ export function formatBootstrapBanner(facts: BannerFacts): string {
       `  npx buf curl --protocol grpc --http2-prior-knowledge \\`,
       `    -d '{"token":"<token_value from above>","required_scope":"orders:read"}' \\`,
       `    http://127.0.0.1:${facts.validatorPort}/tessera.v1.TokenValidatorService/ValidateToken`,
+      "",
+    );
+  }
+  if (facts.validatorHttpPort !== undefined) {
+    lines.push(
+      "Ask as nginx auth_request would (200 with identity headers, 401 or 403):",
+      `  curl -si http://127.0.0.1:${facts.validatorHttpPort}/auth?scope=orders:read -H "Authorization: Bearer <token_value>"`,
       "",
     );
   }
