@@ -7,7 +7,7 @@ import { adminClient, type AdminClient } from "./support/clients.js";
 import { deploymentEnv, startAdmin } from "./support/in-process.js";
 import { createPostgresDatabase, type TestDatabase } from "./support/test-database.js";
 import { uniqueRedisPrefix } from "./support/test-redis.js";
-import { buildWorld, type World } from "./support/world.js";
+import { buildWorld, worldPermissions, type World } from "./support/world.js";
 
 // The whole (RPC × role × target) table, written here independently of the
 // implementation's table: every RPC, for the built-in admin, an org admin, a
@@ -211,6 +211,44 @@ describe("authorization: every RPC for every role", () => {
     expect(redAdminSees.length).toBeGreaterThan(0);
     expect(redAdminSees.every((e) => red.has(e.principalId))).toBe(true);
     expect(redAdminSees.some((e) => e.principalId === world.blueMember.id)).toBe(false);
+  });
+
+  it("nobody acts for a principal above its rank: no token for it, none of its tokens changed or regenerated", async () => {
+    const me = await world.admin.getCaller({});
+    const builtInAdmin = me.principal!;
+    // An org admin in the built-in admin's own organisation, and an org admin placed in the red group.
+    const deputy = (await world.admin.createPrincipal({ organisationId: builtInAdmin.organisationId, name: `deputy-${Date.now()}`, kind: PrincipalKind.HUMAN, role: Role.ORG_ADMIN, permissions: worldPermissions })).principal!;
+    const deputyClient = adminClient(server.port, (await world.admin.createToken({ name: "deputy", ownerId: deputy.id, scopes: worldPermissions, admin: true })).tokenValue);
+    const redBoss = (await world.admin.createPrincipal({ organisationId: world.acme.id, groupId: world.acme.red, name: `red-boss-${Date.now()}`, kind: PrincipalKind.HUMAN, role: Role.ORG_ADMIN, permissions: worldPermissions })).principal!;
+    const adminTokenId = (await world.admin.createToken({ name: "admin's", scopes: [], admin: true })).token!.id;
+    const redBossTokenId = (await world.admin.createToken({ name: "boss's", ownerId: redBoss.id, scopes: ["orders:read"], admin: true })).token!.id;
+
+    expect(await outcome(deputyClient.createToken({ name: "takeover", ownerId: builtInAdmin.id, scopes: [], admin: true }))).toBe("denied");
+    expect(await outcome(world.redAdmin.client.createToken({ name: "takeover", ownerId: redBoss.id, scopes: ["orders:read"], admin: true }))).toBe("denied");
+    for (const [rpc, call] of Object.entries(tokenRpcs)) {
+      if (rpc === "GetToken") continue; // reading stays within reach
+      expect(await outcome(call(deputyClient, adminTokenId)), `${rpc} by an org admin on the built-in admin's token`).toBe("denied");
+      expect(await outcome(call(world.redAdmin.client, redBossTokenId)), `${rpc} by a group admin on an org admin's token`).toBe("denied");
+    }
+    expect(await outcome(deputyClient.getToken({ tokenId: adminTokenId }))).toBe("ok");
+    // The built-in admin's token still works: nothing above was half-done.
+    expect((await world.admin.getToken({ tokenId: adminTokenId })).token?.status).toBe((await world.admin.getToken({ tokenId: me.tokenId })).token?.status);
+  });
+
+  it("a token made or regenerated for someone else carries only scopes the caller holds too", async () => {
+    const richMember = (await world.admin.createPrincipal({ organisationId: world.acme.id, groupId: world.acme.red, name: `rich-${Date.now()}`, kind: PrincipalKind.HUMAN, permissions: [...worldPermissions, "payroll:read"] })).principal!;
+    expect(await outcome(world.redAdmin.client.createToken({ name: "t", ownerId: richMember.id, scopes: ["payroll:read"] }))).toBe("denied");
+    expect(await outcome(world.redAdmin.client.createToken({ name: "t", ownerId: richMember.id, scopes: ["orders:read"] }))).toBe("ok");
+    const payroll = (await world.admin.createToken({ name: "payroll", ownerId: richMember.id, scopes: ["payroll:read"] })).token!.id;
+    expect(await outcome(world.redAdmin.client.regenerateToken({ tokenId: payroll }))).toBe("denied");
+    expect(await outcome(world.redAdmin.client.revokeToken({ tokenId: payroll }))).toBe("ok"); // taking away needs no scope
+  });
+
+  it("an exchanged token never carries the admin option", async () => {
+    const exchanged = await world.orgAdmin.client.exchangeToken({ scopes: ["orders:read"] });
+    expect(exchanged.token?.admin).toBe(false);
+    const viaExchanged = adminClient(server.port, exchanged.tokenValue);
+    expect(await outcome(viaExchanged.createToken({ name: "long-lived", scopes: worldPermissions }))).toBe("denied");
   });
 
   it("GetCaller and ExchangeToken: everyone, about itself", async () => {

@@ -18,6 +18,7 @@ describe("SignIn", () => {
     aliceId = (await d.adminApi.createPrincipal({ organisationId: orgId, name: "alice", kind: PrincipalKind.HUMAN, role: Role.MEMBER, permissions: ["docs:read"], password })).principal!.id;
     await d.adminApi.createPrincipal({ organisationId: orgId, name: "bob", kind: PrincipalKind.HUMAN, password });
     await d.adminApi.createPrincipal({ organisationId: orgId, name: "carol", kind: PrincipalKind.HUMAN, password });
+    await d.adminApi.createPrincipal({ organisationId: orgId, name: "dave", kind: PrincipalKind.HUMAN, password });
   });
   afterAll(() => d?.close());
 
@@ -58,6 +59,13 @@ describe("SignIn", () => {
     expect((await signIn("alice", password)).principal?.name).toBe("alice"); // others are unaffected
   });
 
+  it("counts an attempt before checking the password, so a burst of concurrent guesses gets no more than the limit", async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => failure(signIn("dave", `burst-${i}`))));
+    const codes = answers.map((answer) => answer.code);
+    expect(codes.filter((code) => code === Code.Unauthenticated)).toHaveLength(3);
+    expect(codes.filter((code) => code === Code.ResourceExhausted)).toHaveLength(7);
+  });
+
   it("limits failed attempts per source across user names", async () => {
     // 30 failures from this address over many names, then even a real user is refused from here.
     for (let i = 0; i < 30; i++) await failure(signIn(`spray-${i}`, "guess"));
@@ -93,5 +101,22 @@ describe("a session dies with its principal", () => {
     expect((await d.validation.validate(session)).code).toBe(ValidationCode.OWNER_DISABLED);
     await expect(d.as(session).getCaller({})).rejects.toMatchObject({ code: Code.Unauthenticated });
     await expect(d.as(undefined).signIn({ organisation: "org", userName: "dave", password })).rejects.toMatchObject({ code: Code.Unauthenticated });
+  });
+
+  it("a new password ends the sessions signed in with the old one, except the one that changed it", async () => {
+    const orgId = (await d.adminApi.createOrganisation({ name: "pw-org" })).organisation!.id;
+    const password = "the first password";
+    const erin = (await d.adminApi.createPrincipal({ organisationId: orgId, name: "erin", kind: PrincipalKind.HUMAN, role: Role.ORG_ADMIN, password })).principal!.id;
+    const signIn = async () => (await d.as(undefined).signIn({ organisation: "pw-org", userName: "erin", password })).sessionToken;
+    // An org admin, so that it may change its own password through UpdatePrincipal.
+    const [laptop, phone] = [await signIn(), await signIn()];
+    await eventually(async () => (await d.validation.validate(phone)).valid, 2000);
+    await d.as(laptop).updatePrincipal({ principalId: erin, password: "the second password", awaitValidators: { seconds: 5n } });
+    expect((await d.validation.validate(phone)).code).toBe(ValidationCode.REVOKED);
+    await expect(d.as(phone).getCaller({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+    expect((await d.as(laptop).getCaller({})).principal?.id).toBe(erin);
+    // An admin resetting it ends every session.
+    await d.adminApi.updatePrincipal({ principalId: erin, password: "the third password", awaitValidators: { seconds: 5n } });
+    await expect(d.as(laptop).getCaller({})).rejects.toMatchObject({ code: Code.Unauthenticated });
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PrincipalKind } from "@tessera/shared/gen/tessera/v1/identity_pb";
+import { eventually } from "../support/clients.js";
 import { httpCall } from "./support/http-call.js";
 import { startLoadBalancerDeployment, type IssuedToken, type LoadBalancerDeployment } from "./support/deployment.js";
 
@@ -71,6 +73,20 @@ describe("RFC 7662 token introspection: POST /introspect", () => {
     const doubled = await introspect(body, ["Authorization", `Bearer ${resourceServer.value}`, "Authorization", `Bearer ${resourceServer.value}`, "Content-Type", form]);
     expect(doubled.status).toBe(401);
     expect(doubled.headers["www-authenticate"]).toBe('Bearer error="invalid_request"');
+  });
+
+  it("shows a caller only tokens of its own organisation; only a holder of every scope sees across", async () => {
+    const client = deployment.client;
+    const other = (await client.createOrganisation({ name: "elsewhere" })).organisation!;
+    const principal = (await client.createPrincipal({ organisationId: other.id, name: "gateway", kind: PrincipalKind.TECHNICAL, permissions: ["tessera:introspect", "orders:read"] })).principal!;
+    const gateway = await client.createToken({ name: "gateway", ownerId: principal.id, scopes: ["tessera:introspect"] });
+    const neighbour = await client.createToken({ name: "neighbour", ownerId: principal.id, scopes: ["orders:read"] });
+    await eventually(async () => deployment.validator.follower.replica.findToken(neighbour.token!.id) !== undefined, 2000);
+    const asGateway = (token: string) => introspect(`token=${encodeURIComponent(token)}`, ["Authorization", `Bearer ${gateway.tokenValue}`, "Content-Type", form]);
+    expect((await asGateway(subject.value)).body).toBe('{"active":false}'); // the default organisation's token
+    expect(JSON.parse((await asGateway(neighbour.tokenValue)).body)).toMatchObject({ active: true, client_id: neighbour.token!.id });
+    // The resource server's owner is the built-in admin (it holds "*"): it sees every organisation's tokens.
+    expect(JSON.parse((await introspect(`token=${encodeURIComponent(neighbour.tokenValue)}`)).body)).toMatchObject({ active: true, organisation_id: other.id });
   });
 
   it("refuses a malformed request with 400 invalid_request (405 for other methods, 413 for oversized bodies)", async () => {

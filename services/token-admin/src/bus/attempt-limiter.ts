@@ -11,26 +11,35 @@ export interface AttemptLimits {
 
 const limitFor = (key: string, limits: AttemptLimits) => (key.startsWith("source:") ? limits.perSource : limits.perPrincipal);
 
+const decrementLiveKeys = `for _, key in ipairs(KEYS) do
+  if redis.call("EXISTS", key) == 1 then redis.call("DECR", key) end
+end
+return 0`;
+
 /**
- * Failed sign-ins counted in Redis, so every admin replica sees the same
- * counts. A fixed window from the first failure: INCR, and PEXPIRE NX.
+ * Attempts counted in Redis, so every admin replica sees the same counts. A
+ * fixed window from the first attempt: INCR, and PEXPIRE NX, in one MULTI.
  */
 export function createRedisAttemptLimiter(url: string, prefix: string, limits: AttemptLimits): AttemptLimiter & { close(): Promise<void> } {
   const redis = new Redis(url, { connectionName: `${prefix}-sign-in`, maxRetriesPerRequest: 2 });
   redis.on("error", () => {}); // reported by the bus's own connections; sign-in fails closed below
   const redisKey = (key: string) => `${prefix}:sign-in:${key}`;
   return {
-    async blocked(keys) {
-      const counts = await redis.mget(...keys.map(redisKey));
-      return keys.some((key, i) => Number(counts[i] ?? 0) >= limitFor(key, limits));
-    },
-    async failed(keys) {
+    async begin(keys) {
       const multi = redis.multi();
       for (const key of keys) multi.incr(redisKey(key)).pexpire(redisKey(key), limits.windowMs, "NX");
-      await multi.exec();
+      const replies = await multi.exec();
+      if (!replies) throw new Error("sign-in attempt count was not recorded");
+      return keys.every((key, i) => {
+        const [error, count] = replies[i * 2]!;
+        if (error) throw error;
+        return Number(count) <= limitFor(key, limits);
+      });
     },
-    async reset(key) {
-      await redis.del(redisKey(key));
+    async succeeded(clearKey, returnKeys) {
+      await redis.del(redisKey(clearKey));
+      // Only a count still in its window is given back: DECR on an expired key would start one at -1 with no expiry.
+      if (returnKeys.length > 0) await redis.eval(decrementLiveKeys, returnKeys.length, ...returnKeys.map(redisKey));
     },
     async close() {
       await redis.quit().catch(() => {});
@@ -47,18 +56,22 @@ export function createMemoryAttemptLimiter(limits: AttemptLimits, now: () => num
     return counts.get(key);
   };
   return {
-    async blocked(keys) {
-      return keys.some((key) => (current(key)?.count ?? 0) >= limitFor(key, limits));
-    },
-    async failed(keys) {
+    async begin(keys) {
+      let allowed = true;
       for (const key of keys) {
         const entry = current(key) ?? { count: 0, endsAtMs: now() + limits.windowMs };
         entry.count++;
         counts.set(key, entry);
+        if (entry.count > limitFor(key, limits)) allowed = false;
       }
+      return allowed;
     },
-    async reset(key) {
-      counts.delete(key);
+    async succeeded(clearKey, returnKeys) {
+      counts.delete(clearKey);
+      for (const key of returnKeys) {
+        const entry = current(key);
+        if (entry) entry.count = Math.max(0, entry.count - 1);
+      }
     },
     async close() {
       counts.clear();

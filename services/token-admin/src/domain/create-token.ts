@@ -14,6 +14,7 @@ import { resolveExpiry, type ExpiryRequest } from "./expiry.js";
 import { organisationTarget, groupTarget, principalTarget } from "./identities.js";
 import { issueToken } from "./issue-token.js";
 import { policyFromRow, type OrganisationPolicy } from "./organisation-policy.js";
+import { assertMayActFor, assertMayGrantScopes } from "./grants.js";
 import { checkTokenScopes } from "./scopes.js";
 import { tokenFromRow, type Token } from "./token.js";
 
@@ -53,7 +54,10 @@ async function policyOf(trx: Transaction<Database>, organisationId: string): Pro
   return policyFromRow(organisation);
 }
 
-/** USER level: an existing principal the caller manages; the scopes must be ones it holds. */
+/**
+ * USER level: an existing principal the caller may act for; the scopes must be
+ * ones the owner holds and, for another principal's token, the caller too.
+ */
 async function userOwnership(trx: Transaction<Database>, caller: Caller, input: CreateTokenInput): Promise<Ownership> {
   if (input.groupId) throw invalidArgument("group_id", "only for GROUP tokens");
   if (input.organisationId) throw invalidArgument("organisation_id", "only for ORG tokens");
@@ -63,12 +67,14 @@ async function userOwnership(trx: Transaction<Database>, caller: Caller, input: 
   const owner = await lockPrincipalShared(trx, ownerId);
   if (!owner) throw new TesseraError("not_found", `owner ${ownerId} not found`);
   authorize(caller, "CreateToken", principalTarget(owner), "GetPrincipal", `owner ${ownerId}`);
+  assertMayActFor(caller, owner, "owner_id");
   const policy = await policyOf(trx, owner.organisation_id);
   if (owner.disabled_at) throw new TesseraError("failed_precondition", "the owner is disabled");
   if (policy.technicalUsersOnly && owner.kind !== "technical") {
     throw new TesseraError("failed_precondition", "this organisation issues tokens to technical users only (active ones)");
   }
   checkTokenScopes(input.scopes, policy.scopeCatalog, owner.permissions);
+  if (owner.id !== caller.principalId) assertMayGrantScopes(caller, input.scopes, "scopes");
   return { owner, policy, groupId: owner.group_id };
 }
 

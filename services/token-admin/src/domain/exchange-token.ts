@@ -6,6 +6,7 @@ import { authorize } from "./authorize.js";
 import type { Caller } from "./caller.js";
 import { commitChange } from "./commit-change.js";
 import { issueToken } from "./issue-token.js";
+import { checkTokenScopes } from "./scopes.js";
 import { tokenFromRow, type Token } from "./token.js";
 
 export interface ExchangedToken {
@@ -32,9 +33,7 @@ export async function exchangeToken(deps: AdminDeps, caller: Caller, input: { tt
     const maxTtl = organisation.max_exchange_ttl_seconds;
     const ttl = input.ttlSeconds ?? maxTtl;
     if (ttl > maxTtl) throw invalidArgument("ttl", `must be at most ${maxTtl} s (the organisation's max_exchange_ttl)`);
-    input.scopes.forEach((scope, i) => {
-      if (!parent.scopes.includes(scope)) throw invalidArgument(`scopes[${i}]`, `"${scope}" is not on the presented token`);
-    });
+    checkTokenScopes(input.scopes, [], parent.scopes, "the presented token");
     const wanted = now.getTime() + ttl * 1000;
     const expiresAt = new Date(parent.expires_at ? Math.min(wanted, parent.expires_at.getTime()) : wanted);
     const issued = await issueToken(trx, change, deps.digest, {
@@ -45,7 +44,8 @@ export async function exchangeToken(deps: AdminDeps, caller: Caller, input: { tt
       level: parent.level,
       kind: "exchanged",
       scopes: input.scopes.length > 0 ? input.scopes : parent.scopes,
-      admin: parent.admin,
+      // Never the admin option: a narrowed, short-lived token must not be able to mint long-lived ones.
+      admin: false,
       createdBy: caller.principalId,
       createdAt: now,
       expiresAt,

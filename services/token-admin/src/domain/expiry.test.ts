@@ -74,6 +74,9 @@ describe("expiry", () => {
     expect(fieldOf(() => resolveExpiry({ kind: "end_of_date", date: "23.11.2026" }, policy(), now))).toBe("invalid_argument expiry.end_of_date");
     expect(fieldOf(() => resolveExpiry({ kind: "after", amount: 0, unit: "days" }, policy(), now))).toBe("invalid_argument expiry.after.amount");
     expect(fieldOf(() => resolveExpiry({ kind: "after", amount: 4000, unit: "days" }, policy(), now))).toBe("invalid_argument expiry.after.amount");
+    // More than ten years ahead, however given: "never" is the way to ask for that, where policy allows it.
+    expect(fieldOf(() => resolveExpiry({ kind: "at", at: at("9999-01-01T00:00:00Z") }, policy(), now))).toBe("invalid_argument expiry.at");
+    expect(fieldOf(() => resolveExpiry({ kind: "end_of_date", date: "2040-01-01" }, policy(), now))).toBe("invalid_argument expiry.end_of_date");
     // Today is still allowed: it ends at tonight's midnight.
     expect(iso(resolveExpiry({ kind: "end_of_date", date: "2026-11-23" }, policy(), now))).toBe("2026-11-24T00:00:00.000Z");
   });

@@ -12,7 +12,7 @@ export type ExpiryRequest =
   | { readonly kind: "end_of_date"; readonly date: string }
   | { readonly kind: "never" };
 
-/** Ten years: a bound on any relative expiry, whatever the unit. */
+/** Ten years: a bound on any expiry, however given ("never" is the way to ask for more, where policy allows it). */
 const maxRelativeSeconds = 10 * 366 * 24 * 3600;
 const secondsPerUnit: Record<ExpiryUnit, number> = { minutes: 60, hours: 3600, days: 86400 };
 
@@ -54,6 +54,7 @@ function requestedExpiry(request: ExpiryRequest | undefined, policy: Organisatio
       if (Number.isNaN(request.at.getTime()) || request.at.getTime() <= now.getTime()) {
         throw invalidArgument("expiry.at", "must be in the future");
       }
+      if (request.at.getTime() > now.getTime() + maxRelativeSeconds * 1000) throw invalidArgument("expiry.at", "must be at most ten years ahead");
       return request.at;
     case "end_of_date": {
       const day = DateTime.fromISO(request.date, { zone: policy.timeZone });
@@ -62,6 +63,7 @@ function requestedExpiry(request: ExpiryRequest | undefined, policy: Organisatio
       }
       const end = endOfDate(request.date, policy.timeZone);
       if (end.getTime() <= now.getTime()) throw invalidArgument("expiry.end_of_date", "must be today or later");
+      if (end.getTime() > now.getTime() + maxRelativeSeconds * 1000) throw invalidArgument("expiry.end_of_date", "must be at most ten years ahead");
       return end;
     }
     case "never":

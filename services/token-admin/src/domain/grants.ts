@@ -1,4 +1,4 @@
-import type { Role } from "@tessera/shared/db/schema";
+import type { PrincipalRow, Role } from "@tessera/shared/db/schema";
 import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-error";
 import { allScopes, isWellFormedScope, maxScopes } from "@tessera/shared/token/scope";
 import type { Caller } from "./caller.js";
@@ -20,6 +20,21 @@ export function assertMayGrantRole(caller: Caller, role: Role, field: string): v
   if (!grantableRoles[caller.role].includes(role)) {
     throw new TesseraError("permission_denied", `${field}: a ${caller.role} cannot grant the ${role} role`);
   }
+}
+
+const rank: Record<Role, number> = { member: 0, group_admin: 1, org_admin: 2, admin: 3 };
+
+/**
+ * Throws permission_denied unless the caller may act for `owner` — create,
+ * change or regenerate its tokens, each of which hands out the owner's role.
+ * It may for itself and for anyone whose role it could grant; a system-managed
+ * owner (the technical user behind a group or org token) holds the level's
+ * role, which a caller reaching that group or organisation already has.
+ */
+export function assertMayActFor(caller: Caller, owner: PrincipalRow, field: string): void {
+  if (owner.id === caller.principalId) return;
+  if (owner.system_managed ? rank[owner.role] <= rank[caller.role] : grantableRoles[caller.role].includes(owner.role)) return;
+  throw new TesseraError("permission_denied", `${field}: a ${caller.role} cannot act for a principal with the ${owner.role} role`);
 }
 
 /**

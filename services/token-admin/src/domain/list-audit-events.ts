@@ -18,12 +18,14 @@ export interface ListAuditEventsInput extends PageRequest {
 }
 
 // Audit pages are ordered by id alone; the page token is that id, opaque to callers.
+const maxBigint = 2n ** 63n - 1n;
 const encodeAfter = (id: bigint) => Buffer.from(`audit|${id}`).toString("base64url");
 function decodeAfter(token: string): bigint | undefined {
   if (token === "") return undefined;
   const match = /^audit\|(\d{1,19})$/.exec(Buffer.from(token, "base64url").toString("utf8"));
-  if (!match) throw invalidArgument("page_token", "is not a page token this server issued");
-  return BigInt(match[1]!);
+  const id = match ? BigInt(match[1]!) : -1n;
+  if (id < 0n || id > maxBigint) throw invalidArgument("page_token", "is not a page token this server issued");
+  return id;
 }
 
 /**

@@ -9,6 +9,7 @@ import { commitChange } from "./commit-change.js";
 import { tokenFromRow, type Token } from "./token.js";
 import { wholeSeconds } from "./issue-token.js";
 import { authorizeOnToken } from "./token-access.js";
+import { assertMayGrantScopes } from "./grants.js";
 
 export interface RegeneratedToken {
   readonly token: Token;
@@ -27,6 +28,8 @@ export async function regenerateToken(deps: AdminDeps, caller: Caller, id: strin
     const { token } = await authorizeOnToken(trx, caller, "RegenerateToken", id, await lockToken(trx, id));
     if (token.revoked_at) throw new TesseraError("failed_precondition", "a revoked token cannot be regenerated");
     if (token.kind !== "personal") throw new TesseraError("failed_precondition", "only personal tokens are regenerated; exchange or sign in again instead");
+    // The new value goes to the caller: someone else's token only if the caller holds all it carries.
+    if (token.owner_id !== caller.principalId) assertMayGrantScopes(caller, token.scopes, "scopes");
     const organisation = await findOrganisation(trx, token.organisation_id);
     const maxGrace = organisation?.max_regenerate_grace_seconds ?? 0;
     if (graceSeconds > maxGrace) throw invalidArgument("grace_period", `must be at most ${maxGrace} s (the organisation's max_regenerate_grace)`);

@@ -7,13 +7,16 @@ import { commitChange } from "./commit-change.js";
 import { principalFromRow, type Principal } from "./identities.js";
 import { issueToken } from "./issue-token.js";
 
-/** Counts failed sign-ins per key over a window; shared between admin processes when Redis is there. */
+/**
+ * Counts sign-in attempts per key over a window; shared between admin processes
+ * when Redis is there. An attempt is counted before the password is checked, so
+ * concurrent guesses cannot all pass a check made before any of them failed.
+ */
 export interface AttemptLimiter {
-  /** Whether any of `keys` has used up its failures. */
-  blocked(keys: readonly string[]): Promise<boolean>;
-  failed(keys: readonly string[]): Promise<void>;
-  /** Clears a key after a success (the principal's, not the source's). */
-  reset(key: string): Promise<void>;
+  /** Counts an attempt against every key; false when any key is past its limit. */
+  begin(keys: readonly string[]): Promise<boolean>;
+  /** After a success: clears `clearKey`'s count and gives back the attempt counted against `returnKeys`. */
+  succeeded(clearKey: string, returnKeys: readonly string[]): Promise<void>;
 }
 
 export interface SignInInput {
@@ -42,14 +45,15 @@ const keyOf = (kind: string, value: string) => `${kind}:${createHash("sha256").u
 /**
  * Organisation + user name + password → a short-lived session token for the
  * admin API (prefix tsr_ses). argon2id verification; an unknown user costs the
- * same verification, and every failure gets the same error. Failed attempts are
- * limited per principal and per source; a success clears the principal's count.
+ * same verification, and every failure gets the same error. Attempts are
+ * limited per principal and per source; a success clears the principal's count
+ * and does not count against the source.
  */
 export async function signIn(deps: AdminDeps, input: SignInInput): Promise<SignedIn> {
   const limiter = deps.signInLimiter;
   const principalKey = keyOf("principal", `${input.organisation}\u0000${input.userName}`);
-  const keys = [principalKey, keyOf("source", input.peer)];
-  if (await limiter.blocked(keys)) throw new TesseraError("resource_exhausted", "too many failed sign-ins; try again later");
+  const sourceKey = keyOf("source", input.peer);
+  if (!(await limiter.begin([principalKey, sourceKey]))) throw new TesseraError("resource_exhausted", "too many failed sign-ins; try again later");
 
   const principal = await findPrincipalBySignInName(deps.db, input.organisation, input.userName);
   let verified = false;
@@ -58,7 +62,6 @@ export async function signIn(deps: AdminDeps, input: SignInInput): Promise<Signe
   const now = deps.now();
 
   if (!principal || !verified || principal.disabled_at) {
-    await limiter.failed(keys);
     await commitChange(deps, async (_trx, change) => {
       change.audit({
         action: "auth.sign_in_failed", actorId: null, actorTokenId: null, organisationId: principal?.organisation_id ?? null,
@@ -67,7 +70,7 @@ export async function signIn(deps: AdminDeps, input: SignInInput): Promise<Signe
     });
     throw rejected();
   }
-  await limiter.reset(principalKey);
+  await limiter.succeeded(principalKey, [sourceKey]);
 
   const { result } = await commitChange(deps, async (trx, change) => {
     if (!(await findOrganisation(trx, principal.organisation_id))) throw rejected();

@@ -1,10 +1,11 @@
 import type { Updateable } from "kysely";
 import type { PrincipalTable, Role } from "@tessera/shared/db/schema";
 import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-error";
-import { principalChangeRecord } from "@tessera/shared/feed/change-records";
+import { principalChangeRecord, tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import { findGroup } from "../store/group-store.js";
 import { findOrganisation } from "../store/organisation-store.js";
 import { lockPrincipal, updatePrincipal as updatePrincipalRow } from "../store/principal-store.js";
+import { revokeSessions } from "../store/token-store.js";
 import type { AdminDeps } from "./admin-deps.js";
 import { authorize, reachOf, reaches } from "./authorize.js";
 import { awaitValidators, type AcknowledgedChange } from "./await-validators.js";
@@ -72,10 +73,13 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
     if (passwordHash !== undefined) set.password_hash = passwordHash;
     const row = await updatePrincipalRow(trx, id, set);
     pending.feed(principalChangeRecord(row));
+    // A new (or removed) password ends the sessions signed in with the old one; the caller's own survives.
+    const endedSessions = passwordHash !== undefined ? await revokeSessions(trx, id, caller.tokenId, caller.principalId, now) : [];
+    pending.feed(...endedSessions.map((session) => tokenChangeRecord(session)));
     pending.audit({
       action: "principal.update", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: row.organisation_id, principalId: id,
       source: caller.source,
-      details: { role: change.role, permissions: change.permissions, disabled: change.disabled, group_id: change.groupId, password_changed: change.password !== undefined },
+      details: { role: change.role, permissions: change.permissions, disabled: change.disabled, group_id: change.groupId, password_changed: change.password !== undefined, sessions_ended: endedSessions.length },
     });
     return row;
   });

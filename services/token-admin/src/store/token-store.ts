@@ -39,6 +39,20 @@ export function updateToken(trx: Transaction<Database>, id: string, set: TokenUp
   return trx.updateTable("token").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Revokes a principal's live session tokens except `keepId` (the caller's own session); returns them. */
+export function revokeSessions(trx: Transaction<Database>, ownerId: string, keepId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
+  return trx
+    .updateTable("token")
+    .set({ revoked_at: now, revoked_by: revokedBy })
+    .where("owner_id", "=", ownerId)
+    .where("kind", "=", "session")
+    .where("id", "!=", keepId)
+    .where("revoked_at", "is", null)
+    .where("deleted_at", "is", null)
+    .returningAll()
+    .execute();
+}
+
 /**
  * The token a presented value belongs to: by its current digest, or by the
  * digest it had before a RegenerateToken while that grace period lasts.

@@ -37,6 +37,14 @@ function activeBody(decision: Decision): string {
   });
 }
 
+/** Whether the caller may learn about the token: same organisation, or an owner holding every scope. */
+function mayIntrospect(ctx: DecisionContext, caller: Decision, decision: Decision): boolean {
+  const callerToken = caller.token!;
+  if (callerToken.organisationId === decision.token!.organisationId) return true;
+  const owner = ctx.replica.principals.get(callerToken.ownerId);
+  return owner !== undefined && owner.permissions === undefined;
+}
+
 function send(res: ServerResponse, status: number, body: string, headers: readonly string[] = []): void {
   res.writeHead(status, [...headers, "content-type", "application/json", "cache-control", "no-store", "content-length", String(Buffer.byteLength(body))]);
   res.end(body);
@@ -57,6 +65,8 @@ function refuse(res: ServerResponse, answer: DenyAnswer): void {
  * an optional token_type_hint, accepted and ignored: there is one kind of
  * token). The caller authenticates with its own Bearer token, which must hold
  * the introspection scope. Answers from memory like every other surface.
+ * A caller sees tokens of its own organisation only (others are inactive to
+ * it), unless its owner holds every scope ("*", the built-in admin).
  */
 export function introspect(ctx: DecisionContext, observe: DecisionObserver, options: IntrospectOptions, meter: SurfaceMeter): IntrospectHandler {
   const answer = (req: IncomingMessage, res: ServerResponse): void => {
@@ -100,7 +110,7 @@ export function introspect(ctx: DecisionContext, observe: DecisionObserver, opti
       const nowMs = Date.now();
       const decision = decide(ctx, tokens[0]!, "", nowMs);
       observe(decision, "introspect", nowMs);
-      send(res, 200, decision.valid ? activeBody(decision) : inactiveBody);
+      send(res, 200, decision.valid && mayIntrospect(ctx, caller, decision) ? activeBody(decision) : inactiveBody);
     });
   };
 

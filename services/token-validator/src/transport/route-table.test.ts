@@ -55,6 +55,23 @@ describe("pathForMatching", () => {
     expect(pathForMatching("/../../orders")).toBe("/orders");
   });
 
+  it("decodes encoded unreserved characters and drops path parameters, so /%61dmin and /admin;x meet the /admin route", () => {
+    expect(pathForMatching("/%61dmin/%7e1")).toBe("/admin/~1");
+    expect(pathForMatching("/ORDERS%2d1")).toBe("/ORDERS-1");
+    expect(pathForMatching("/admin;jsessionid=1/x")).toBe("/admin/x");
+    expect(pathForMatching("/public;x/..;y/admin")).toBe("/admin");
+    expect(pathForMatching("/a%20b")).toBe("/a%20b");
+    expect(pathForMatching("/a%3fb")).toBe("/a%3Fb");
+    const table = createRouteTable(parseRoutes(JSON.stringify([{ prefix: "/orders", scope: "orders:read" }])));
+    expect(table.requiredScope("GET", pathForMatching("/%6Frders/1")!)).toBe("orders:read");
+  });
+
+  it("refuses encoded slashes, backslashes and control characters, on which upstreams disagree", () => {
+    for (const path of ["/public%2F..%2Fadmin", "/public%5c..%5cadmin", "/admin%00", "/admin%0a", "/x%7F"]) {
+      expect(pathForMatching(path), path).toBeUndefined();
+    }
+  });
+
   it("reads the path of an absolute-form target and refuses anything else", () => {
     expect(pathForMatching("http://shop.example/orders/1?x")).toBe("/orders/1");
     expect(pathForMatching("HTTPS://shop.example")).toBe("/");

@@ -54,12 +54,28 @@ export function parseRoutes(json: string): readonly Route[] {
   return Object.freeze(result.data.map((route) => Object.freeze({ method: route.method, prefix: route.prefix, scope: route.scope })));
 }
 
-/** A path that a proxy may forward un-normalised: dot segments, doubled or back slashes, encoded dots. */
-const needsNormalising = /\/\.|\/\/|\\|%2e/i;
+/**
+ * A path that a proxy may forward un-normalised: dot segments, doubled or back
+ * slashes, percent-encodings (an upstream decodes "/%61dmin" to "/admin"),
+ * or path parameters (some upstreams read "/admin;x" as "/admin").
+ */
+const needsNormalising = /\/\.|\/\/|\\|%|;/;
+/** Encoded separators and control characters: upstreams disagree on what they mean, so no route can be chosen safely. */
+const ambiguousEncoding = /%(?:2f|5c|[01][0-9a-f]|7f)/i;
+const unreservedCharacter = /[A-Za-z0-9\-._~]/;
+
+/** Decodes percent-encoded unreserved characters (RFC 3986 §2.3), which mean the same either way; upper-cases the rest. */
+function decodeUnreserved(path: string): string {
+  return path.replace(/%[0-9a-f]{2}/gi, (escape) => {
+    const character = String.fromCharCode(parseInt(escape.slice(1), 16));
+    return unreservedCharacter.test(character) ? character : escape.toUpperCase();
+  });
+}
 
 /**
- * The path to match, or undefined if it cannot be read: query and fragment
- * dropped, dot segments resolved (as the upstream will resolve them, so
+ * The path to match, or undefined if it cannot be read safely: query and
+ * fragment dropped, unreserved characters decoded, path parameters dropped,
+ * dot segments resolved (as the upstream will resolve them, so
  * "/public/../admin" is matched as "/admin"), doubled slashes merged. A path
  * that needs none of this is returned as it is, with no allocation.
  */
@@ -77,8 +93,11 @@ export function pathForMatching(target: string): string | undefined {
     path = path.slice(authority[0].length) || "/";
   }
   if (!needsNormalising.test(path)) return path;
+  if (ambiguousEncoding.test(path)) return undefined;
+  // Drop ";params" from each segment: matching "/admin;x" as "/admin" errs on the side of its route.
+  path = decodeUnreserved(path).replace(/;[^/]*/g, "");
   try {
-    // WHATWG URL parsing resolves "." and ".." (also as %2e) and turns "\\" into "/".
+    // WHATWG URL parsing resolves "." and ".." and turns "\\" into "/".
     // Prefixing the origin keeps a leading "//" from being read as a host.
     return new URL(`http://route.invalid${path}`).pathname.replace(/\/{2,}/g, "/");
   } catch {
