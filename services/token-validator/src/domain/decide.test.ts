@@ -5,6 +5,7 @@ import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { generateToken } from "@tessera/shared/token/token-format";
+import { DigestMap } from "./digest-map.js";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
 import { Replica, type TokenEntry } from "./replica.js";
@@ -32,7 +33,7 @@ function token(id: string, value: string, fields: { state?: TokenState; expiresA
 }
 
 /** A map that counts lookups: a malformed token must not cost one. */
-class CountingMap extends Map<string, TokenEntry> {
+class CountingMap extends DigestMap<TokenEntry> {
   lookups = 0;
   override get(key: string) {
     this.lookups++;

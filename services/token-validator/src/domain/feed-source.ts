@@ -1,7 +1,7 @@
 import type { Replica } from "./replica.js";
 
-/** What a snapshot is read into: records for organisations and principals, plain facts for tokens. */
-export type SnapshotTarget = Pick<Replica, "applyRecord" | "applyTokenFacts">;
+/** What a snapshot is read into: records for organisations and principals, plain facts for tokens (with shared scope lists). */
+export type SnapshotTarget = Pick<Replica, "applyRecord" | "addSnapshotToken" | "scopeList">;
 
 /** A committed change as change_log stores it. */
 export interface StoredChange {

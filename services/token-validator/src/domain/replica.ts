@@ -7,6 +7,7 @@ import {
 } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { allScopes } from "@tessera/shared/token/scope";
+import { DigestMap } from "./digest-map.js";
 
 // The replica holds every live token of the instance, so each entry is laid out
 // for memory (bench/replica-memory.ts measures it): one map keyed by digest,
@@ -172,7 +173,7 @@ export function tokenFactsFromRecord(record: TokenRecord): TokenFacts {
  */
 export class Replica {
   /** Every live token by its digest, and by its previous digest while a regeneration's grace lasts. */
-  readonly byDigest = new Map<string, TokenEntry>();
+  readonly byDigest = new DigestMap<TokenEntry>();
   readonly principals = new Map<string, PrincipalEntry>();
   readonly organisations = new Map<string, OrganisationEntry>();
   /** The feed position everything held reflects. */
@@ -181,6 +182,8 @@ export class Replica {
   tokenCount = 0;
   // Many tokens share a scope list and an owner, organisation or group id: one copy each.
   private readonly scopeLists = new Map<string, readonly string[]>();
+  /** The lists scopeList() handed out: facts carrying one need no joining to intern. */
+  private readonly sharedScopeLists = new WeakSet<readonly string[]>();
   private readonly strings = new Map<string, string>();
   private readonly internOwner = interner(this.strings);
   private readonly internOrganisation = interner(this.strings);
@@ -216,14 +219,19 @@ export class Replica {
     return undefined;
   }
 
-  private internScopes(scopes: readonly string[]): readonly string[] {
-    const key = scopes.join(" ");
-    let shared = this.scopeLists.get(key);
+  /** The shared list for scopes written as one space-separated text (as a snapshot carries them). */
+  scopeList(text: string): readonly string[] {
+    let shared = this.scopeLists.get(text);
     if (!shared) {
-      shared = Object.freeze([...scopes]);
-      this.scopeLists.set(key, shared);
+      shared = Object.freeze(text === "" ? [] : text.split(" "));
+      this.scopeLists.set(text, shared);
+      this.sharedScopeLists.add(shared);
     }
     return shared;
+  }
+
+  private internScopes(scopes: readonly string[]): readonly string[] {
+    return this.sharedScopeLists.has(scopes) ? scopes : this.scopeList(scopes.join(" "));
   }
 
   private applyToken(record: TokenRecord): void {
@@ -251,9 +259,25 @@ export class Replica {
     }
     const token = entry ?? new TokenEntry(facts.id);
     if (!entry) this.tokenCount++;
+    this.hold(token, facts);
+  }
+
+  /**
+   * A token from a snapshot. A snapshot holds each live token once and is read
+   * into a fresh replica, so there is no entry to look for first: at a million
+   * tokens, the lookups that always miss would be a fifth of the load.
+   */
+  addSnapshotToken(facts: TokenFacts): void {
+    this.tokenCount++;
+    this.hold(new TokenEntry(facts.id), facts);
+  }
+
+  /** Sets a live token's entry from its facts and files it under its digests. */
+  private hold(token: TokenEntry, facts: TokenFacts): void {
+    const previousKey = facts.previousDigestKey;
     // Facts without the parent's digest (a later change to the child) keep the link the entry had.
     const parent = facts.parentDigestKey === noKey ? token.extra?.parent : this.byDigest.get(facts.parentDigestKey);
-    token.digestKey = key;
+    token.digestKey = facts.digestKey;
     token.ownerId = this.internOwner(facts.ownerId);
     token.organisationId = this.internOrganisation(facts.organisationId);
     token.groupId = this.internGroup(facts.groupId);
@@ -262,7 +286,7 @@ export class Replica {
     token.createdAt = facts.createdAt;
     token.flags = facts.flags;
     token.extra = previousKey !== noKey || parent !== undefined ? { previousDigestKey: previousKey, previousExpiresAt: facts.previousExpiresAt, parent } : undefined;
-    this.byDigest.set(key, token);
+    this.byDigest.set(facts.digestKey, token);
     if (previousKey !== noKey) this.byDigest.set(previousKey, token);
   }
 

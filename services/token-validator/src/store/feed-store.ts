@@ -3,18 +3,31 @@ import { toBigInt, toBuffer } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
 import { organisationChangeRecord, principalChangeRecord } from "@tessera/shared/feed/change-records";
 import type { FeedSource, SnapshotTarget, StoredChange } from "../domain/feed-source.js";
-import { packedToken, unpackTokens } from "./packed-tokens.js";
+import { PackedTokenReader, packedToken } from "./packed-tokens.js";
 
-/** Rows per query for principals and for exchanged tokens (both few). */
+/** Rows per query for exchanged tokens (few, and packed). */
 const rowsPerChunk = 10_000;
-/** Heap pages per token query: ~1 MB of table, some five thousand tokens (smaller chunks, shorter stalls). */
+/** Principals per query: each becomes a feed record before it is applied, some 10 µs apiece. */
+const principalsPerChunk = 1_000;
+/** Heap pages per token query: ~1 MB of table, some four thousand tokens (receiving one is a stall of its own). */
 const pagesPerChunk = 128;
-/** Tokens applied between yields to the event loop, which bounds a stall while a snapshot loads. */
-const tokensPerSlice = 2_000;
+/** How long applying runs before it yields to the event loop: bounds a stall while a snapshot loads. */
+const sliceMs = 5;
+/** Tokens applied between looks at the clock. */
+const tokensPerClockCheck = 256;
 /** Revoked or expired tokens older than this are left out of a snapshot (they then look NOT_FOUND). */
 const deadTokenRetentionMs = 24 * 3600 * 1000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * A whole turn of the event loop, timers included. A chunk arrives in the poll
+ * phase, and a single setImmediate resumes in the check phase of the same turn,
+ * so work resumed after one yield would run on from the receiving with no timer between.
+ */
+const yieldWholeTurn = async () => {
+  await yieldToEventLoop();
+  await yieldToEventLoop();
+};
 
 /** Tokens worth holding: not deleted, not revoked or expired long ago. */
 const liveToken = (cutoff: Date) =>
@@ -49,18 +62,20 @@ async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string
  * than walking the primary key); then exchanged tokens, which link to their
  * parents' entries. Each chunk is asked for before the previous one is
  * applied, so Postgres packs while we unpack; applying yields every few
- * thousand tokens, so a reload never stalls the validator's answers for long.
+ * milliseconds, so a reload never stalls the validator's answers for long.
  */
 async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTarget): Promise<void> {
-  const scopeLists = new Map<string, readonly string[]>();
-  let sinceYield = 0;
+  const scopeList = (text: string) => into.scopeList(text);
   const apply = async (packed: Uint8Array | null) => {
     if (!packed) return;
-    for (const facts of unpackTokens(toBuffer(packed), scopeLists)) {
-      into.applyTokenFacts(facts);
-      if (++sinceYield === tokensPerSlice) {
-        sinceYield = 0;
+    await yieldWholeTurn(); // receiving the chunk was a slice already
+    const reader = new PackedTokenReader(toBuffer(packed), scopeList);
+    let sliceStart = performance.now();
+    for (let applied = 1; reader.next(); applied++) {
+      into.addSnapshotToken(reader.facts);
+      if (applied % tokensPerClockCheck === 0 && performance.now() - sliceStart >= sliceMs) {
         await yieldToEventLoop();
+        sliceStart = performance.now();
       }
     }
   };
@@ -118,11 +133,12 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
           for (const row of await trx.selectFrom("organisation").selectAll().execute()) into.applyRecord(organisationChangeRecord(row));
           let lastId: string | undefined;
           for (;;) {
-            let query = trx.selectFrom("principal").selectAll().orderBy("id").limit(rowsPerChunk);
+            let query = trx.selectFrom("principal").selectAll().orderBy("id").limit(principalsPerChunk);
             if (lastId) query = query.where("id", ">", lastId);
             const rows = await query.execute();
             for (const row of rows) into.applyRecord(principalChangeRecord(row));
-            if (rows.length < rowsPerChunk) break;
+            if (rows.length < principalsPerChunk) break;
+            await yieldToEventLoop();
             lastId = rows.at(-1)!.id;
           }
           await readTokens(trx, new Date(now().getTime() - deadTokenRetentionMs), into);

@@ -58,45 +58,61 @@ export function packedToken(parentDigest: RawBuilder<unknown>): RawBuilder<Uint8
     || int2send(octet_length(array_to_string(token.scopes, ' '))::int2) || convert_to(array_to_string(token.scopes, ' '), 'UTF8')`;
 }
 
+type WritableFacts = { -readonly [K in keyof TokenFacts]: TokenFacts[K] };
+
 /**
- * Reads packed token rows and hands each over as facts. Scope lists are
- * looked up by their packed text, so a list seen before costs no split.
+ * Reads packed token rows one at a time into the same facts object (a million
+ * short-lived objects would cost the young generation more than the reading).
+ * The target copies what it keeps; scope lists come from its shared lists, by
+ * their packed text, so a list seen before costs no split.
  */
-export function* unpackTokens(packed: Uint8Array, scopeLists: Map<string, readonly string[]>): Generator<TokenFacts> {
-  const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-  let at = 0;
-  const text = (length: number) => {
-    const value = bytes.toString("latin1", at, at + length);
-    at += length;
+export class PackedTokenReader {
+  readonly facts: WritableFacts = {
+    id: "", digestKey: "", previousDigestKey: "", previousExpiresAt: 0, flags: 0, parentDigestKey: "",
+    ownerId: "", organisationId: "", groupId: "", scopes: [], expiresAt: 0, createdAt: 0,
+  };
+  private readonly bytes: Buffer;
+  private at = 0;
+
+  constructor(packed: Uint8Array, private readonly scopeList: (text: string) => readonly string[]) {
+    this.bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  }
+
+  /** Reads the next token into `facts`; false at the end. */
+  next(): boolean {
+    if (this.at >= this.bytes.length) return false;
+    const facts = this.facts;
+    facts.digestKey = this.text(digestBytes);
+    facts.id = this.text(uuidText);
+    facts.ownerId = this.text(uuidText);
+    facts.organisationId = this.text(uuidText);
+    facts.expiresAt = this.int32();
+    facts.createdAt = this.int32();
+    facts.flags = this.int32();
+    facts.previousExpiresAt = this.int32();
+    facts.groupId = this.optional();
+    facts.previousDigestKey = this.optional();
+    facts.parentDigestKey = this.optional();
+    const scopesLength = this.bytes.readUInt16BE(this.at);
+    this.at += 2;
+    facts.scopes = this.scopeList(this.text(scopesLength));
+    return true;
+  }
+
+  private text(length: number): string {
+    const value = this.bytes.toString("latin1", this.at, this.at + length);
+    this.at += length;
     return value;
-  };
-  const int32 = () => {
-    const value = bytes.readInt32BE(at);
-    at += 4;
+  }
+
+  private int32(): number {
+    const value = this.bytes.readInt32BE(this.at);
+    this.at += 4;
     return value;
-  };
-  const optional = () => {
-    const length = bytes[at++]!;
-    return length === 0 ? "" : text(length);
-  };
-  while (at < bytes.length) {
-    const digestKey = text(digestBytes);
-    const id = text(uuidText);
-    const ownerId = text(uuidText);
-    const organisationId = text(uuidText);
-    const expiresAt = int32();
-    const createdAt = int32();
-    const flags = int32();
-    const previousExpiresAt = int32();
-    const groupId = optional();
-    const previousDigestKey = optional();
-    const parentDigestKey = optional();
-    const scopesText = text(bytes.readUInt16BE((at += 2) - 2));
-    let scopes = scopeLists.get(scopesText);
-    if (!scopes) {
-      scopes = scopesText === "" ? [] : scopesText.split(" ");
-      scopeLists.set(scopesText, scopes);
-    }
-    yield { id, digestKey, previousDigestKey, previousExpiresAt, flags, parentDigestKey, ownerId, organisationId, groupId, scopes, expiresAt, createdAt };
+  }
+
+  private optional(): string {
+    const length = this.bytes[this.at++]!;
+    return length === 0 ? "" : this.text(length);
   }
 }
