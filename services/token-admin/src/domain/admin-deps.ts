@@ -5,7 +5,7 @@ import type { Logger } from "@tessera/shared/log/logger";
 import type { Digester } from "@tessera/shared/token/token-digest";
 import type { ValidatorAcks } from "../bus/validator-acks.js";
 import type { Passwords } from "./passwords.js";
-import type { AttemptLimiter } from "./sign-in.js";
+import type { AttemptLimiter } from "./attempt-limiter.js";
 
 /** What every admin use case may touch, built once in main. */
 export interface AdminDeps {
@@ -17,7 +17,7 @@ export interface AdminDeps {
   /** Validators' acknowledgements of feed positions, for calls that wait for them. */
   readonly acks: ValidatorAcks;
   readonly passwords: Passwords;
-  /** Failed sign-ins per principal and source. */
+  /** Sign-in attempts per principal and source. */
   readonly signInLimiter: AttemptLimiter;
   /** Lifetime of a session token from SignIn. */
   readonly sessionTtlMs: number;
