@@ -33,10 +33,10 @@ const yieldWholeTurn = async () => {
 const liveToken = (cutoff: Date) =>
   sql<boolean>`token.deleted_at is null and (token.revoked_at is null or token.revoked_at > ${cutoff}) and (token.expires_at is null or token.expires_at > ${cutoff})`;
 
-/** One packed chunk: the tokens without a parent stored in heap pages [from, to) (a TID range scan: Postgres ≥ 14). */
-async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, to: number): Promise<Uint8Array | null> {
-  const { rows } = await sql<{ packed: Uint8Array | null }>`
-    select string_agg(${packedToken(sql`null::bytea`)}, ''::bytea) as packed
+/** One packed chunk, base64: the tokens without a parent stored in heap pages [from, to) (a TID range scan: Postgres ≥ 14). */
+async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, to: number): Promise<string | null> {
+  const { rows } = await sql<{ packed: string | null }>`
+    select encode(string_agg(${packedToken(sql`null::bytea`)}, ''::bytea), 'base64') as packed
     from token
     where token.ctid >= ${`(${from},0)`}::tid and token.ctid < ${`(${to},0)`}::tid
       and token.parent_token_id is null and ${liveToken(cutoff)}`.execute(trx);
@@ -44,9 +44,9 @@ async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, 
 }
 
 /** One packed chunk of exchanged tokens after `afterId`, with their parents' digests. */
-async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string): Promise<{ packed: Uint8Array | null; last: string | null; count: number }> {
-  const { rows } = await sql<{ packed: Uint8Array | null; last: string | null; count: number }>`
-    select string_agg(packed, ''::bytea order by id) as packed, max(id::text) as last, count(*)::int4 as count
+async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string): Promise<{ packed: string | null; last: string | null; count: number }> {
+  const { rows } = await sql<{ packed: string | null; last: string | null; count: number }>`
+    select encode(string_agg(packed, ''::bytea order by id), 'base64') as packed, max(id::text) as last, count(*)::int4 as count
     from (
       select token.id, ${packedToken(sql`parent.digest`)} as packed
       from token join token as parent on parent.id = token.parent_token_id
@@ -66,10 +66,11 @@ async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string
  */
 async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTarget): Promise<void> {
   const scopeList = (text: string) => into.scopeList(text);
-  const apply = async (packed: Uint8Array | null) => {
+  const apply = async (packed: string | null) => {
     if (!packed) return;
     await yieldWholeTurn(); // receiving the chunk was a slice already
-    const reader = new PackedTokenReader(toBuffer(packed), scopeList);
+    // base64 (whose line breaks Buffer skips): bytea would travel as hex text, twice the bytes and twice the decoding.
+    const reader = new PackedTokenReader(Buffer.from(packed, "base64"), scopeList);
     let sliceStart = performance.now();
     for (let applied = 1; reader.next(); applied++) {
       into.addSnapshotToken(reader.facts);
