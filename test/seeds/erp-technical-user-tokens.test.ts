@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrincipalKind } from "@tessera/shared/gen/tessera/v1/identity_pb";
 import { TokenStatus } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
-import { endOfDate } from "@tessera/token-admin/domain/expiry";
+import { endOfDate } from "@tessera/token-admin/domain/tokens/expiry";
 import { DateTime } from "luxon";
 import { eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";

@@ -5,7 +5,7 @@ import type { Database } from "@tessera/shared/db/schema";
 import { createLogger } from "@tessera/shared/log/logger";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
-import type { Caller } from "@tessera/token-admin/domain/caller";
+import type { Caller } from "@tessera/token-admin/domain/access/caller";
 import { bootstrap } from "@tessera/token-admin/domain/bootstrap";
 import { watchValidatorAcks } from "@tessera/token-admin/bus/validator-acks";
 import { createMemoryAttemptLimiter } from "@tessera/token-admin/bus/attempt-limiter";

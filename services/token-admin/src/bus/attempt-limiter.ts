@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import type { AttemptLimiter } from "../domain/attempt-limiter.js";
+import type { AttemptLimiter } from "../domain/access/attempt-limiter.js";
 
 export interface AttemptLimits {
   /** Failures per principal within the window. */

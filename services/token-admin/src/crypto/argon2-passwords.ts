@@ -1,6 +1,6 @@
 import argon2 from "argon2";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
-import type { Passwords } from "../domain/passwords.js";
+import type { Passwords } from "../domain/access/passwords.js";
 
 /**
  * argon2id with the library's defaults (64 MiB, t=3, p=4: ~115 ms a hash here).

@@ -4,8 +4,8 @@ import type { Database } from "@tessera/shared/db/schema";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { Digester } from "@tessera/shared/token/token-digest";
 import type { ValidatorAcks } from "../bus/validator-acks.js";
-import type { Passwords } from "./passwords.js";
-import type { AttemptLimiter } from "./attempt-limiter.js";
+import type { Passwords } from "./access/passwords.js";
+import type { AttemptLimiter } from "./access/attempt-limiter.js";
 
 /** What every admin use case may touch, built once in main. */
 export interface AdminDeps {

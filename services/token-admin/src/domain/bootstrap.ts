@@ -4,7 +4,7 @@ import { insertOrganisation } from "../store/organisation-store.js";
 import { insertPrincipal } from "../store/principal-store.js";
 import type { AdminDeps } from "./admin-deps.js";
 import { commitChange } from "./commit-change.js";
-import { issueToken } from "./issue-token.js";
+import { issueToken } from "./tokens/issue-token.js";
 
 export interface Bootstrapped {
   readonly organisationId: string;

@@ -4,10 +4,10 @@ import { ChangeEventSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { bootstrapAdmin, storeCounts, testAdminDeps } from "@tessera/test-support/admin-deps";
 import { engines, type TestDatabase } from "@tessera/test-support/test-database";
 import type { AdminDeps } from "./admin-deps.js";
-import type { Caller } from "./caller.js";
+import type { Caller } from "./access/caller.js";
 import { commitChange } from "./commit-change.js";
-import { createToken } from "./create-token.js";
-import { issueToken } from "./issue-token.js";
+import { createToken } from "./tokens/create-token.js";
+import { issueToken } from "./tokens/issue-token.js";
 
 const personal = { ownerId: undefined, expiry: undefined, level: "user", groupId: undefined, organisationId: undefined, admin: false } as const;
 

@@ -3,7 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { AuditRow } from "@tessera/shared/db/schema";
 import type { ListAuditEventsRequest } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { AuditEventSchema, type AuditEvent } from "@tessera/shared/gen/tessera/v1/audit_pb";
-import type { ListAuditEventsInput } from "../domain/list-audit-events.js";
+import type { ListAuditEventsInput } from "../domain/audit/list-audit-events.js";
 import { parseOptionalId, parseOptionalText, parsePageSize } from "./parse.js";
 
 export function auditEventToProto(row: AuditRow): AuditEvent {

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import type { AdminDeps } from "../domain/admin-deps.js";
-import { authenticate } from "../domain/authenticate.js";
-import type { Caller } from "../domain/caller.js";
+import { authenticate } from "../domain/access/authenticate.js";
+import type { Caller } from "../domain/access/caller.js";
 import { callerKey, sourceKey } from "./caller-context.js";
 
 /** RPCs that authenticate differently: SignIn with a password, ExchangeToken with any personal token. */

@@ -1,5 +1,5 @@
 import { createContextKey } from "@connectrpc/connect";
-import type { Caller } from "../domain/caller.js";
+import type { Caller } from "../domain/access/caller.js";
 
 /** Set by the auth interceptor for every TokenAdminService call that needs a caller. */
 export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "authenticated caller" });

@@ -15,12 +15,12 @@ import {
   type Principal as PrincipalMessage,
 } from "@tessera/shared/gen/tessera/v1/identity_pb";
 import { maxScopeLength, maxScopes } from "@tessera/shared/token/scope";
-import type { CreatePrincipalInput } from "../domain/create-principal.js";
-import type { Group, Organisation, Principal } from "../domain/identities.js";
-import type { DefaultExpiry } from "../domain/organisation-policy.js";
-import type { SettingsChange } from "../domain/organisation-settings.js";
-import { maxPasswordLength, minPasswordLength } from "../domain/passwords.js";
-import type { PrincipalChange } from "../domain/update-principal.js";
+import type { CreatePrincipalInput } from "../domain/identities/create-principal.js";
+import type { Group, Organisation, Principal } from "../domain/identities/identities.js";
+import type { DefaultExpiry } from "../domain/identities/organisation-policy.js";
+import type { SettingsChange } from "../domain/identities/organisation-settings.js";
+import { maxPasswordLength, minPasswordLength } from "../domain/access/passwords.js";
+import type { PrincipalChange } from "../domain/identities/update-principal.js";
 import { parseEnum, parseName, parseOptionalId, parseStringList, parseWait } from "./parse.js";
 
 const roleToProto: Record<RoleName, Role> = { admin: Role.ADMIN, org_admin: Role.ORG_ADMIN, group_admin: Role.GROUP_ADMIN, member: Role.MEMBER };

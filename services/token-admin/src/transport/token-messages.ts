@@ -18,10 +18,10 @@ import {
   type Token as TokenMessage,
 } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { maxScopeLength, maxScopes } from "@tessera/shared/token/scope";
-import type { CreateTokenInput } from "../domain/create-token.js";
-import type { ExpiryRequest } from "../domain/expiry.js";
-import type { ListTokensInput } from "../domain/list-tokens.js";
-import type { Token, TokenStatusName } from "../domain/token.js";
+import type { CreateTokenInput } from "../domain/tokens/create-token.js";
+import type { ExpiryRequest } from "../domain/tokens/expiry.js";
+import type { ListTokensInput } from "../domain/tokens/list-tokens.js";
+import type { Token, TokenStatusName } from "../domain/tokens/token.js";
 import type { TokenStatusFilter } from "../store/token-store.js";
 import { parseSeconds } from "./identity-messages.js";
 import { parseEnum, parseId, parseName, parseOptionalId, parseOptionalText, parsePageSize, parseStringList } from "./parse.js";

@@ -1,0 +1,21 @@
+import type { Acknowledgement } from "../../bus/validator-acks.js";
+import { readFeedHead } from "../../store/change-log-store.js";
+import type { AdminDeps } from "../admin-deps.js";
+
+/** The outcome every invalidating write reports. */
+export interface AcknowledgedChange {
+  /** The feed position of the change; undefined if nothing changed. */
+  readonly seq: bigint | undefined;
+  /** Set when the caller asked to wait for validators. */
+  readonly acknowledgement: Acknowledgement | undefined;
+}
+
+/**
+ * After an invalidating write: waits up to `waitMs` for every live validator to
+ * apply `seq`. A write that changed nothing (seq undefined, e.g. revoking twice)
+ * waits for the current feed head, which covers the earlier change. No wait asked: undefined.
+ */
+export async function awaitValidators(deps: AdminDeps, seq: bigint | undefined, waitMs: number): Promise<Acknowledgement | undefined> {
+  if (waitMs <= 0) return undefined;
+  return deps.acks.waitFor(seq ?? (await readFeedHead(deps.db)), waitMs);
+}

@@ -1,0 +1,54 @@
+import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-error";
+import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
+import { displayHint, generateToken } from "@tessera/shared/token/token-format";
+import { findOrganisation } from "../../store/organisation-store.js";
+import { lockToken, updateToken } from "../../store/token-store.js";
+import type { AdminDeps } from "../admin-deps.js";
+import type { Caller } from "../access/caller.js";
+import { commitChange } from "../commit-change.js";
+import { tokenFromRow, type Token } from "./token.js";
+import { wholeSeconds } from "./issue-token.js";
+import { authorizeOnToken } from "./token-access.js";
+import { assertMayGrantScopes } from "../access/grants.js";
+
+export interface RegeneratedToken {
+  readonly token: Token;
+  /** The new value: shown once. */
+  readonly value: string;
+}
+
+/**
+ * A new value for the same record (id, name, scopes, expiry, owner kept). The
+ * old value stops at once, or after `graceSeconds` (up to the organisation's
+ * max_regenerate_grace) so that clients can roll over.
+ */
+export async function regenerateToken(deps: AdminDeps, caller: Caller, id: string, graceSeconds: number): Promise<RegeneratedToken> {
+  const now = deps.now();
+  const { result } = await commitChange(deps, async (trx, change) => {
+    const { token } = await authorizeOnToken(trx, caller, "RegenerateToken", id, await lockToken(trx, id));
+    if (token.revoked_at) throw new TesseraError("failed_precondition", "a revoked token cannot be regenerated");
+    if (token.kind !== "personal") throw new TesseraError("failed_precondition", "only personal tokens are regenerated; exchange or sign in again instead");
+    // The new value goes to the caller: someone else's token only if the caller holds all it carries.
+    if (token.owner_id !== caller.principalId) assertMayGrantScopes(caller, token.scopes, "scopes");
+    const organisation = await findOrganisation(trx, token.organisation_id);
+    const maxGrace = organisation?.max_regenerate_grace_seconds ?? 0;
+    if (graceSeconds > maxGrace) throw invalidArgument("grace_period", `must be at most ${maxGrace} s (the organisation's max_regenerate_grace)`);
+    const value = generateToken("personal");
+    // The replaced digest is always recorded, expiring at once without a grace
+    // period: validators find the token's old entry by it and drop the old value.
+    const updated = await updateToken(trx, id, {
+      digest: deps.digest(value),
+      display_hint: displayHint(value),
+      previous_digest: token.digest,
+      previous_digest_expires_at: wholeSeconds(new Date(now.getTime() + graceSeconds * 1000)),
+      regenerated_at: now,
+    });
+    change.feed(tokenChangeRecord(updated));
+    change.audit({
+      action: "token.regenerate", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: updated.organisation_id,
+      tokenId: id, principalId: updated.owner_id, source: caller.source, details: { grace_seconds: graceSeconds },
+    });
+    return { row: updated, value };
+  });
+  return { token: tokenFromRow(result.row, now), value: result.value };
+}
