@@ -81,7 +81,7 @@ describe("gap-free, commit-ordered seq under concurrent writers", () => {
           ? clients[i % 3]!.revokeToken({ tokenId: created[i / 2]!.token!.id })
           : clients[i % 3]!.createToken({ name: `streamed ${i}`, scopes: ["orders:write"] })
         ).then(() => {
-          if (++done === 50) late = startValidator({ ...validatorEnv, TESSERA_VALIDATOR_ID: "late", TESSERA_POLL_INTERVAL_MS: "60000", TESSERA_MAX_STALENESS_MS: "120000", TESSERA_DEGRADED_MAX_MS: "120000" });
+          if (++done === 50) late = startValidator({ ...validatorEnv, TESSERA_VALIDATOR_ID: "late", TESSERA_POLL_INTERVAL_MS: "60000", TESSERA_MAX_STALENESS_MS: "120000" });
         }),
       );
       await inParallel(ops, inFlight);

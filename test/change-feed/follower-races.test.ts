@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryBus } from "@tessera/shared/bus/memory-bus";
-import type { Bus } from "@tessera/shared/bus/bus";
+import { createMemoryChangeFeed } from "@tessera/shared/bus/memory-change-feed";
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { createLogger } from "@tessera/shared/log/logger";
 import type { RunningAdmin } from "@tessera/token-admin/start-token-admin";
@@ -74,12 +73,12 @@ describe("feed follower races (real Postgres, reads held on purpose)", () => {
 
   /** A follower on its own in-process bus, polling only when told to; records the token's state at every applied position. */
   async function follow(source: FeedSource, watchTokenId: () => string | undefined, maxHeldEvents?: number) {
-    const bus: Bus = createMemoryBus();
+    const bus = createMemoryChangeFeed();
     const states: (TokenState | undefined)[] = [];
     const follower: FeedFollower = new FeedFollower({
       source,
-      bus,
-      freshness: new FreshnessTracker({ maxStalenessMs: 3_600_000, degradedMaxMs: 3_600_000, feedRequired: false }),
+      feed: bus,
+      freshness: new FreshnessTracker({ maxStalenessMs: 3_600_000, feedRequired: false, feedExpected: true }),
       log: createLogger("silent", "test"),
       now: Date.now,
       pollIntervalMs: 3_600_000,

@@ -54,6 +54,7 @@ describe("operations: /metrics on both services, /ready, graceful shutdown", () 
     expect(sample(text, "tessera_validator_feed_head_seq")).toBeGreaterThanOrEqual(0);
     expect(sample(text, "tessera_validator_feed_lag_events")).toBe(0);
     expect(sample(text, 'tessera_validator_replica_size{entity="tokens"}')).toBe(deployment.validator.follower.replica.tokenCount);
+    expect(validated.freshnessDetail).toBe("");
     expect(sample(text, 'tessera_validator_freshness{state="current"}')).toBe(1);
     expect(sample(text, 'tessera_validator_freshness{state="stale"}')).toBe(0);
     expect(sample(text, "tessera_validator_staleness_seconds")).toBeGreaterThanOrEqual(0);

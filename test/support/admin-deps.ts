@@ -1,6 +1,5 @@
 import type { Kysely } from "kysely";
-import { createMemoryBus } from "@tessera/shared/bus/memory-bus";
-import type { Bus } from "@tessera/shared/bus/bus";
+import { createMemoryBus, type Bus } from "@tessera/shared/bus/open-bus";
 import type { Database } from "@tessera/shared/db/schema";
 import { createLogger } from "@tessera/shared/log/logger";
 import { createDigester } from "@tessera/shared/token/token-digest";
@@ -16,7 +15,7 @@ export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
   return {
-    db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus),
+    db, feed: bus.feed, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus.roster),
     passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perPrincipal: 5, perSource: 50, windowMs: 60_000 }), sessionTtlMs: 3600_000,
   };
 }

@@ -7,7 +7,11 @@ import { validatorClient, type ValidatorClient } from "./clients.js";
 import { deploymentEnv } from "./in-process.js";
 import { listeningPort, spawnService, type SpawnedService } from "./spawn-service.js";
 import type { TestDatabase } from "./test-database.js";
-import { connectRedis } from "./test-redis.js";
+import { createMessageSeal } from "@tessera/shared/feed/message-seal";
+import { createRedisChangeFeed } from "@tessera/shared/bus/redis-change-feed";
+import { openRedisLink } from "@tessera/shared/bus/redis-link";
+import { testPepper } from "./admin-deps.js";
+import { connectRedis, redisUrl } from "./test-redis.js";
 
 /** What every spawned service of one test deployment shares; logs at info so tests can wait for lines. */
 export function clusterEnv(database: TestDatabase, redisPrefix: string): Record<string, string> {
@@ -24,7 +28,7 @@ export interface SpawnedAdmin {
 
 /** token-admin as its own process from the build; waits until it listens. */
 export async function spawnAdmin(env: Record<string, string>, bootstraps = false): Promise<SpawnedAdmin> {
-  const service = spawnService("token-admin", { TESSERA_ADMIN_PORT: "0", ...env });
+  const service = spawnService("token-admin", { TESSERA_ADMIN_PORT: "0", TESSERA_SHUTDOWN_DELAY_MS: "0", ...env });
   const port = await listeningPort(service, "token-admin listening");
   const token = bootstraps ? await service.waitForText(/TESSERA_TOKEN=(tsr_pat_\w+)/) : undefined;
   return { service, port, token };
@@ -41,7 +45,7 @@ export interface SpawnedValidator {
 
 /** token-validator as its own process; waits until it listens, and (unless told not to) until its replica is loaded. */
 export async function spawnValidator(env: Record<string, string>, waitLoaded = true): Promise<SpawnedValidator> {
-  const service = spawnService("token-validator", { TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0", ...env });
+  const service = spawnService("token-validator", { TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0", TESSERA_SHUTDOWN_DELAY_MS: "0", ...env });
   const port = await listeningPort(service, "token-validator listening");
   if (waitLoaded) await service.waitForLog((line) => line.msg === "replica loaded");
   const client = validatorClient(port);
@@ -100,4 +104,11 @@ export async function killChangeSubscriptions(redisPrefix: string): Promise<numb
 /** The feed head: the newest committed seq. */
 export async function feedHead(db: Kysely<Database>): Promise<bigint> {
   return BigInt((await db.selectFrom("change_counter").select("seq").executeTakeFirstOrThrow()).seq);
+}
+
+/** Publishes on one deployment's change feed as token-admin does (sealed under the test pepper), for tests that deliver events themselves. */
+export function feedPublisher(redisPrefix: string) {
+  const link = openRedisLink({ url: redisUrl, prefix: redisPrefix });
+  const feed = createRedisChangeFeed(link, createMessageSeal(testPepper, "feed"));
+  return { publishChange: (event: Uint8Array) => feed.publishChange(event), publishHeartbeat: feed.publishHeartbeat, close: () => link.close() };
 }

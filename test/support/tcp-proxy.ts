@@ -9,6 +9,13 @@ export interface TcpProxy {
   cut(): void;
   /** A silent network: connections stay open (new ones are accepted) but no byte goes through either way. */
   blackhole(): void;
+  /**
+   * A frozen peer (a server under SIGSTOP): connections stay open and new ones are
+   * accepted, but nothing is read either way; bytes wait in the kernel's buffers.
+   */
+  freeze(): void;
+  /** Ends a freeze: everything that waited is delivered, in order, and forwarding goes on. */
+  thaw(): void;
   /** Forwards again. Connections opened before are reset: what was dropped in a blackhole left them unusable. */
   restore(): void;
   close(): Promise<void>;
@@ -21,12 +28,16 @@ interface Link {
   silenced: boolean;
 }
 
+type Mode = "pass" | "cut" | "blackhole" | "frozen";
+
 const ignore = () => {};
 
 /** Listens on a free loopback port and forwards each connection to `target` ("host:port"). */
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [host, port] = [target.slice(0, target.lastIndexOf(":")), Number(target.slice(target.lastIndexOf(":") + 1))];
-  let mode: "pass" | "cut" | "blackhole" = "pass";
+  let mode: Mode = "pass";
+  /** Connections accepted while frozen: they reach the target only on thaw. */
+  let waiting: (() => void)[] = [];
   const links = new Set<Link>();
 
   const drop = (link: Link) => {
@@ -50,6 +61,17 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       client.on("data", ignore);
       return;
     }
+    if (mode === "frozen") {
+      client.pause();
+      waiting.push(() => forward(link));
+      return;
+    }
+    forward(link);
+  });
+
+  const forward = (link: Link) => {
+    const client = link.client;
+    if (client.destroyed) return;
     const upstream = connect(port, host);
     link.upstream = upstream;
     upstream.on("error", ignore);
@@ -61,7 +83,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     upstream.on("data", (chunk: Buffer) => {
       if (!link.silenced) client.write(chunk);
     });
-  });
+    client.resume();
+  };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -84,8 +107,26 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       mode = "blackhole";
       for (const link of links) link.silenced = true;
     },
+    freeze() {
+      mode = "frozen";
+      for (const link of links) {
+        link.client.pause();
+        link.upstream?.pause();
+      }
+    },
+    thaw() {
+      mode = "pass";
+      for (const link of links) {
+        link.client.resume();
+        link.upstream?.resume();
+      }
+      const pending = waiting;
+      waiting = [];
+      for (const open of pending) open();
+    },
     restore() {
       mode = "pass";
+      waiting = [];
       for (const link of [...links]) if (link.silenced) drop(link);
     },
     async close() {

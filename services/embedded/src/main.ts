@@ -17,8 +17,9 @@ const validatorConfig = loadValidatorConfig();
 const log = createLogger(adminConfig.logLevel, "tessera");
 
 const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded" });
-const bus = openBus(adminConfig.redisUrl, adminConfig.redisPrefix, log);
-const shared = { database, bus, pepper: resolvePepper(adminConfig.pepper, adminConfig.dataDir) };
+const pepper = resolvePepper(adminConfig.pepper, adminConfig.dataDir);
+const bus = openBus({ redisUrl: adminConfig.redisUrl, prefix: adminConfig.redisPrefix, pepper, log });
+const shared = { database, bus, pepper };
 
 const admin = await startTokenAdmin(adminConfig, createLogger(adminConfig.logLevel, "token-admin"), shared);
 const validator = await startTokenValidator(validatorConfig, createLogger(validatorConfig.logLevel, "token-validator"), shared);

@@ -7,6 +7,13 @@ const adminEnv = z
     TESSERA_ADMIN_PORT: port(8080),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
+    // Between reporting NOT_SERVING and draining: long enough for balancers to notice.
+    TESSERA_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(2000),
+    // How often the feed head is published as a proof for validators: well below their TESSERA_MAX_STALENESS_MS.
+    TESSERA_FEED_HEARTBEAT_MS: millis(1000),
+    // Fault injection for tests only: hold each publish this long after its commit, so a test can
+    // kill token-admin in between. Never set it in production.
+    TESSERA_FAULT_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     TESSERA_USAGE_WRITE_MS: millis(5000),
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
     TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
@@ -27,6 +34,9 @@ const adminEnv = z
     redisPrefix: env.TESSERA_REDIS_PREFIX,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
     shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
+    feedHeartbeatMs: env.TESSERA_FEED_HEARTBEAT_MS,
+    faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
     usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
     sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
     signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,

@@ -8,10 +8,13 @@ import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
+import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
+import type { ChangePublisher } from "./domain/change-publisher.js";
+import { startFeedHeartbeat } from "./bus/feed-heartbeat.js";
 import { startUsageWriter } from "./bus/usage-writer.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
@@ -29,27 +32,51 @@ export interface RunningAdmin {
   /** Set on the first start of an empty store: carries the one-time admin token. */
   readonly bootstrapped: Bootstrapped | undefined;
   readonly deps: AdminDeps;
-  /** Readiness off, drain in-flight calls, then release what this start opened. */
+  /** NOT_SERVING, a pause so balancers notice, drain in-flight calls, then release what this start opened. */
   close(): Promise<void>;
 }
 
 /** Largest request message the admin API reads: generous for DeleteTokens' id lists. */
 const readMaxBytes = 1024 * 1024;
 
-/** Opens the store (migrating it), the bus and the server; bootstraps an empty store. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Test-only fault injection: each publish waits `delayMs` after its commit, so a test can kill the admin in between. */
+function delayedPublisher(feed: ChangePublisher, delayMs: number): ChangePublisher {
+  if (delayMs === 0) return feed;
+  return { publishChange: async (event) => (await sleep(delayMs), feed.publishChange(event)) };
+}
+
+/** Opens the store (migrating it), the bus and the server; bootstraps an empty store. A start that fails half-way closes what it opened. */
 export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?: SharedResources): Promise<RunningAdmin> {
-  const database = shared?.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin" }));
-  const bus = shared?.bus ?? openBus(config.redisUrl, config.redisPrefix, log);
+  const closers = new Closers();
+  try {
+    return await start(config, log, closers, shared);
+  } catch (err) {
+    await closers.closeAll();
+    throw err;
+  }
+}
+
+async function start(config: AdminConfig, log: Logger, closers: Closers, shared: SharedResources | undefined): Promise<RunningAdmin> {
   const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+  const database =
+    shared?.database ??
+    closers.add(await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin" }), (db) => db.close());
+  const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
   if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
+  if (config.faultPublishDelayMs > 0) log.warn({ delayMs: config.faultPublishDelayMs }, "TESSERA_FAULT_PUBLISH_DELAY_MS is set: publishes are held back on purpose (tests only)");
 
   await migrateToLatest(database.db);
-  const acks = await watchValidatorAcks(bus);
+  const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
   const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
-  const signInLimiter = config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits);
+  const signInLimiter = closers.add(
+    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits),
+    (limiter) => limiter.close(),
+  );
   const deps: AdminDeps = {
     db: database.db,
-    bus,
+    feed: delayedPublisher(bus.feed, config.faultPublishDelayMs),
     digest: createDigester(pepper),
     now: () => new Date(),
     log,
@@ -59,7 +86,11 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
     sessionTtlMs: config.sessionTtlMs,
   };
   const bootstrapped = await bootstrap(deps);
-  const usage = startUsageWriter(bus, database.db, config.usageWriteMs, log);
+  const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log), async (writer) => {
+    writer.stop();
+    await writer.drain();
+  });
+  const heartbeat = closers.add(startFeedHeartbeat(database.db, bus.feed, config.feedHeartbeatMs, log), (job) => job.stop());
 
   const health = createHealthState([TokenAdminService.typeName]);
   const shutdown = new AbortController();
@@ -79,7 +110,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
       return createContextValues().set(peerKey, peer).set(sourceKey, `${peer} ${userAgent}`.trim());
     },
   });
-  const listener = await listenHttp(handler, { host: config.host, port: config.port });
+  const listener = closers.add(await listenHttp(handler, { host: config.host, port: config.port }), (l) => l.close(0));
   health.setAll("serving");
   log.info({ port: listener.port, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
 
@@ -89,13 +120,15 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
     deps,
     async close() {
       health.setAll("not_serving");
+      log.info({ delayMs: config.shutdownDelayMs }, "not serving; draining after the shutdown delay");
+      await sleep(config.shutdownDelayMs);
       shutdown.abort();
       await listener.close(config.shutdownGraceMs);
-      acks.close();
-      await signInLimiter.close();
+      // Heartbeats stop only now: until the last call was answered, validators could prove themselves by them.
+      heartbeat.stop();
       usage.stop();
-      await usage.drain();
-      if (!shared) await Promise.allSettled([bus.close(), database.close()]);
+      await closers.closeAll();
+      log.info("stopped");
     },
   };
 }

@@ -32,12 +32,13 @@ const validatorEnv = z
     TESSERA_VALIDATOR_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
     TESSERA_POLL_INTERVAL_MS: millis(1000),
     TESSERA_MAX_STALENESS_MS: millis(5000),
-    TESSERA_DEGRADED_MAX_MS: millis(60_000),
     TESSERA_FAIL_OPEN: flag(false),
     TESSERA_FEED_REQUIRED: flag(false),
     TESSERA_HEARTBEAT_MS: millis(1000),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(20).default(2),
     TESSERA_SHUTDOWN_GRACE_MS: millis(5000),
+    // Between reporting NOT_SERVING and draining: long enough for balancers to notice.
+    TESSERA_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(2000),
     TESSERA_USAGE_FLUSH_MS: millis(10_000),
     TESSERA_ROUTES: routesJson((json) => json),
     TESSERA_ROUTES_FILE: routesJson((path) => {
@@ -81,10 +82,6 @@ const validatorEnv = z
     path: ["TESSERA_POLL_INTERVAL_MS"],
     message: "must be below TESSERA_MAX_STALENESS_MS, or a healthy validator would count as stale",
   })
-  .refine((env) => env.TESSERA_DEGRADED_MAX_MS >= env.TESSERA_MAX_STALENESS_MS, {
-    path: ["TESSERA_DEGRADED_MAX_MS"],
-    message: "must be at least TESSERA_MAX_STALENESS_MS",
-  })
   .transform((env) => ({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -98,12 +95,12 @@ const validatorEnv = z
     validatorId: env.TESSERA_VALIDATOR_ID ?? `${hostname()}-${process.pid}`,
     pollIntervalMs: env.TESSERA_POLL_INTERVAL_MS,
     maxStalenessMs: env.TESSERA_MAX_STALENESS_MS,
-    degradedMaxMs: env.TESSERA_DEGRADED_MAX_MS,
     failOpen: env.TESSERA_FAIL_OPEN,
     feedRequired: env.TESSERA_FEED_REQUIRED,
     heartbeatMs: env.TESSERA_HEARTBEAT_MS,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
     shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
     usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
     routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
     tokenHeader: env.TESSERA_TOKEN_HEADER,

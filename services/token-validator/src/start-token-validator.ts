@@ -4,14 +4,15 @@ import { openDatabase } from "@tessera/shared/db/database";
 import { Authorization } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { Health } from "@tessera/shared/gen/grpc/health/v1/health_pb";
 import { ServerReflection } from "@tessera/shared/gen/grpc/reflection/v1/reflection_pb";
-import { Freshness, TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
+import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigestKeyer } from "@tessera/shared/token/token-digest";
-import { startHeartbeat } from "./bus/heartbeat.js";
+import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
 import { startUsageFlusher } from "./bus/usage-flusher.js";
 import type { ValidatorConfig } from "./config.js";
 import type { DecisionContext } from "./domain/decide.js";
@@ -39,23 +40,49 @@ export interface RunningValidator {
   readonly httpPort: number;
   readonly follower: FeedFollower;
   readonly decisions: DecisionContext;
-  /** Readiness off, drain in-flight calls, then release what this start opened. */
+  /**
+   * Fastify's order: NOT_SERVING, a pause so balancers notice, drain in-flight
+   * calls — still following the feed, still reporting to the roster, so every
+   * answer given meanwhile holds — then stop following and release the rest.
+   */
   close(): Promise<void>;
 }
 
 /** How often readiness is re-evaluated against the staleness bound. */
 const readinessCheckMs = 250;
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Starts serving at once (health NOT_SERVING), loads the replica (subscribe,
- * snapshot, held events), then reports SERVING while the replica is current.
+ * snapshot, held events), then reports SERVING while the replica is proven
+ * current. A start that fails half-way closes what it opened.
  */
 export async function startTokenValidator(config: ValidatorConfig, log: Logger, shared?: SharedResources): Promise<RunningValidator> {
-  const database = shared?.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-validator" }));
-  const bus = shared?.bus ?? openBus(config.redisUrl, config.redisPrefix, log);
-  const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+  const closers = new Closers();
+  try {
+    return await start(config, log, closers, shared);
+  } catch (err) {
+    await closers.closeAll();
+    throw err;
+  }
+}
 
-  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, degradedMaxMs: config.degradedMaxMs, feedRequired: config.feedRequired });
+async function start(config: ValidatorConfig, log: Logger, closers: Closers, shared: SharedResources | undefined): Promise<RunningValidator> {
+  const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+  // A read of Postgres that hangs must not hold the follower past the point where it matters.
+  const queryTimeoutMs = Math.min(30_000, Math.max(2000, config.maxStalenessMs));
+  const database =
+    shared?.database ??
+    closers.add(
+      await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-validator", queryTimeoutMs }),
+      (db) => db.close(),
+    );
+  const bus =
+    shared?.bus ??
+    closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
+
+  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redisUrl !== undefined || shared !== undefined });
   // One registry per start, never prom-client's global one; read only when scraped.
   const metricsRegistry = createMetricsRegistry();
   const metrics = createValidatorMetrics(metricsRegistry, {
@@ -63,16 +90,18 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
     freshness: (nowMs) => freshness.read(nowMs),
     ready: () => health.get("") === "serving",
   });
-  let heartbeat: ReturnType<typeof startHeartbeat> | undefined;
+  let reporter: RosterReporter | undefined;
   const follower = new FeedFollower({
     source: metrics.watchFeedSource(createFeedStore(database.db)),
-    bus,
+    feed: bus.feed,
     freshness,
     log,
     now: Date.now,
     pollIntervalMs: config.pollIntervalMs,
-    onApplied: () => heartbeat?.notify(),
+    onApplied: () => reporter?.notify(),
+    onRejected: () => metrics.feedRejected(),
   });
+  closers.add(follower, (f) => f.close());
   const decisions: DecisionContext = {
     get replica() {
       return follower.replica;
@@ -101,6 +130,7 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
   ]);
+  closers.add(grpc, (server) => server.close(0));
   const httpRoutes = validatorHttpRoutes({
     forwardAuth: forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth")),
     introspect: introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect")),
@@ -108,25 +138,25 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
     ready: () => health.get("") === "serving",
     log,
   });
-  const http = await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes).catch(async (err: unknown) => {
-    await grpc.close(0);
-    throw err;
-  });
+  const http = closers.add(await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes), (server) => server.close(0));
   log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();
-  heartbeat = startHeartbeat(bus, config.validatorId, config.heartbeatMs, () => follower.replica.appliedSeq);
-  heartbeat.notify();
-  const usageFlusher = startUsageFlusher(bus, usage, config.validatorId, config.usageFlushMs, log);
+  reporter = startRosterReporter(bus.roster, config.heartbeatMs, () => {
+    const reading = freshness.read(Date.now());
+    return { validatorId: config.validatorId, appliedSeq: follower.replica.appliedSeq, freshness: reading.state, stalenessMs: reading.stalenessMs, maxStalenessMs: config.maxStalenessMs };
+  });
+  closers.add(reporter, (r) => r.stop());
+  reporter.notify();
+  const usageFlusher = startUsageFlusher(bus.usage, usage, config.validatorId, config.usageFlushMs, log);
   const replica = follower.replica;
   log.info({ seq: String(replica.appliedSeq), tokens: replica.tokenCount, loadMs: Date.now() - startedMs }, "replica loaded");
 
   let closing = false;
   const updateReadiness = () => {
     if (closing) return;
-    const reading = freshness.read(Date.now());
-    health.setAll(reading.freshness === Freshness.STALE ? "not_serving" : "serving");
+    health.setAll(freshness.read(Date.now()).state === "stale" ? "not_serving" : "serving");
   };
   updateReadiness();
   const readiness = setInterval(updateReadiness, readinessCheckMs);
@@ -141,12 +171,16 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
       closing = true;
       clearInterval(readiness);
       health.setAll("not_serving");
-      await heartbeat?.stop();
-      follower.close();
+      log.info({ delayMs: config.shutdownDelayMs }, "not serving; draining after the shutdown delay");
+      await sleep(config.shutdownDelayMs);
       await Promise.all([grpc.close(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
+      // Only now: until the last answer went out, revocations kept being applied and acknowledged.
+      await reporter?.stop();
+      follower.close();
       usageFlusher.stop();
       await usageFlusher.flush();
-      if (!shared) await Promise.allSettled([bus.close(), database.close()]);
+      await closers.closeAll();
+      log.info("stopped");
     },
   };
 }

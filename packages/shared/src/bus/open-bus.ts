@@ -1,20 +1,71 @@
+import { createMessageSeal } from "../feed/message-seal.js";
 import type { Logger } from "../log/logger.js";
-import type { Bus } from "./bus.js";
-import { createMemoryBus } from "./memory-bus.js";
-import { createRedisBus } from "./redis-bus.js";
+import type { ChangeFeedAdapter } from "./change-feed.js";
+import { createMemoryChangeFeed } from "./memory-change-feed.js";
+import { createMemoryUsageQueue } from "./memory-usage-queue.js";
+import { createMemoryValidatorRoster } from "./memory-validator-roster.js";
+import { createRedisChangeFeed } from "./redis-change-feed.js";
+import { openRedisLink } from "./redis-link.js";
+import { createRedisUsageQueue } from "./redis-usage-queue.js";
+import { createRedisValidatorRoster } from "./redis-validator-roster.js";
+import type { UsageQueueAdapter } from "./usage-queue.js";
+import type { ValidatorRosterAdapter } from "./validator-roster.js";
 
-/** Redis when a URL is configured, else the in-process bus (meaningful only when embedded). */
-export function openBus(redisUrl: string | undefined, prefix: string, log: Logger): Bus {
-  if (!redisUrl) return createMemoryBus();
+/**
+ * The messaging between token-admin and validators, one adapter per concern.
+ * Pub/sub is at-most-once: nothing here may be the only copy of a change.
+ */
+export interface Bus {
+  readonly feed: ChangeFeedAdapter;
+  readonly roster: ValidatorRosterAdapter;
+  readonly usage: UsageQueueAdapter;
+  close(): Promise<void>;
+}
+
+export interface BusOptions {
+  /** Unset → in-process (meaningful only when embedded). */
+  readonly redisUrl: string | undefined;
+  readonly prefix: string;
+  /** Keys the seals of every message that crosses Redis. */
+  readonly pepper: string;
+  readonly log: Logger;
+  /** Reconnect a feed subscription silent for this long (validators). */
+  readonly feedSilenceMs?: number;
+}
+
+/** The in-process bus for the embedded single process: same contracts, no network. */
+export function createMemoryBus(now: () => number = Date.now): Bus {
+  const feed = createMemoryChangeFeed();
+  const roster = createMemoryValidatorRoster(now);
+  return {
+    feed,
+    roster,
+    usage: createMemoryUsageQueue(),
+    async close() {
+      feed.close();
+      roster.close();
+    },
+  };
+}
+
+/** Redis when a URL is configured, else the in-process bus. */
+export function openBus(options: BusOptions): Bus {
+  if (!options.redisUrl) return createMemoryBus();
   let lastLoggedMs = 0;
-  return createRedisBus({
-    url: redisUrl,
-    prefix,
+  const link = openRedisLink({
+    url: options.redisUrl,
+    prefix: options.prefix,
     // ioredis retries on its own; one line per ten seconds is enough to see the outage.
     onError: (err) => {
       if (Date.now() - lastLoggedMs < 10_000) return;
       lastLoggedMs = Date.now();
-      log.warn({ err: err.message }, "redis connection error");
+      options.log.warn({ err: err.message }, "redis connection error");
     },
   });
+  return {
+    feed: createRedisChangeFeed(link, createMessageSeal(options.pepper, "feed"), { silenceMs: options.feedSilenceMs }),
+    roster: createRedisValidatorRoster(link, createMessageSeal(options.pepper, "roster")),
+    usage: createRedisUsageQueue(link, createMessageSeal(options.pepper, "usage")),
+    close: () => link.close(),
+  };
 }

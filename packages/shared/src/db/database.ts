@@ -20,6 +20,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** A query with no answer within this fails (Postgres only); default 30 s. */
+  queryTimeoutMs?: number;
 }
 
 /** Opens real Postgres when a URL is given, else PGlite (Postgres in WASM) in a data folder. */
@@ -34,10 +36,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       // A connection that silently vanished (no RST) would hang its query until the
       // kernel gives up; keep-alive notices sooner and the timeout frees the caller.
       keepAlive: true,
-      query_timeout: 30_000,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on("error", () => {});
+    // Nor may a busy one's: a connection reset while a query is out (or after query_timeout
+    // gave up on it) is emitted on the client, and an unheard 'error' event kills the process.
+    // The query's own promise carries the failure; the pool discards the broken client.
+    pool.on("connect", (client) => client.on("error", () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: "postgres", close: () => db.destroy() };
   }

@@ -1,4 +1,4 @@
-import type { Bus } from "../bus/bus.js";
+import type { Bus } from "../bus/open-bus.js";
 import type { DatabaseHandle } from "../db/database.js";
 
 /**

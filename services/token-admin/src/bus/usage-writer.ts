@@ -1,10 +1,14 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { Kysely } from "kysely";
-import type { Bus } from "@tessera/shared/bus/bus";
 import type { Database } from "@tessera/shared/db/schema";
 import { UsageBatchSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { Logger } from "@tessera/shared/log/logger";
 import { recordTokenUses, type TokenUse } from "../store/token-store.js";
+
+/** Where validators' usage batches wait: each batch is taken by exactly one admin. */
+export interface UsageQueue {
+  take(max: number): Promise<Uint8Array[]>;
+}
 
 /** Batches taken per round; each holds up to 5000 uses. */
 const batchesPerRound = 20;
@@ -43,13 +47,13 @@ export interface UsageWriter {
  * times back, coarsely: one statement per round, never a write per validation.
  * With several admins, each batch is taken by exactly one.
  */
-export function startUsageWriter(bus: Bus, db: Kysely<Database>, intervalMs: number, log: Logger): UsageWriter {
+export function startUsageWriter(queue: UsageQueue, db: Kysely<Database>, intervalMs: number, log: Logger): UsageWriter {
   let running: Promise<void> | undefined;
   const drain = () => {
     running ??= (async () => {
       try {
         for (;;) {
-          const batches = await bus.takeUsage(batchesPerRound);
+          const batches = await queue.take(batchesPerRound);
           if (batches.length === 0) return;
           await recordTokenUses(db, usesFromBatches(batches));
           if (batches.length < batchesPerRound) return;

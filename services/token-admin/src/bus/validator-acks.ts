@@ -1,71 +1,94 @@
-import type { Bus } from "@tessera/shared/bus/bus";
+import type { RosterEntry, ValidatorReport } from "@tessera/shared/bus/bus-messages";
+import type { Acknowledgement, ValidatorAcks } from "../domain/tokens/await-validators.js";
 
-/** How many live validators had applied a change when waiting ended. */
-export interface Acknowledgement {
-  readonly applied: number;
-  readonly live: number;
-  readonly complete: boolean;
-  readonly waitedMs: number;
+/** The roster as token-admin uses it: who is validating, and what each has applied. */
+export interface ValidatorRoster {
+  /** Calls `listener` on every report as it is made; returns the unsubscribe function. */
+  watch(listener: (report: ValidatorReport) => void): Promise<() => void>;
+  /** Every validator reachable now, or unreachable within its staleness bound. */
+  list(): Promise<RosterEntry[]>;
 }
 
-export interface ValidatorAcks {
-  /** Waits until every live validator has applied `seq`, or `timeoutMs` passes. Never throws. */
-  waitFor(seq: bigint, timeoutMs: number): Promise<Acknowledgement>;
-  close(): void;
-}
+/** How often the roster is re-read while waiting, so a validator that left or lapsed is seen. */
+const rosterRefreshMs = 100;
+/** A report heard on the channel is trusted over the roster's copy for this long, then dropped. */
+const heardForMs = 30_000;
 
-/** How often the live set is re-read while waiting, so a validator that died is not waited for. */
-const liveRefreshMs = 100;
+const timeUp = Symbol("time up");
 
 /**
- * Follows validator heartbeats: the `applied` messages arrive the moment a
- * validator applies an event, the heartbeat keys say who is live. The two are
- * merged, taking the higher position per validator.
+ * Follows validators' reports: those published on the channel arrive the moment
+ * a validator applies an event, the roster says who is listed and whether it is
+ * reachable. The two are merged, taking the higher position per validator.
  */
-export async function watchValidatorAcks(bus: Bus): Promise<ValidatorAcks> {
-  const latest = new Map<string, bigint>();
+export async function watchValidatorAcks(roster: ValidatorRoster): Promise<ValidatorAcks> {
+  const heard = new Map<string, { appliedSeq: bigint; atMs: number }>();
   const wakers = new Set<() => void>();
-  const stop = await bus.watchApplied(({ validatorId, appliedSeq }) => {
-    if (appliedSeq > (latest.get(validatorId) ?? -1n)) latest.set(validatorId, appliedSeq);
+  let reportsSincePrune = 0;
+  const stop = await roster.watch(({ validatorId, appliedSeq }) => {
+    const nowMs = Date.now();
+    const known = heard.get(validatorId);
+    if (!known || appliedSeq >= known.appliedSeq) heard.set(validatorId, { appliedSeq, atMs: nowMs });
+    // Validators come and go (each restart may bring a new id): forget what is old.
+    if (++reportsSincePrune >= 1000) {
+      reportsSincePrune = 0;
+      for (const [id, { atMs }] of heard) if (nowMs - atMs > heardForMs) heard.delete(id);
+    }
     for (const wake of wakers) wake();
   });
 
-  const count = async (seq: bigint) => {
-    const live = await bus.liveValidators();
-    let applied = 0;
-    for (const { validatorId, appliedSeq } of live) {
-      const known = latest.get(validatorId) ?? -1n;
-      if ((known > appliedSeq ? known : appliedSeq) >= seq) applied++;
+  const count = (entries: readonly RosterEntry[], seq: bigint, startedMs: number) => {
+    const nowMs = Date.now();
+    const appliedIds: string[] = [];
+    const pendingIds: string[] = [];
+    let live = 0;
+    for (const entry of entries) {
+      if (entry.reachable) live++;
+      const fresh = heard.get(entry.validatorId);
+      const appliedSeq = fresh && nowMs - fresh.atMs <= heardForMs && fresh.appliedSeq > entry.appliedSeq ? fresh.appliedSeq : entry.appliedSeq;
+      // An unreachable validator may have applied it, but cannot be heard to have.
+      if (entry.reachable && appliedSeq >= seq) appliedIds.push(entry.validatorId);
+      else pendingIds.push(entry.validatorId);
     }
-    return { applied, live: live.length };
+    return {
+      applied: appliedIds.length,
+      live,
+      unreachable: entries.length - live,
+      complete: pendingIds.length === 0,
+      waitedMs: nowMs - startedMs,
+      appliedValidatorIds: appliedIds,
+      pendingValidatorIds: pendingIds,
+    };
   };
 
   return {
     async waitFor(seq, timeoutMs) {
-      const started = Date.now();
-      const deadline = started + timeoutMs;
-      let last = { applied: 0, live: 0 };
+      const startedMs = Date.now();
+      let deadline: NodeJS.Timeout | undefined;
+      const expired = new Promise<typeof timeUp>((resolve) => (deadline = setTimeout(() => resolve(timeUp), timeoutMs)));
+      let last: Acknowledgement = { applied: 0, live: 0, unreachable: 0, complete: false, waitedMs: 0, appliedValidatorIds: [], pendingValidatorIds: [] };
       try {
         for (;;) {
-          last = await count(seq);
-          if (last.applied === last.live) return { ...last, complete: true, waitedMs: Date.now() - started };
-          const left = deadline - Date.now();
-          if (left <= 0) break;
-          // Sleep until a heartbeat arrives, the live set may have changed, or time is up.
-          await new Promise<void>((resolve) => {
-            const wake = () => {
-              clearTimeout(timer);
-              wakers.delete(wake);
-              resolve();
-            };
-            const timer = setTimeout(wake, Math.min(left, liveRefreshMs));
-            wakers.add(wake);
-          });
+          // Raced against the deadline: a frozen Redis leaves list() hanging, and the caller asked for a limit.
+          const entries = await Promise.race([roster.list(), expired]);
+          if (entries === timeUp) break;
+          last = count(entries, seq, startedMs);
+          if (last.complete) return last;
+          let wake!: () => void;
+          const woken = new Promise<void>((resolve) => (wake = resolve));
+          wakers.add(wake);
+          const refresh = setTimeout(wake, rosterRefreshMs);
+          const ended = await Promise.race([woken, expired]);
+          clearTimeout(refresh);
+          wakers.delete(wake);
+          if (ended === timeUp) break;
         }
       } catch {
         // Redis unreachable: the change is committed; we simply cannot say who has it.
+      } finally {
+        clearTimeout(deadline);
       }
-      return { ...last, complete: false, waitedMs: Date.now() - started };
+      return { ...last, complete: false, waitedMs: Date.now() - startedMs };
     },
     close() {
       stop();

@@ -1,16 +1,17 @@
 import type { Kysely } from "kysely";
-import type { Bus } from "@tessera/shared/bus/bus";
 import type { Database } from "@tessera/shared/db/schema";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { Digester } from "@tessera/shared/token/token-digest";
-import type { ValidatorAcks } from "../bus/validator-acks.js";
 import type { Passwords } from "./access/passwords.js";
 import type { AttemptLimiter } from "./access/attempt-limiter.js";
+import type { ChangePublisher } from "./change-publisher.js";
+import type { ValidatorAcks } from "./tokens/await-validators.js";
 
 /** What every admin use case may touch, built once in main. */
 export interface AdminDeps {
   readonly db: Kysely<Database>;
-  readonly bus: Bus;
+  /** Where committed changes are announced. */
+  readonly feed: ChangePublisher;
   readonly digest: Digester;
   readonly now: () => Date;
   readonly log: Logger;

@@ -48,7 +48,7 @@ export async function commitChange<T>(
         return { result, seq, event };
       });
       if (committed.event) {
-        deps.bus.publishChange(committed.event).catch((err: unknown) => deps.log.warn({ err, seq: String(committed.seq) }, "publish failed; validators will poll"));
+        deps.feed.publishChange(committed.event).catch((err: unknown) => deps.log.warn({ err, seq: String(committed.seq) }, "publish failed; validators will poll"));
       }
       return { result: committed.result, seq: committed.seq };
     } catch (err) {

@@ -1,3 +1,4 @@
+import { acknowledgementToProto } from "./acknowledgement-messages.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
@@ -74,7 +75,7 @@ export function identityHandlers(deps: AdminDeps): IdentityHandlers {
         { name: req.name === undefined ? undefined : parseName("name", req.name), settings: parseSettings(req.settings) },
         parseWait("await_validators", req.awaitValidators),
       );
-      return { organisation: organisationToProto(done.organisation), seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+      return { organisation: organisationToProto(done.organisation), seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
     },
     async getOrganisation(req, ctx) {
       return { organisation: organisationToProto(await getOrganisation(deps, callerOf(ctx), parseOptionalId("organisation_id", req.organisationId))) };
@@ -104,7 +105,7 @@ export function identityHandlers(deps: AdminDeps): IdentityHandlers {
     async updatePrincipal(req, ctx) {
       const { change, awaitValidatorsMs } = parseUpdatePrincipal(req);
       const done = await updatePrincipal(deps, callerOf(ctx), parseId("principal_id", req.principalId), change, awaitValidatorsMs);
-      return { principal: principalToProto(done.principal), seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+      return { principal: principalToProto(done.principal), seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
     },
     async getPrincipal(req, ctx) {
       return { principal: principalToProto(await getPrincipal(deps, callerOf(ctx), parseId("principal_id", req.principalId))) };

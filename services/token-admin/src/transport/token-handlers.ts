@@ -1,3 +1,4 @@
+import { acknowledgementToProto } from "./acknowledgement-messages.js";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import type { AdminDeps } from "../domain/admin-deps.js";
@@ -35,11 +36,11 @@ export function tokenHandlers(deps: AdminDeps): TokenHandlers {
     },
     async revokeToken(req, ctx) {
       const done = await revokeToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), parseWait("await_validators", req.awaitValidators));
-      return { token: tokenToProto(done.token), seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+      return { token: tokenToProto(done.token), seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
     },
     async disableToken(req, ctx) {
       const done = await disableToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), parseWait("await_validators", req.awaitValidators));
-      return { token: tokenToProto(done.token), seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+      return { token: tokenToProto(done.token), seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
     },
     async enableToken(req, ctx) {
       const done = await enableToken(deps, callerOf(ctx), parseId("token_id", req.tokenId));
@@ -47,7 +48,7 @@ export function tokenHandlers(deps: AdminDeps): TokenHandlers {
     },
     async deleteTokens(req, ctx) {
       const done = await deleteTokens(deps, callerOf(ctx), parseTokenIds(req), parseWait("await_validators", req.awaitValidators));
-      return { deletedCount: done.deletedCount, seq: done.seq ?? 0n, acknowledgement: done.acknowledgement };
+      return { deletedCount: done.deletedCount, seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
     },
     async regenerateToken(req, ctx) {
       const grace = req.gracePeriod ? parseSeconds("grace_period", req.gracePeriod) : 0;

@@ -1,8 +1,12 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import type { Bus } from "@tessera/shared/bus/bus";
 import { UsageBatchSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { UsageRecorder } from "../domain/usage-recorder.js";
+
+/** Where batches go: token-admin takes them from there. */
+export interface UsageSink {
+  push(batch: Uint8Array): Promise<void>;
+}
 
 /** Uses per batch: bounds one message (~60 bytes a use). */
 const maxUsesPerBatch = 5000;
@@ -18,7 +22,7 @@ export interface UsageFlusher {
  * as UsageBatch messages. A failed send is dropped: last-used times are coarse by
  * design, and the next use of the token records it again.
  */
-export function startUsageFlusher(bus: Bus, recorder: UsageRecorder, validatorId: string, intervalMs: number, log: Logger): UsageFlusher {
+export function startUsageFlusher(sink: UsageSink, recorder: UsageRecorder, validatorId: string, intervalMs: number, log: Logger): UsageFlusher {
   const flush = async () => {
     const uses = recorder.drain();
     for (let i = 0; i < uses.length; i += maxUsesPerBatch) {
@@ -26,7 +30,7 @@ export function startUsageFlusher(bus: Bus, recorder: UsageRecorder, validatorId
         validatorId,
         uses: uses.slice(i, i + maxUsesPerBatch).map((u) => ({ tokenId: u.tokenId, lastUsedAtMs: BigInt(u.lastUsedAtMs), source: u.source })),
       });
-      await bus.pushUsage(toBinary(UsageBatchSchema, batch)).catch((err: unknown) => log.debug({ err }, "usage flush failed"));
+      await sink.push(toBinary(UsageBatchSchema, batch)).catch((err: unknown) => log.debug({ err }, "usage flush failed"));
     }
   };
   const timer = setInterval(() => void flush(), intervalMs);

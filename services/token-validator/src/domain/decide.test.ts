@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { generateToken } from "@tessera/shared/token/token-format";
 import { DigestMap } from "./digest-map.js";
@@ -12,8 +12,8 @@ import { Replica, type TokenEntry } from "./replica.js";
 
 const pepper = "decide-test-pepper-decide-test-pepper";
 const digest = createDigester(pepper);
-const current: FreshnessReading = { freshness: Freshness.CURRENT, stalenessMs: 3, detail: "", loaded: true };
-const stale: FreshnessReading = { freshness: Freshness.STALE, stalenessMs: 9000, detail: "database unreachable", loaded: true };
+const current: FreshnessReading = { state: "current", stalenessMs: 3, detail: "", loaded: true };
+const stale: FreshnessReading = { state: "stale", stalenessMs: 9000, detail: "database unreachable", loaded: true };
 
 const org = (id: string, apiTokensEnabled = true): ChangeRecord =>
   create(ChangeRecordSchema, { record: { case: "organisation", value: { id, apiTokensEnabled } } });

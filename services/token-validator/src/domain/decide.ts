@@ -1,5 +1,5 @@
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { parseToken } from "@tessera/shared/token/token-format";
 import type { DigestKeyer } from "@tessera/shared/token/token-digest";
@@ -52,7 +52,7 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   const seq = replica.appliedSeq;
   const freshness = ctx.freshness(nowMs);
   // Failing open answers from what is held; before the first snapshot nothing is.
-  if (freshness.freshness === Freshness.STALE && !(ctx.failOpen && freshness.loaded)) return answer(ValidationCode.STALE, undefined, noScopes, seq, freshness);
+  if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return answer(ValidationCode.STALE, undefined, noScopes, seq, freshness);
   if (parseToken(tokenValue) === undefined) return answer(ValidationCode.MALFORMED, undefined, noScopes, seq, freshness);
 
   const key = ctx.digestKey(tokenValue);

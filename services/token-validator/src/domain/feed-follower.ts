@@ -1,7 +1,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import type { Bus } from "@tessera/shared/bus/bus";
+import type { FeedHeartbeat } from "@tessera/shared/bus/bus-messages";
 import { ChangeEventSchema, type ChangeEvent } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { Logger } from "@tessera/shared/log/logger";
+import type { ChangeFeed } from "./change-feed.js";
 import type { FeedSource } from "./feed-source.js";
 import type { FreshnessTracker } from "./freshness.js";
 import { Replica } from "./replica.js";
@@ -9,19 +10,26 @@ import { Replica } from "./replica.js";
 /** What a follower reads from, reports to, and how often it polls. */
 export interface FeedFollowerDeps {
   readonly source: FeedSource;
-  readonly bus: Bus;
+  readonly feed: ChangeFeed;
   readonly freshness: FreshnessTracker;
   readonly log: Logger;
   readonly now: () => number;
   readonly pollIntervalMs: number;
   /** Told after every change to the applied position (heartbeats, metrics). */
   readonly onApplied?: (seq: bigint) => void;
+  /** Told of every feed message that failed authentication or decoding (metrics). */
+  readonly onRejected?: () => void;
   /** Events held while a snapshot loads, or ahead of a gap; past this, change_log is re-read instead. Default 10,000. */
   readonly maxHeldEvents?: number;
 }
 
 /** Changes fetched from change_log per query while catching up. */
 const catchUpBatch = 1000;
+/**
+ * A heartbeat ahead of the replica usually overtook an event still on its way;
+ * if the replica has not caught up this long after, the event was lost: poll.
+ */
+const heartbeatGraceMs = 100;
 
 /**
  * A task that runs one at a time and, when asked again while running, runs once
@@ -83,6 +91,8 @@ export class FeedFollower {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastPollErrorLogMs = 0;
+  private lastRejectLogMs = 0;
+  private heartbeatCheck: NodeJS.Timeout | undefined;
   /** The one reader of change_log and snapshots: catches up, or reloads when it must. */
   private readonly sync: () => Promise<void>;
   private readonly pollCoalesced: () => Promise<void>;
@@ -95,16 +105,18 @@ export class FeedFollower {
 
   /** Resolves once the first snapshot is applied (retrying until it is); polls from then on. */
   async start(): Promise<void> {
-    this.deps.freshness.busDown(this.deps.now()); // not subscribed yet
-    await this.deps.bus.subscribeChanges({
-      onEvent: (bytes) => this.onEvent(bytes),
+    this.deps.freshness.busDown(); // not subscribed yet
+    await this.deps.feed.subscribe({
+      onChange: (event) => this.onEvent(event),
+      onHeartbeat: (heartbeat) => this.onHeartbeat(heartbeat),
       onConnected: () => {
-        this.deps.freshness.busUp();
+        this.deps.freshness.busUp(this.deps.now());
         // Anything published while we were away is lost to us: ask Postgres (after the snapshot, if one is loading).
         if (this.holding) this.connectedDuringLoad = true;
         void this.poll();
       },
-      onDisconnected: () => this.deps.freshness.busDown(this.deps.now()),
+      onDisconnected: () => this.deps.freshness.busDown(),
+      onRejected: () => this.onRejected(),
     });
     // Postgres may be down, or not yet migrated, when we start: keep trying, not ready meanwhile.
     for (let delayMs = 250; !this.closed && !this.loaded; delayMs = Math.min(delayMs * 2, 5000)) {
@@ -122,6 +134,7 @@ export class FeedFollower {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.heartbeatCheck);
   }
 
   /**
@@ -160,20 +173,32 @@ export class FeedFollower {
     }
   }
 
-  private onEvent(bytes: Uint8Array): void {
-    let event: ChangeEvent;
-    try {
-      event = fromBinary(ChangeEventSchema, bytes);
-    } catch {
-      this.deps.log.warn("ignored an undecodable change event");
-      return;
-    }
+  private onEvent(event: ChangeEvent): void {
     if (this.holding) {
       if (this.held.length < this.maxHeldEvents) this.held.push(event);
       else this.heldOverflow = true;
     }
     // While a reload runs, the current replica keeps serving and keeps up.
     if (this.loaded) this.receive(event);
+  }
+
+  /** A proof of the head: counts once the replica has reached it; if it does not soon, an event was lost. */
+  private onHeartbeat(heartbeat: FeedHeartbeat): void {
+    this.deps.freshness.heartbeat(heartbeat, this.deps.now(), this.replica.appliedSeq);
+    if (!this.loaded || heartbeat.headSeq <= this.replica.appliedSeq || this.heartbeatCheck) return;
+    this.heartbeatCheck = setTimeout(() => {
+      this.heartbeatCheck = undefined;
+      if (this.replica.appliedSeq < heartbeat.headSeq) void this.poll();
+    }, heartbeatGraceMs);
+    this.heartbeatCheck.unref();
+  }
+
+  private onRejected(): void {
+    this.deps.onRejected?.();
+    const nowMs = this.deps.now();
+    if (nowMs - this.lastRejectLogMs < 10_000) return;
+    this.lastRejectLogMs = nowMs;
+    this.deps.log.warn("refused a change-feed message that failed authentication: is something other than token-admin publishing on the channel, or is the pepper different?");
   }
 
   /** The only way the serving replica moves: strictly the next seq, else held ahead and the gap filled. */
@@ -185,7 +210,6 @@ export class FeedFollower {
       return;
     }
     if (this.ahead.size < this.maxHeldEvents) this.ahead.set(event.seq, event);
-    this.deps.freshness.gap(true);
     this.sync().catch(() => {}); // the poll retries and reports
   }
 
@@ -197,7 +221,7 @@ export class FeedFollower {
       this.ahead.delete(seq);
     }
     for (const seq of this.ahead.keys()) if (seq <= this.replica.appliedSeq) this.ahead.delete(seq);
-    this.deps.freshness.gap(this.ahead.size > 0);
+    this.deps.freshness.applied(this.replica.appliedSeq);
     this.deps.onApplied?.(this.replica.appliedSeq);
   }
 
@@ -245,11 +269,11 @@ export class FeedFollower {
       this.feedWentBack = false;
       this.holding = false;
       this.ahead.clear();
-      this.deps.freshness.gap(false);
       const held = this.held.sort(bySeq);
       this.held = [];
       for (const event of held) this.receive(event);
       this.deps.freshness.proven(attempt);
+      this.deps.freshness.applied(this.replica.appliedSeq);
       this.deps.onApplied?.(this.replica.appliedSeq);
       // Some events were not held: read them from change_log on the next pass.
       if (this.heldOverflow) this.sync().catch(() => {});

@@ -1,95 +1,128 @@
 import { describe, expect, it } from "vitest";
-import { Freshness } from "@tessera/shared/gen/tessera/v1/validator_pb";
-import { FreshnessTracker } from "./freshness.js";
+import { FreshnessTracker, type FreshnessOptions } from "./freshness.js";
 
 const maxStalenessMs = 5000;
-const degradedMaxMs = 60_000;
 
-/** A tracker whose bus came up at 0 and whose first proof began at 0. */
-function trackerAtZero(feedRequired = false): FreshnessTracker {
-  const tracker = new FreshnessTracker({ maxStalenessMs, degradedMaxMs, feedRequired });
-  tracker.busDown(0);
-  tracker.busUp();
+/** A tracker whose bus came up at 0, proven at 0 by a poll and by a heartbeat of head 10 with seq 10 applied. */
+function trackerAtZero(options: Partial<FreshnessOptions> = {}): FreshnessTracker {
+  const tracker = new FreshnessTracker({ maxStalenessMs, feedRequired: false, feedExpected: true, ...options });
+  tracker.busUp(0);
   tracker.proven(tracker.beginProof(0));
+  tracker.heartbeat({ headSeq: 10n, readAtMs: 0 }, 0, 10n);
   return tracker;
+}
+
+/** Polls that succeed every second and heartbeats that arrive every second, from `fromMs` to `toMs`. */
+function bothPathsProve(tracker: FreshnessTracker, fromMs: number, toMs: number): void {
+  for (let t = fromMs; t <= toMs; t += 1000) {
+    tracker.proven(tracker.beginProof(t));
+    tracker.heartbeat({ headSeq: 10n, readAtMs: t }, t + 2, 10n);
+  }
 }
 
 describe("the freshness rule", () => {
   it("is STALE, loading, until the first snapshot has proven the replica", () => {
-    const tracker = new FreshnessTracker({ maxStalenessMs, degradedMaxMs, feedRequired: false });
-    expect(tracker.read(0)).toMatchObject({ freshness: Freshness.STALE, loaded: false, detail: "loading snapshot" });
+    const tracker = new FreshnessTracker({ maxStalenessMs, feedRequired: false, feedExpected: true });
+    tracker.busUp(0);
+    expect(tracker.read(0)).toMatchObject({ state: "stale", loaded: false, detail: "loading snapshot" });
   });
 
-  it("is CURRENT within max_staleness of the last proof, with the staleness stated", () => {
-    expect(trackerAtZero().read(1234)).toEqual({ freshness: Freshness.CURRENT, stalenessMs: 1234, detail: "", loaded: true });
-    expect(trackerAtZero().read(maxStalenessMs).freshness).toBe(Freshness.CURRENT);
+  it("is CURRENT within max_staleness of the last proof by both paths, with the staleness stated", () => {
+    expect(trackerAtZero().read(1234)).toEqual({ state: "current", stalenessMs: 1234, detail: "", loaded: true });
+    expect(trackerAtZero().read(maxStalenessMs).state).toBe("current");
   });
 
-  it("stays CURRENT with the bus down as long as polls prove it (the default)", () => {
+  it("is STALE past max_staleness without proof, though the subscription is connected and no gap is known", () => {
+    // The silent feed: connected, subscribed, delivering nothing; Postgres unreachable.
     const tracker = trackerAtZero();
-    tracker.busDown(100);
-    for (let t = 1000; t <= 60_000; t += 1000) tracker.proven(tracker.beginProof(t));
-    expect(tracker.read(60_500)).toMatchObject({ freshness: Freshness.CURRENT, detail: "" });
+    tracker.pollFailed();
+    expect(tracker.read(maxStalenessMs - 1).state).toBe("degraded");
+    expect(tracker.read(maxStalenessMs + 1)).toMatchObject({
+      state: "stale",
+      detail: "not proven current within max staleness: database unreachable; change feed silent",
+    });
   });
 
-  it("with the feed required, is STALE once the bus has been down past max_staleness, however well polls go", () => {
-    const tracker = trackerAtZero(true);
-    tracker.busDown(100);
+  it("reads the clock on every answer: a process that wakes from a pause past the bound is STALE at once", () => {
+    const tracker = trackerAtZero();
+    bothPathsProve(tracker, 1000, 3000);
+    // Frozen from 3,000 to 11,500: the first answer after waking is refused, before any timer has run.
+    expect(tracker.read(11_500)).toMatchObject({ state: "stale", stalenessMs: 8500 });
+  });
+
+  it("credits a heartbeat only once the replica holds its head: a change committed but never published keeps it unproven", () => {
+    const tracker = trackerAtZero();
+    tracker.pollFailed(); // Postgres unreachable: change_log cannot fill the gap
+    tracker.heartbeat({ headSeq: 11n, readAtMs: 1000 }, 1001, 10n);
+    tracker.heartbeat({ headSeq: 11n, readAtMs: 4000 }, 4001, 10n);
+    expect(tracker.read(5500)).toMatchObject({ state: "stale", detail: "not proven current within max staleness: database unreachable; behind the change feed's head" });
+    // The missing change arrives (or is read from change_log): both waiting proofs count, the newest wins.
+    tracker.applied(11n);
+    expect(tracker.read(5500)).toMatchObject({ state: "degraded", stalenessMs: 1500 });
+  });
+
+  it("dates a heartbeat's proof from when the admin read the head, so one delivered late proves only that much", () => {
+    const tracker = trackerAtZero();
+    tracker.pollFailed();
+    // Read at 1,000, held in a frozen Redis, delivered at 9,000.
+    tracker.heartbeat({ headSeq: 10n, readAtMs: 1000 }, 9000, 10n);
+    expect(tracker.read(9000)).toMatchObject({ state: "stale", stalenessMs: 8000 });
+  });
+
+  it("dates a heartbeat from its arrival when the admin's clock runs ahead", () => {
+    const tracker = trackerAtZero();
+    tracker.pollFailed();
+    tracker.heartbeat({ headSeq: 10n, readAtMs: 60_000 }, 7000, 10n);
+    expect(tracker.read(7000)).toMatchObject({ state: "degraded", stalenessMs: 0 });
+    expect(tracker.read(7000 + maxStalenessMs + 1).state).toBe("stale");
+  });
+
+  it("is DEGRADED while only the feed proves it (polls failing), and while only polls do (feed silent)", () => {
+    const feedOnly = trackerAtZero();
+    feedOnly.pollFailed();
+    for (let t = 1000; t <= 20_000; t += 1000) feedOnly.heartbeat({ headSeq: 10n, readAtMs: t }, t, 10n);
+    expect(feedOnly.read(20_500)).toMatchObject({ state: "degraded", detail: "database unreachable; proven current by the change feed" });
+
+    const pollsOnly = trackerAtZero();
+    for (let t = 1000; t <= 20_000; t += 1000) pollsOnly.proven(pollsOnly.beginProof(t));
+    expect(pollsOnly.read(20_500)).toMatchObject({ state: "degraded", detail: "change feed silent; proven current by polling the database" });
+    pollsOnly.busDown();
+    expect(pollsOnly.read(20_500).detail).toBe("change feed disconnected; proven current by polling the database");
+  });
+
+  it("does not call a subscription silent before it has been up for a whole bound", () => {
+    const tracker = new FreshnessTracker({ maxStalenessMs, feedRequired: false, feedExpected: true });
+    tracker.busUp(0);
+    tracker.proven(tracker.beginProof(0));
+    expect(tracker.read(maxStalenessMs).state).toBe("current");
+    tracker.proven(tracker.beginProof(maxStalenessMs));
+    expect(tracker.read(maxStalenessMs + 1).state).toBe("degraded");
+  });
+
+  it("is CURRENT on polls alone when no feed is configured", () => {
+    const tracker = new FreshnessTracker({ maxStalenessMs, feedRequired: false, feedExpected: false });
+    for (let t = 0; t <= 20_000; t += 1000) tracker.proven(tracker.beginProof(t));
+    expect(tracker.read(20_500)).toMatchObject({ state: "current", detail: "" });
+  });
+
+  it("with the feed required, is STALE once no heartbeat has proven it within max_staleness, however well polls go", () => {
+    const tracker = trackerAtZero({ feedRequired: true });
     for (let t = 1000; t <= 10_000; t += 1000) tracker.proven(tracker.beginProof(t));
-    expect(tracker.read(100 + maxStalenessMs).freshness).toBe(Freshness.CURRENT);
-    expect(tracker.read(10_200)).toMatchObject({ freshness: Freshness.STALE, stalenessMs: 200, detail: "change feed disconnected" });
-    tracker.busUp();
-    expect(tracker.read(10_300).freshness).toBe(Freshness.CURRENT);
+    expect(tracker.read(maxStalenessMs).state).toBe("current");
+    expect(tracker.read(10_200)).toMatchObject({ state: "stale", stalenessMs: 200, detail: "change feed silent" });
+    tracker.busDown();
+    expect(tracker.read(10_200).detail).toBe("change feed disconnected");
+    tracker.busUp(10_240);
+    tracker.heartbeat({ headSeq: 10n, readAtMs: 10_250 }, 10_260, 10n);
+    expect(tracker.read(10_300).state).toBe("current");
   });
 
-  it("with the feed required, counts a bus that never came up as down since start", () => {
-    const tracker = new FreshnessTracker({ maxStalenessMs, degradedMaxMs, feedRequired: true });
-    tracker.busDown(0);
-    tracker.proven(tracker.beginProof(maxStalenessMs + 500));
-    expect(tracker.read(maxStalenessMs + 600).detail).toBe("change feed disconnected");
-  });
-
-  it("is DEGRADED past max_staleness while the bus stayed connected and contiguous since the proof, up to degraded_max", () => {
+  it("keeps a bounded number of waiting heartbeats, and never counts one whose head is not applied", () => {
     const tracker = trackerAtZero();
     tracker.pollFailed();
-    expect(tracker.read(maxStalenessMs + 1)).toMatchObject({ freshness: Freshness.DEGRADED, detail: "database unreachable; change feed contiguous" });
-    expect(tracker.read(degradedMaxMs).freshness).toBe(Freshness.DEGRADED);
-    expect(tracker.read(degradedMaxMs + 1)).toMatchObject({ freshness: Freshness.STALE, detail: "database unreachable; degraded bound exceeded" });
-  });
-
-  it("is STALE past max_staleness when the bus dropped since the proof, even if it is back", () => {
-    const tracker = trackerAtZero();
-    tracker.busDown(1000);
-    tracker.busUp();
-    tracker.pollFailed();
-    expect(tracker.read(maxStalenessMs + 1)).toMatchObject({ freshness: Freshness.STALE, detail: "database unreachable" });
-  });
-
-  it("does not let a proof stand in for the bus if the bus dropped while the proving read ran", () => {
-    const tracker = trackerAtZero();
-    const attempt = tracker.beginProof(1000);
-    tracker.busDown(1001); // an event published now is lost, and the read may not have seen it committed
-    tracker.busUp();
-    tracker.proven(attempt);
-    expect(tracker.read(1000 + maxStalenessMs + 1).freshness).toBe(Freshness.STALE);
-    // A proof begun after the reconnect does stand in.
-    tracker.proven(tracker.beginProof(2000));
-    expect(tracker.read(2000 + maxStalenessMs + 1).freshness).toBe(Freshness.DEGRADED);
-  });
-
-  it("is STALE past max_staleness while a gap in the feed is unfilled", () => {
-    const tracker = trackerAtZero();
-    tracker.gap(true);
-    expect(tracker.read(maxStalenessMs + 1)).toMatchObject({ freshness: Freshness.STALE, detail: "change feed gap unfilled" });
-    tracker.gap(false);
-    expect(tracker.read(maxStalenessMs + 1).freshness).toBe(Freshness.DEGRADED);
-  });
-
-  it("keeps the newest proof when an older read finishes last", () => {
-    const tracker = trackerAtZero();
-    const older = tracker.beginProof(1000);
-    tracker.proven(tracker.beginProof(3000));
-    tracker.proven(older);
-    expect(tracker.read(3000 + maxStalenessMs).freshness).toBe(Freshness.CURRENT);
+    for (let t = 1000; t <= 100_000; t += 1000) tracker.heartbeat({ headSeq: 11n + BigInt(t), readAtMs: t }, t, 10n);
+    expect(tracker.read(100_000).state).toBe("stale");
+    tracker.applied(11n + 99_000n);
+    expect(tracker.read(100_000)).toMatchObject({ state: "degraded", stalenessMs: 1000 });
   });
 });

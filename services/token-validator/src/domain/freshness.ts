@@ -1,8 +1,14 @@
-import { Freshness } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import type { FeedHeartbeat } from "@tessera/shared/bus/bus-messages";
+
+/**
+ * How far an answer can be trusted: `current` proven by both paths (feed and
+ * Postgres), `degraded` proven by one of them only, `stale` not proven within the bound.
+ */
+export type FreshnessState = "current" | "degraded" | "stale";
 
 /** How far an answer can be trusted, as every answer states it. */
 export interface FreshnessReading {
-  readonly freshness: Freshness;
+  readonly state: FreshnessState;
   /** Milliseconds since the replica was last proven current. */
   readonly stalenessMs: number;
   /** Empty when current; otherwise why not, for people. */
@@ -15,61 +21,59 @@ export interface FreshnessReading {
 export interface FreshnessOptions {
   /** Past this without proof the replica is stale. */
   readonly maxStalenessMs: number;
-  /** How long an unbroken bus subscription may stand in for proof when Postgres is unreachable. */
-  readonly degradedMaxMs: number;
-  /** Also stale once the bus subscription has been down for longer than maxStalenessMs, however well polls go. */
+  /** Also stale once no feed heartbeat has proven the replica within maxStalenessMs, however well polls go. */
   readonly feedRequired: boolean;
+  /** A feed is configured, so its silence is worth reporting (false for a validator that only polls). */
+  readonly feedExpected: boolean;
 }
 
 /** Taken just before a read of Postgres that may prove the replica current. */
 export interface ProofAttempt {
   /** Every change committed before this instant is visible to the read that follows. */
   readonly atMs: number;
-  /** The bus epoch when the read began; -1 if the bus was down. */
-  readonly busEpoch: number;
 }
 
+/** Heartbeats kept while the replica has not reached their head; the oldest go first. */
+const maxPendingHeartbeats = 16;
+
 /**
- * Tracks when the replica was last proven current and whether the bus has
- * delivered every event since. The rule:
+ * Tracks when the replica was last *proven* current. An open connection proves
+ * nothing — a silent socket, a paused process or a blackholed network must all
+ * count as stale — so only two things are proofs:
  *
- * - CURRENT: proven within maxStalenessMs — a poll saw the feed head at or below
- *   what is applied (or a snapshot was just loaded). The bus plays no part: with
- *   Redis down, polls alone bring every change within one poll interval, and
- *   refusing then would turn a Redis blip into an outage for no safety gained.
- *   Unless feedRequired: then a subscription down for longer than maxStalenessMs
- *   makes the replica STALE even though polls succeed;
- * - DEGRADED: not proven for longer (Postgres unreachable), but the bus
- *   subscription has stayed connected, with no unfilled gap, since the read that
- *   gave the last proof began, and that proof is younger than degradedMaxMs.
- *   Every change the admin published has then been applied; only one committed
- *   but never published (an admin crash in that instant) could be missing;
- * - STALE: otherwise. The validator refuses (or, if configured, allows) and says so.
+ * - a read of Postgres (a poll of the feed head, a snapshot) that found nothing
+ *   newer than what is applied: current as of the instant the read began;
+ * - a feed heartbeat whose head is applied: current as of the instant the admin
+ *   began reading that head, or of its arrival if earlier (the admin's clock may
+ *   run ahead). A heartbeat ahead of the replica waits until the replica reaches
+ *   its head, so a change committed but never published (an admin killed in that
+ *   instant) keeps it from counting until change_log has been read.
+ *
+ * The rule, checked on every answer (the clock is read each time, so a process
+ * that wakes from a pause is stale at once):
+ * - STALE past maxStalenessMs without proof, or (feedRequired) without a feed proof;
+ * - DEGRADED within the bound but proven by one path only (polls failing, or the feed silent);
+ * - CURRENT otherwise.
  */
 export class FreshnessTracker {
   private provenAtMs = Number.NEGATIVE_INFINITY;
-  private busConnected = false;
-  /** Since when the bus has been down; undefined while it is up. */
-  private busDownSinceMs: number | undefined;
-  /** Bumped on every disconnect: a proof stands in for the bus only if the epoch is unchanged. */
-  private busEpoch = 0;
-  private busEpochAtProof = -1;
-  private gapOpen = false;
+  private feedProvenAtMs = Number.NEGATIVE_INFINITY;
   private lastPollFailed = false;
+  private busConnected = false;
+  /** When the subscription last came up: its silence is not reported before a whole bound has passed. */
+  private busUpSinceMs = Number.NEGATIVE_INFINITY;
+  private pending: { readonly headSeq: bigint; readonly atMs: number }[] = [];
 
   constructor(private readonly options: FreshnessOptions) {}
 
   /** Call just before the read that may prove the replica current; hand the result to proven(). */
   beginProof(nowMs: number): ProofAttempt {
-    return { atMs: nowMs, busEpoch: this.busConnected ? this.busEpoch : -1 };
+    return { atMs: nowMs };
   }
 
   /** The read begun with `attempt` showed the replica holding every change committed before it. */
   proven(attempt: ProofAttempt): void {
-    if (attempt.atMs >= this.provenAtMs) {
-      this.provenAtMs = attempt.atMs;
-      this.busEpochAtProof = attempt.busEpoch;
-    }
+    this.provenAtMs = Math.max(this.provenAtMs, attempt.atMs);
     this.lastPollFailed = false;
   }
 
@@ -77,43 +81,61 @@ export class FreshnessTracker {
     this.lastPollFailed = true;
   }
 
-  /** The subscription is live again (and subscribed: events published from now on arrive). */
-  busUp(): void {
-    this.busConnected = true;
-    this.busDownSinceMs = undefined;
+  /** A feed heartbeat arrived at `receivedAtMs` while `appliedSeq` was applied. */
+  heartbeat(heartbeat: FeedHeartbeat, receivedAtMs: number, appliedSeq: bigint): void {
+    const atMs = Math.min(receivedAtMs, heartbeat.readAtMs);
+    if (heartbeat.headSeq <= appliedSeq) {
+      this.creditFeed(atMs);
+      return;
+    }
+    if (this.pending.length === maxPendingHeartbeats) this.pending.shift();
+    this.pending.push({ headSeq: heartbeat.headSeq, atMs });
   }
 
-  /** The subscription is down (or not up yet) since `atMs`: events may be lost. */
-  busDown(atMs: number): void {
-    if (this.busConnected) {
-      this.busEpoch++;
-      this.busDownSinceMs = atMs;
+  /** The replica reached `appliedSeq`: heartbeats up to it now prove it. */
+  applied(appliedSeq: bigint): void {
+    if (this.pending.length === 0) return;
+    const waiting = [];
+    for (const proof of this.pending) {
+      if (proof.headSeq <= appliedSeq) this.creditFeed(proof.atMs);
+      else waiting.push(proof);
     }
-    this.busDownSinceMs ??= atMs;
+    this.pending = waiting;
+  }
+
+  /** The subscription is live since `nowMs` (only what is reported depends on it, never a proof). */
+  busUp(nowMs: number): void {
+    if (!this.busConnected) this.busUpSinceMs = nowMs;
+    this.busConnected = true;
+  }
+
+  busDown(): void {
     this.busConnected = false;
   }
 
-  /** An event arrived ahead of its predecessors (open) or they were all fetched (closed). */
-  gap(open: boolean): void {
-    this.gapOpen = open;
+  read(nowMs: number): FreshnessReading {
+    if (this.provenAtMs === Number.NEGATIVE_INFINITY) return { state: "stale", stalenessMs: 0, detail: "loading snapshot", loaded: false };
+    const { maxStalenessMs, feedRequired, feedExpected } = this.options;
+    const stalenessMs = Math.max(0, nowMs - this.provenAtMs);
+    const feedLapsed = nowMs - this.feedProvenAtMs > maxStalenessMs;
+    if (stalenessMs > maxStalenessMs) {
+      const reasons = [this.lastPollFailed ? "database unreachable" : "", feedExpected || feedRequired ? this.feedProblem() : ""].filter(Boolean);
+      return { state: "stale", stalenessMs, detail: `not proven current within max staleness${reasons.length ? `: ${reasons.join("; ")}` : ""}`, loaded: true };
+    }
+    if (feedRequired && feedLapsed) return { state: "stale", stalenessMs, detail: this.feedProblem(), loaded: true };
+    if (this.lastPollFailed) return { state: "degraded", stalenessMs, detail: "database unreachable; proven current by the change feed", loaded: true };
+    // A subscription just made has had no time to carry a heartbeat: not yet a fault worth reporting.
+    if (feedExpected && feedLapsed && nowMs - this.busUpSinceMs > maxStalenessMs) return { state: "degraded", stalenessMs, detail: `${this.feedProblem()}; proven current by polling the database`, loaded: true };
+    return { state: "current", stalenessMs, detail: "", loaded: true };
   }
 
-  read(nowMs: number): FreshnessReading {
-    const loaded = this.provenAtMs !== Number.NEGATIVE_INFINITY;
-    if (!loaded) return { freshness: Freshness.STALE, stalenessMs: 0, detail: "loading snapshot", loaded };
-    const stalenessMs = Math.max(0, nowMs - this.provenAtMs);
-    const feedLost = this.options.feedRequired && this.busDownSinceMs !== undefined && nowMs - this.busDownSinceMs > this.options.maxStalenessMs;
-    if (!feedLost && stalenessMs <= this.options.maxStalenessMs) return { freshness: Freshness.CURRENT, stalenessMs, detail: "", loaded };
-    const busContiguous = this.busConnected && this.busEpoch === this.busEpochAtProof && !this.gapOpen;
-    if (busContiguous && stalenessMs <= this.options.degradedMaxMs) {
-      return { freshness: Freshness.DEGRADED, stalenessMs, detail: "database unreachable; change feed contiguous", loaded };
-    }
-    const reasons = [
-      this.lastPollFailed ? "database unreachable" : "",
-      this.busConnected ? "" : "change feed disconnected",
-      this.gapOpen ? "change feed gap unfilled" : "",
-      busContiguous ? "degraded bound exceeded" : "",
-    ].filter(Boolean);
-    return { freshness: Freshness.STALE, stalenessMs, detail: reasons.join("; ") || "not proven current", loaded };
+  private creditFeed(atMs: number): void {
+    this.feedProvenAtMs = Math.max(this.feedProvenAtMs, atMs);
+    this.provenAtMs = Math.max(this.provenAtMs, atMs);
+  }
+
+  private feedProblem(): string {
+    if (!this.busConnected) return "change feed disconnected";
+    return this.pending.length > 0 ? "behind the change feed's head" : "change feed silent";
   }
 }

@@ -3,9 +3,10 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { Freshness, ValidateTokenRequestSchema, ValidateTokenResponseSchema, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { ValidateTokenRequestSchema, ValidateTokenResponseSchema, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import type { Decision } from "../domain/decide.js";
 import { Replica, toUnixSeconds, type TokenEntry } from "../domain/replica.js";
+import { freshnessToWire } from "./freshness-wire.js";
 import { readValidateTokenRequest, writeValidateTokenResponse } from "./validate-token-codec.js";
 
 function entry(fields: { groupId?: string; admin?: boolean; expiresAtMs?: number; kind?: TokenKind; level?: TokenLevel }): TokenEntry {
@@ -29,12 +30,12 @@ function reference(decision: Decision): Uint8Array {
   return toBinary(ValidateTokenResponseSchema, create(ValidateTokenResponseSchema, {
     valid: decision.valid, code: decision.code, tokenId: token?.id ?? "", ownerId: token?.ownerId ?? "", organisationId: token?.organisationId ?? "",
     groupId: token?.groupId ?? "", scopes: [...decision.scopes], expireTime: token && token.expiresAt !== 0 ? timestampFromMs(toUnixSeconds(token.expiresAt) * 1000) : undefined,
-    seq: decision.seq, freshness: decision.freshness.freshness, stalenessMs: decision.freshness.stalenessMs, freshnessDetail: decision.freshness.detail,
+    seq: decision.seq, freshness: freshnessToWire[decision.freshness.state], stalenessMs: decision.freshness.stalenessMs, freshnessDetail: decision.freshness.detail,
     level: token?.level ?? 0, kind: token?.kind ?? 0, admin: token?.admin ?? false,
   }));
 }
 
-const current = { freshness: Freshness.CURRENT, stalenessMs: 312, detail: "", loaded: true };
+const current = { state: "current", stalenessMs: 312, detail: "", loaded: true } as const;
 
 describe("ValidateToken codec", () => {
   it("writes exactly the bytes the generated encoder writes", () => {
@@ -42,8 +43,8 @@ describe("ValidateToken codec", () => {
       { valid: true, code: ValidationCode.VALID, token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current },
       { valid: true, code: ValidationCode.VALID, token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current },
       { valid: false, code: ValidationCode.MALFORMED, token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 } },
-      { valid: false, code: ValidationCode.STALE, token: undefined, scopes: [], seq: 9n, freshness: { freshness: Freshness.STALE, stalenessMs: 9000, detail: "database unreachable; change feed gap unfilled", loaded: true } },
-      { valid: false, code: ValidationCode.INSUFFICIENT_SCOPE, token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { freshness: Freshness.DEGRADED, stalenessMs: 6100, detail: "database unreachable; change feed contiguous", loaded: true } },
+      { valid: false, code: ValidationCode.STALE, token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true } },
+      { valid: false, code: ValidationCode.INSUFFICIENT_SCOPE, token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true } },
     ];
     for (const decision of decisions) {
       const written = Buffer.from(writeValidateTokenResponse(decision));

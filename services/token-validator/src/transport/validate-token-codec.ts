@@ -3,6 +3,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import type { Decision } from "../domain/decide.js";
 import { toUnixSeconds } from "../domain/replica.js";
+import { freshnessToWire } from "./freshness-wire.js";
 
 // ValidateToken's own codec. Generic (reflective) encoding of the 15-field answer
 // cost ~4 µs a call, a large share of a call the baseline serves in ~50 µs; this
@@ -52,7 +53,7 @@ export function writeValidateTokenResponse(decision: Decision): Uint8Array {
     writer.tag(7, WireType.LengthDelimited).fork().tag(1, WireType.Varint).int64(toUnixSeconds(token.expiresAt)).join();
   }
   if (decision.seq !== 0n) writer.tag(8, WireType.Varint).uint64(decision.seq);
-  if (freshness.freshness !== 0) writer.tag(9, WireType.Varint).int32(freshness.freshness);
+  writer.tag(9, WireType.Varint).int32(freshnessToWire[freshness.state]);
   if (freshness.stalenessMs !== 0) writer.tag(10, WireType.Varint).uint32(Math.min(freshness.stalenessMs, 0xffffffff));
   if (token) {
     if (token.groupId !== "") writer.tag(11, WireType.LengthDelimited).string(token.groupId);

@@ -1,9 +1,9 @@
-import { Gauge, type Registry } from "prom-client";
-import { Freshness, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { HotCounter } from "@tessera/shared/metrics/hot-counter";
 import { HotHistogram } from "@tessera/shared/metrics/hot-histogram";
 import type { FeedSource } from "../domain/feed-source.js";
-import type { FreshnessReading } from "../domain/freshness.js";
+import type { FreshnessReading, FreshnessState } from "../domain/freshness.js";
 import type { Replica } from "../domain/replica.js";
 import type { DecisionObserver, Surface } from "../domain/surface.js";
 import { allDenyAnswers, type DenyAnswer } from "./deny-answer.js";
@@ -30,6 +30,8 @@ export interface ValidatorMetrics {
   meter(surface: Surface): SurfaceMeter;
   /** The same feed source, remembering the newest head it read, for the feed-lag gauge. */
   watchFeedSource(source: FeedSource): FeedSource;
+  /** A feed message failed authentication or decoding. */
+  feedRejected(): void;
 }
 
 const surfaces: readonly Surface[] = ["grpc", "ext_authz", "forward_auth", "introspect"];
@@ -40,11 +42,7 @@ const codeLabels: readonly string[] = Object.values(ValidationCode)
   .sort((a, b) => a - b)
   .map((code) => ValidationCode[code]!.toLowerCase());
 
-const freshnessLabels: ReadonlyMap<Freshness, string> = new Map([
-  [Freshness.CURRENT, "current"],
-  [Freshness.DEGRADED, "degraded"],
-  [Freshness.STALE, "stale"],
-]);
+const freshnessStates: readonly FreshnessState[] = ["current", "degraded", "stale"];
 
 /**
  * token-validator's Prometheus metrics, in the given registry: decisions by
@@ -89,8 +87,8 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
     "tessera_validator_freshness",
     "1 for the replica's current freshness (current, degraded, stale), 0 for the others",
     (g) => {
-      const now = state.freshness(Date.now()).freshness;
-      for (const [freshness, label] of freshnessLabels) g.set({ state: label }, freshness === now ? 1 : 0);
+      const now = state.freshness(Date.now()).state;
+      for (const label of freshnessStates) g.set({ state: label }, label === now ? 1 : 0);
     },
     ["state"],
   );
@@ -106,6 +104,11 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
     ["entity"],
   );
   collect("tessera_validator_ready", "1 while the validator reports SERVING", (g) => g.set(state.ready() ? 1 : 0));
+  const rejected = new Counter({
+    name: "tessera_validator_feed_rejected_total",
+    help: "Change-feed messages refused because they failed authentication or decoding",
+    registers: [registry],
+  });
 
   return {
     observe(decision, surface) {
@@ -132,5 +135,6 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
         readSnapshot: (into) => source.readSnapshot(into).then(seen),
       };
     },
+    feedRejected: () => rejected.inc(),
   };
 }

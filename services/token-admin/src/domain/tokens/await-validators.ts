@@ -1,6 +1,26 @@
-import type { Acknowledgement } from "../../bus/validator-acks.js";
 import { readFeedHead } from "../../store/change-log-store.js";
 import type { AdminDeps } from "../admin-deps.js";
+
+/** Which validators had applied a change when waiting ended. */
+export interface Acknowledgement {
+  /** Reachable validators that had applied it. */
+  readonly applied: number;
+  /** Reachable validators. */
+  readonly live: number;
+  /** Validators that stopped reporting without leaving, within their staleness bound. */
+  readonly unreachable: number;
+  /** Every reachable validator applied it and none is unreachable. */
+  readonly complete: boolean;
+  readonly waitedMs: number;
+  readonly appliedValidatorIds: readonly string[];
+  readonly pendingValidatorIds: readonly string[];
+}
+
+export interface ValidatorAcks {
+  /** Waits until every listed validator has applied `seq`, or `timeoutMs` passes — a deadline, kept even if Redis hangs. Never throws. */
+  waitFor(seq: bigint, timeoutMs: number): Promise<Acknowledgement>;
+  close(): void;
+}
 
 /** The outcome every invalidating write reports. */
 export interface AcknowledgedChange {

@@ -229,21 +229,22 @@ export enum Freshness {
   UNSPECIFIED = 0,
 
   /**
-   * Proven current within max_staleness.
+   * Proven current within max_staleness, by both the change feed and Postgres.
    *
    * @generated from enum value: FRESHNESS_CURRENT = 1;
    */
   CURRENT = 1,
 
   /**
-   * Postgres unreachable, but the change feed stayed contiguous: current within degraded_max.
+   * Proven current within max_staleness, but by one path only (Postgres
+   * unreachable, or the change feed silent): answers hold, one more fault away from stale.
    *
    * @generated from enum value: FRESHNESS_DEGRADED = 2;
    */
   DEGRADED = 2,
 
   /**
-   * Cannot prove itself current: the answer is refused (or allowed, if configured to fail open).
+   * Not proven current within max_staleness: the answer is refused (or allowed, if configured to fail open).
    *
    * @generated from enum value: FRESHNESS_STALE = 3;
    */

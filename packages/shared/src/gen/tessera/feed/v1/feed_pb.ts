@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { TokenKind, TokenLevel } from "../../v1/token_pb.js";
 import { file_tessera_v1_token } from "../../v1/token_pb.js";
+import type { Freshness } from "../../v1/validator_pb.js";
+import { file_tessera_v1_validator } from "../../v1/validator_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tessera/feed/v1/feed.proto.
  */
 export const file_tessera_feed_v1_feed: GenFile = /*@__PURE__*/
-  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMiuwEKDENoYW5nZVJlY29yZBItCgV0b2tlbhgBIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Ub2tlblJlY29yZEgAEjUKCXByaW5jaXBhbBgCIAEoCzIgLnRlc3NlcmEuZmVlZC52MS5QcmluY2lwYWxSZWNvcmRIABI7CgxvcmdhbmlzYXRpb24YAyABKAsyIy50ZXNzZXJhLmZlZWQudjEuT3JnYW5pc2F0aW9uUmVjb3JkSABCCAoGcmVjb3JkIpsDCgtUb2tlblJlY29yZBIKCgJpZBgBIAEoCRIOCgZkaWdlc3QYAiABKAwSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEioKBXN0YXRlGAggASgOMhsudGVzc2VyYS5mZWVkLnYxLlRva2VuU3RhdGUSDQoFYWRtaW4YCSABKAgSIwoEa2luZBgKIAEoDjIVLnRlc3NlcmEudjEuVG9rZW5LaW5kEiUKBWxldmVsGAsgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEhcKD3BhcmVudF90b2tlbl9pZBgMIAEoCRIXCg9wcmV2aW91c19kaWdlc3QYDSABKAwSJQodcHJldmlvdXNfZGlnZXN0X2V4cGlyZXNfYXRfbXMYDiABKAMSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg1wYXJlbnRfZGlnZXN0GBAgASgMIm4KD1ByaW5jaXBhbFJlY29yZBIKCgJpZBgBIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSEAoIZGlzYWJsZWQYBCABKAgSDwoHZGVsZXRlZBgFIAEoCCI8ChJPcmdhbmlzYXRpb25SZWNvcmQSCgoCaWQYASABKAkSGgoSYXBpX3Rva2Vuc19lbmFibGVkGAIgASgIIksKClVzYWdlQmF0Y2gSFAoMdmFsaWRhdG9yX2lkGAEgASgJEicKBHVzZXMYAiADKAsyGS50ZXNzZXJhLmZlZWQudjEuVG9rZW5Vc2UiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_token]);
+  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMifQoLRmVlZE1lc3NhZ2USLgoGY2hhbmdlGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLkNoYW5nZUV2ZW50SAASMwoJaGVhcnRiZWF0GAIgASgLMh4udGVzc2VyYS5mZWVkLnYxLkZlZWRIZWFydGJlYXRIAEIJCgdtZXNzYWdlIjUKDUZlZWRIZWFydGJlYXQSEAoIaGVhZF9zZXEYASABKAQSEgoKcmVhZF9hdF9tcxgCIAEoAyKWAQoPVmFsaWRhdG9yUmVwb3J0EhQKDHZhbGlkYXRvcl9pZBgBIAEoCRITCgthcHBsaWVkX3NlcRgCIAEoBBIoCglmcmVzaG5lc3MYAyABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBCABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgFIAEoDSK7AQoMQ2hhbmdlUmVjb3JkEi0KBXRva2VuGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLlRva2VuUmVjb3JkSAASNQoJcHJpbmNpcGFsGAIgASgLMiAudGVzc2VyYS5mZWVkLnYxLlByaW5jaXBhbFJlY29yZEgAEjsKDG9yZ2FuaXNhdGlvbhgDIAEoCzIjLnRlc3NlcmEuZmVlZC52MS5PcmdhbmlzYXRpb25SZWNvcmRIAEIICgZyZWNvcmQimwMKC1Rva2VuUmVjb3JkEgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSKgoFc3RhdGUYCCABKA4yGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5TdGF0ZRINCgVhZG1pbhgJIAEoCBIjCgRraW5kGAogASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSJQoFbGV2ZWwYCyABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSFwoPcGFyZW50X3Rva2VuX2lkGAwgASgJEhcKD3ByZXZpb3VzX2RpZ2VzdBgNIAEoDBIlCh1wcmV2aW91c19kaWdlc3RfZXhwaXJlc19hdF9tcxgOIAEoAxIVCg1jcmVhdGVkX2F0X21zGA8gASgDEhUKDXBhcmVudF9kaWdlc3QYECABKAwibgoPUHJpbmNpcGFsUmVjb3JkEgoKAmlkGAEgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRITCgtwZXJtaXNzaW9ucxgDIAMoCRIQCghkaXNhYmxlZBgEIAEoCBIPCgdkZWxldGVkGAUgASgIIjwKEk9yZ2FuaXNhdGlvblJlY29yZBIKCgJpZBgBIAEoCRIaChJhcGlfdG9rZW5zX2VuYWJsZWQYAiABKAgiSwoKVXNhZ2VCYXRjaBIUCgx2YWxpZGF0b3JfaWQYASABKAkSJwoEdXNlcxgCIAMoCzIZLnRlc3NlcmEuZmVlZC52MS5Ub2tlblVzZSJFCghUb2tlblVzZRIQCgh0b2tlbl9pZBgBIAEoCRIXCg9sYXN0X3VzZWRfYXRfbXMYAiABKAMSDgoGc291cmNlGAMgASgJKo0BCgpUb2tlblN0YXRlEhsKF1RPS0VOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSVE9LRU5fU1RBVEVfQUNUSVZFEAESGAoUVE9LRU5fU1RBVEVfRElTQUJMRUQQAhIXChNUT0tFTl9TVEFURV9SRVZPS0VEEAMSFwoTVE9LRU5fU1RBVEVfREVMRVRFRBAEYgZwcm90bzM", [file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * One committed transaction's effect on what validators hold. Stored in
@@ -45,6 +47,110 @@ export type ChangeEvent = Message<"tessera.feed.v1.ChangeEvent"> & {
  */
 export const ChangeEventSchema: GenMessage<ChangeEvent> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 0);
+
+/**
+ * What travels on the bus's change channel. Every message is sealed with a MAC
+ * under a key derived from the pepper (see message-seal.ts): a validator applies
+ * nothing it cannot authenticate.
+ *
+ * @generated from message tessera.feed.v1.FeedMessage
+ */
+export type FeedMessage = Message<"tessera.feed.v1.FeedMessage"> & {
+  /**
+   * @generated from oneof tessera.feed.v1.FeedMessage.message
+   */
+  message: {
+    /**
+     * @generated from field: tessera.feed.v1.ChangeEvent change = 1;
+     */
+    value: ChangeEvent;
+    case: "change";
+  } | {
+    /**
+     * @generated from field: tessera.feed.v1.FeedHeartbeat heartbeat = 2;
+     */
+    value: FeedHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tessera.feed.v1.FeedMessage.
+ * Use `create(FeedMessageSchema)` to create a new message.
+ */
+export const FeedMessageSchema: GenMessage<FeedMessage> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 1);
+
+/**
+ * token-admin's proof of the feed head, published every interval: every change
+ * committed before read_at_ms has a seq at or below head_seq. A validator that
+ * has applied head_seq is proven current as of read_at_ms.
+ *
+ * @generated from message tessera.feed.v1.FeedHeartbeat
+ */
+export type FeedHeartbeat = Message<"tessera.feed.v1.FeedHeartbeat"> & {
+  /**
+   * @generated from field: uint64 head_seq = 1;
+   */
+  headSeq: bigint;
+
+  /**
+   * When the admin began reading the head, unix milliseconds on its clock.
+   *
+   * @generated from field: int64 read_at_ms = 2;
+   */
+  readAtMs: bigint;
+};
+
+/**
+ * Describes the message tessera.feed.v1.FeedHeartbeat.
+ * Use `create(FeedHeartbeatSchema)` to create a new message.
+ */
+export const FeedHeartbeatSchema: GenMessage<FeedHeartbeat> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 2);
+
+/**
+ * A validator's report to the roster: what it has applied and how fresh it is.
+ *
+ * @generated from message tessera.feed.v1.ValidatorReport
+ */
+export type ValidatorReport = Message<"tessera.feed.v1.ValidatorReport"> & {
+  /**
+   * @generated from field: string validator_id = 1;
+   */
+  validatorId: string;
+
+  /**
+   * @generated from field: uint64 applied_seq = 2;
+   */
+  appliedSeq: bigint;
+
+  /**
+   * @generated from field: tessera.v1.Freshness freshness = 3;
+   */
+  freshness: Freshness;
+
+  /**
+   * Milliseconds since the replica was last proven current.
+   *
+   * @generated from field: uint32 staleness_ms = 4;
+   */
+  stalenessMs: number;
+
+  /**
+   * The validator's own bound: past this without proof it refuses.
+   *
+   * @generated from field: uint32 max_staleness_ms = 5;
+   */
+  maxStalenessMs: number;
+};
+
+/**
+ * Describes the message tessera.feed.v1.ValidatorReport.
+ * Use `create(ValidatorReportSchema)` to create a new message.
+ */
+export const ValidatorReportSchema: GenMessage<ValidatorReport> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 3);
 
 /**
  * The full current state of one entity: applying it replaces what a validator
@@ -82,7 +188,7 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
  * Use `create(ChangeRecordSchema)` to create a new message.
  */
 export const ChangeRecordSchema: GenMessage<ChangeRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 1);
+  messageDesc(file_tessera_feed_v1_feed, 4);
 
 /**
  * @generated from message tessera.feed.v1.TokenRecord
@@ -188,7 +294,7 @@ export type TokenRecord = Message<"tessera.feed.v1.TokenRecord"> & {
  * Use `create(TokenRecordSchema)` to create a new message.
  */
 export const TokenRecordSchema: GenMessage<TokenRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 2);
+  messageDesc(file_tessera_feed_v1_feed, 5);
 
 /**
  * @generated from message tessera.feed.v1.PrincipalRecord
@@ -229,7 +335,7 @@ export type PrincipalRecord = Message<"tessera.feed.v1.PrincipalRecord"> & {
  * Use `create(PrincipalRecordSchema)` to create a new message.
  */
 export const PrincipalRecordSchema: GenMessage<PrincipalRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 3);
+  messageDesc(file_tessera_feed_v1_feed, 6);
 
 /**
  * @generated from message tessera.feed.v1.OrganisationRecord
@@ -251,7 +357,7 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
  * Use `create(OrganisationRecordSchema)` to create a new message.
  */
 export const OrganisationRecordSchema: GenMessage<OrganisationRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 4);
+  messageDesc(file_tessera_feed_v1_feed, 7);
 
 /**
  * A validator's snapshot of the last-use times it saw, flushed in batches.
@@ -275,7 +381,7 @@ export type UsageBatch = Message<"tessera.feed.v1.UsageBatch"> & {
  * Use `create(UsageBatchSchema)` to create a new message.
  */
 export const UsageBatchSchema: GenMessage<UsageBatch> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 5);
+  messageDesc(file_tessera_feed_v1_feed, 8);
 
 /**
  * @generated from message tessera.feed.v1.TokenUse
@@ -304,7 +410,7 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
  * Use `create(TokenUseSchema)` to create a new message.
  */
 export const TokenUseSchema: GenMessage<TokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 6);
+  messageDesc(file_tessera_feed_v1_feed, 9);
 
 /**
  * @generated from enum tessera.feed.v1.TokenState
