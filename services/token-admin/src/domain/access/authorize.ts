@@ -45,6 +45,7 @@ export const authorizationTable = {
   ListTokens: tokens,
   RevokeToken: tokens,
   DisableToken: tokens,
+  DisableTokens: tokens,
   EnableToken: tokens,
   DeleteTokens: tokens,
   RegenerateToken: tokens,
@@ -66,6 +67,8 @@ export const authorizationTable = {
   UpdatePrincipal: administers,
   GetPrincipal: tokens,
   ListPrincipals: tokens,
+  // Reach as CreateToken's; within it, only principals the caller may act for.
+  ListTokenOwners: tokens,
 
   ListAuditEvents: tokens,
 } as const satisfies Record<string, Record<Role, Reach>>;
