@@ -43,8 +43,12 @@ const graceChoices = [0, 300, 3600, 86400, 7 * 86400];
  */
 export function TokensPanel({ scope, title }: { scope: TokenScope; title: string }) {
   const { client, caller, organisation: home } = useConsole();
-  const org = scope.kind === "organisation" || scope.kind === "group" ? scope.organisation : home;
-  const ids = { status: useId(), level: useId(), name: useId(), owner: useId(), size: useId(), grace: useId(), noTokens: useId() };
+  const [orgFilter, setOrgFilter] = useState("");
+  const organisations = useLoad(async () => (scope.kind === "all" && caller.role === Role.ADMIN ? (await client.listOrganisations({ pageSize: 500 })).organisations : []), [scope.kind]);
+  const chosen = organisations.data?.find((o) => o.id === orgFilter);
+  // The organisation whose policy and time zone apply: the page's, the one filtered to, or the caller's.
+  const org = scope.kind === "organisation" || scope.kind === "group" ? scope.organisation : (chosen ?? home);
+  const ids = { org: useId(), status: useId(), level: useId(), name: useId(), owner: useId(), size: useId(), grace: useId(), noTokens: useId() };
   const [status, setStatus] = useState(TokenStatus.UNSPECIFIED);
   const [level, setLevel] = useState(TokenLevel.UNSPECIFIED);
   const [nameContains, setNameContains] = useState("");
@@ -59,7 +63,7 @@ export function TokensPanel({ scope, title }: { scope: TokenScope; title: string
   const [error, setError] = useState<string>();
   const bulk = scope.kind !== "mine" && isAdministrator(caller.role);
 
-  const filters = [status, level, nameContains, ownerId, pageSize, scope.kind, scope.kind === "group" ? scope.group.id : org.id];
+  const filters = [orgFilter, status, level, nameContains, ownerId, pageSize, scope.kind, scope.kind === "group" ? scope.group.id : org.id];
   const page = useLoad(
     () =>
       client.listTokens({
@@ -69,7 +73,7 @@ export function TokensPanel({ scope, title }: { scope: TokenScope; title: string
         status,
         nameContains,
         ownerId: scope.kind === "mine" ? caller.id : ownerId,
-        organisationId: scope.kind === "mine" ? "" : scope.kind === "all" && caller.role === Role.ADMIN ? "" : org.id,
+        organisationId: scope.kind === "mine" ? "" : scope.kind === "all" && caller.role === Role.ADMIN ? orgFilter : org.id,
         groupId: scope.kind === "group" ? scope.group.id : "",
         level: scope.kind === "organisation" ? TokenLevel.ORG : scope.kind === "group" ? TokenLevel.GROUP : level,
       }),
@@ -205,6 +209,19 @@ export function TokensPanel({ scope, title }: { scope: TokenScope; title: string
       )}
 
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        {(organisations.data?.length ?? 0) > 0 && (
+          <div class="field">
+            <label for={ids.org}>Organisation</label>
+            <select id={ids.org} value={orgFilter} onChange={(e) => refilter(() => (setOrgFilter(e.currentTarget.value), setOwnerId("")))}>
+              <option value="">All (new tokens: {home.name})</option>
+              {organisations.data?.map((o) => (
+                <option key={o.id} value={o.id}>
+                  {o.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
         <div class="field">
           <label for={ids.name}>Search by name</label>
           <input id={ids.name} type="search" value={nameContains} onInput={(e) => refilter(() => setNameContains(e.currentTarget.value))} />
