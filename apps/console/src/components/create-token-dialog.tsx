@@ -88,7 +88,7 @@ export function CreateTokenDialog({ organisation: org, levels, group, pickOwner,
   const [name, setName] = useState("");
   const [level, setLevel] = useState(levels[0]!);
   const [ownerSearch, setOwnerSearch] = useState("");
-  const [ownerId, setOwnerId] = useState(caller.id);
+  const [chosenOwnerId, setOwnerId] = useState("");
   const [groupId, setGroupId] = useState(group?.id ?? "");
   const [scopes, setScopes] = useState<ReadonlySet<string>>(new Set());
   const [extraScopes, setExtraScopes] = useState("");
@@ -105,7 +105,10 @@ export function CreateTokenDialog({ organisation: org, levels, group, pickOwner,
     async () => (level === TokenLevel.GROUP && !group ? (await client.listGroups({ organisationId: org.id, pageSize: 500 })).groups : []),
     [level, org.id],
   );
-  const owner: Principal | undefined = level === TokenLevel.USER ? (ownerId === caller.id ? caller : owners.data?.find((p) => p.id === ownerId)) : undefined;
+  // Administrators pick among the owners token-admin offers (the caller only if it is one of them).
+  const candidates = owners.data ?? [];
+  const ownerId = !pickOwner ? caller.id : (candidates.find((p) => p.id === chosenOwnerId) ?? candidates.find((p) => p.id === caller.id) ?? candidates[0])?.id ?? "";
+  const owner: Principal | undefined = level !== TokenLevel.USER ? undefined : ownerId === caller.id ? caller : candidates.find((p) => p.id === ownerId);
   const holder = owner ?? caller;
   const options = offeredScopes(holder.permissions, org.scopeCatalog);
   const freeForm = holder.permissions.includes("*") && org.scopeCatalog.length === 0;
@@ -128,7 +131,8 @@ export function CreateTokenDialog({ organisation: org, levels, group, pickOwner,
       const extra = extraScopes.split(/[\s,]+/).filter(Boolean);
       const created = await client.createToken({
         name,
-        scopes: [...new Set([...scopes, ...extra])],
+        // Boxes ticked for an owner picked before may not be on offer now.
+        scopes: [...new Set([...[...scopes].filter((scope) => options.includes(scope)), ...extra])],
         level,
         ownerId: level === TokenLevel.USER && ownerId !== caller.id ? ownerId : "",
         groupId: level === TokenLevel.GROUP ? groupId : "",
@@ -168,7 +172,6 @@ export function CreateTokenDialog({ organisation: org, levels, group, pickOwner,
             <input id={ids.ownerSearch} type="search" value={ownerSearch} onInput={(e) => setOwnerSearch(e.currentTarget.value)} />
             <label for={ids.owner}>Owner</label>
             <select id={ids.owner} value={ownerId} onChange={(e) => setOwnerId(e.currentTarget.value)}>
-              {!owners.data?.some((p) => p.id === caller.id) && <option value={caller.id}>{caller.name} (you)</option>}
               {owners.data?.map((p) => (
                 <option key={p.id} value={p.id}>
                   {p.name}
@@ -176,6 +179,7 @@ export function CreateTokenDialog({ organisation: org, levels, group, pickOwner,
                 </option>
               ))}
             </select>
+            {owners.data && candidates.length === 0 && <p class="error">There is no one here you may create a token for.</p>}
             <p class="hint">Only the people and technical users you may create tokens for{org.technicalUsersOnly ? " — technical users only, as the organisation requires" : ""}.</p>
           </div>
         )}
