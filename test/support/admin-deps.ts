@@ -8,6 +8,7 @@ import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
 import type { Caller } from "@tessera/token-admin/domain/access/caller";
 import { bootstrap } from "@tessera/token-admin/domain/bootstrap";
 import { watchValidatorAcks } from "@tessera/token-admin/bus/validator-acks";
+import { watchValidatorRoster } from "@tessera/token-admin/bus/validator-roster";
 import { createMemoryAttemptLimiter } from "@tessera/token-admin/bus/attempt-limiter";
 import { createArgon2Passwords } from "@tessera/token-admin/crypto/argon2-passwords";
 
@@ -16,7 +17,7 @@ export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
   return {
-    db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus),
+    db, bus, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus), validators: await watchValidatorRoster(bus),
     passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perPrincipal: 5, perSource: 50, windowMs: 60_000 }), sessionTtlMs: 3600_000,
   };
 }

@@ -9,6 +9,7 @@ import { GroupScreen } from "./screens/group.js";
 import { MyTokens } from "./screens/my-tokens.js";
 import { OrganisationScreen, OrganisationsScreen } from "./screens/organisation.js";
 import { SignIn } from "./screens/sign-in.js";
+import { ValidatorsScreen } from "./screens/validators.js";
 import { clearSession, loadSession, saveSession, type Session } from "./session.js";
 import { href, useRoute } from "./use-route.js";
 import { useLoad } from "./use-load.js";
@@ -117,6 +118,7 @@ function Shell({ client, onSignOut }: { client: AdminClient; onSignOut: () => vo
         {current.path === "organisation" && <OrganisationScreen id={rest[0]} tab={rest[1]} />}
         {current.path === "group" && rest[0] && <GroupScreen id={rest[0]} tab={rest[1]} />}
         {current.path === "audit" && <AuditScreen />}
+        {current.path === "validators" && <ValidatorsScreen />}
       </main>
     </ConsoleContext.Provider>
   );

@@ -1,6 +1,5 @@
 import { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
 import { TokenLevel, TokenStatus } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { Freshness } from "@tessera/shared/gen/tessera/v1/validator_pb";
 
 // Enums become words here and nowhere else.
 
@@ -31,13 +30,6 @@ export const kindLabel: Record<PrincipalKind, string> = {
   [PrincipalKind.UNSPECIFIED]: "—",
   [PrincipalKind.HUMAN]: "Person",
   [PrincipalKind.TECHNICAL]: "Technical user",
-};
-
-export const freshnessLabel: Record<Freshness, string> = {
-  [Freshness.UNSPECIFIED]: "Unknown",
-  [Freshness.CURRENT]: "Current",
-  [Freshness.DEGRADED]: "Degraded",
-  [Freshness.STALE]: "Stale",
 };
 
 /** The audit log's action names, as a person says them. */

@@ -14,6 +14,7 @@ import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
 import { startUsageWriter } from "./bus/usage-writer.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
+import { watchValidatorRoster } from "./bus/validator-roster.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
 import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
@@ -46,6 +47,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
 
   await migrateToLatest(database.db);
   const acks = await watchValidatorAcks(bus);
+  const roster = await watchValidatorRoster(bus);
   const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
   const signInLimiter = config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits);
   const deps: AdminDeps = {
@@ -55,6 +57,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
     now: () => new Date(),
     log,
     acks,
+    validators: roster,
     passwords: createArgon2Passwords(),
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
@@ -99,6 +102,7 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
       shutdown.abort();
       await listener.close(config.shutdownGraceMs);
       acks.close();
+      roster.close();
       await signInLimiter.close();
       usage.stop();
       await usage.drain();

@@ -1,4 +1,4 @@
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import type { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
@@ -15,6 +15,7 @@ import { listGroups } from "../domain/identities/list-groups.js";
 import { listOrganisations } from "../domain/identities/list-organisations.js";
 import { listPrincipals } from "../domain/identities/list-principals.js";
 import { listTokenOwners } from "../domain/identities/list-token-owners.js";
+import { listValidators } from "../domain/validators/list-validators.js";
 import { maxPasswordLength } from "../domain/access/passwords.js";
 import { signIn } from "../domain/access/sign-in.js";
 import { updateGroup } from "../domain/identities/update-group.js";
@@ -128,6 +129,19 @@ export function identityHandlers(deps: AdminDeps): IdentityHandlers {
       return { principals: owners.map(principalToProto) };
     },
 
+    async listValidators(_req, ctx) {
+      const overview = await listValidators(deps, callerOf(ctx));
+      const now = deps.now().getTime();
+      return {
+        headSeq: overview.headSeq,
+        validators: overview.validators.map((v) => ({
+          validatorId: v.validatorId,
+          appliedSeq: v.appliedSeq,
+          lag: v.lag,
+          sinceHeard: v.lastHeardAt && durationFromMs(Math.max(0, now - v.lastHeardAt.getTime())),
+        })),
+      };
+    },
     async listAuditEvents(req, ctx) {
       const found = await listNamedAuditEvents(deps, callerOf(ctx), parseListAuditEvents(req));
       return { events: found.items.map((named) => auditEventToProto(named.row, named)), nextPageToken: found.nextPageToken };

@@ -71,6 +71,8 @@ export const authorizationTable = {
   ListTokenOwners: tokens,
 
   ListAuditEvents: tokens,
+  // Instance-wide facts (validator ids, feed positions), no secrets: for administrators above a group.
+  ListValidators: row("all", "all", "none", "none"),
 } as const satisfies Record<string, Record<Role, Reach>>;
 
 export type AdminRpc = keyof typeof authorizationTable;
