@@ -105,4 +105,15 @@ describe("console: help-desk authtokens", () => {
     expect(tinaId).toBeTruthy();
     await close();
   });
+
+  it("the audit log says, with names, who generated which token for whom", async () => {
+    const { page, close } = await openConsole(browser, d.admin.port);
+    await signInWithToken(page, d.admin.bootstrapped!.adminToken);
+    await goTo(page, "Audit log");
+    await page.getByLabel("Action").selectOption({ label: "Created token" });
+    const row = page.getByRole("row").filter({ hasText: "token unlock script of tina" });
+    await row.waitFor();
+    expect(await row.getByRole("rowheader").textContent()).toBe("admin");
+    await close();
+  });
 });

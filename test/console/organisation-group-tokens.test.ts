@@ -92,4 +92,15 @@ describe("console: organisation and group tokens", () => {
     expect((await d.validation.validate(value)).valid).toBe(false);
     await close();
   });
+
+  it("an org admin sees the live validator caught up with the feed head", async () => {
+    const { page, close } = await openConsole(browser, d.admin.port);
+    await signInWithPassword(page, "acme", "olga", password);
+    await goTo(page, "Validators");
+    const row = page.getByRole("row").filter({ has: page.getByRole("rowheader") });
+    await row.getByText("0 (caught up)").waitFor();
+    await row.getByText(/^Current: heard \d+\.\d s ago$/).waitFor();
+    expect(await row.count()).toBe(1);
+    await close();
+  });
 });

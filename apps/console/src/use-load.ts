@@ -17,7 +17,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
   const [round, setRound] = useState(0);
   const latest = useRef(0);
+  // Inputs changed but the effect has not run yet: the data on screen is for the old ones.
+  const loadedFor = useRef<readonly unknown[] | undefined>(undefined);
+  const all = [...deps, round];
+  const stale = loadedFor.current === undefined || loadedFor.current.length !== all.length || all.some((d, i) => !Object.is(d, loadedFor.current![i]));
   useEffect(() => {
+    loadedFor.current = all;
     const call = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
     load().then(
@@ -25,7 +30,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
       (err: unknown) => call === latest.current && setState((s) => ({ data: s.data, error: errorMessage(err), loading: false })),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, round]);
+  }, all);
   const reload = useCallback(() => setRound((r) => r + 1), []);
-  return { data: state.data, error: state.error, loading: state.loading, reload };
+  return { data: state.data, error: state.error, loading: state.loading || stale, reload };
 }
