@@ -29,7 +29,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
       (data) => call === latest.current && setState({ data, loading: false }),
       (err: unknown) => call === latest.current && setState((s) => ({ data: s.data, error: errorMessage(err), loading: false })),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, all);
   const reload = useCallback(() => setRound((r) => r + 1), []);
   return { data: state.data, error: state.error, loading: state.loading || stale, reload };
