@@ -5,6 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages ./packages
 COPY services ./services
+COPY apps ./apps
 RUN npm ci --no-fund --no-audit && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

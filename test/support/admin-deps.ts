@@ -15,7 +15,7 @@ export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
   return {
-    db, feed: bus.feed, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus.roster),
+    db, feed: bus.feed, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus.roster), roster: bus.roster,
     passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perPrincipal: 5, perSource: 50, windowMs: 60_000 }), sessionTtlMs: 3600_000,
   };
 }

@@ -29,7 +29,7 @@ if (admin.bootstrapped) {
 } else {
   log.info("store already initialised: use the admin token printed on its first start");
 }
-log.info({ adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
+log.info({ console: `http://127.0.0.1:${admin.port}/`, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
 
 closeOnSignals(log, async () => {
   await validator.close();

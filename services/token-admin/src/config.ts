@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
 
@@ -18,6 +19,8 @@ const adminEnv = z
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
     TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
+    // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
+    TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -41,6 +44,7 @@ const adminEnv = z
     sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
     signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,
     signInWindowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
+    consoleDir: env.TESSERA_CONSOLE_DIR,
   }));
 
 export type AdminConfig = Readonly<z.output<typeof adminEnv>>;

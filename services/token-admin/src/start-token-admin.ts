@@ -23,6 +23,7 @@ import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { adminRoutes } from "./transport/admin-routes.js";
 import { peerKey, sourceKey } from "./transport/caller-context.js";
+import { loadConsoleFiles } from "./transport/console-files.js";
 import { listenHttp, peerAddress } from "./transport/listen-http.js";
 import { metricsEndpoint } from "./transport/metrics-endpoint.js";
 import { metricsInterceptor } from "./transport/metrics-interceptor.js";
@@ -81,6 +82,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     now: () => new Date(),
     log,
     acks,
+    roster: bus.roster,
     passwords: createArgon2Passwords(),
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
@@ -98,9 +100,15 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   setMaxListeners(0, shutdown.signal);
   // One registry per start, never prom-client's global one: GET /metrics on the same port.
   const metrics = createMetricsRegistry();
+  const scrape = metricsEndpoint(metrics);
+  const consoleFiles = loadConsoleFiles(config.consoleDir);
+  if (consoleFiles.count === 0) log.warn({ dir: config.consoleDir }, "web console not built (npm run build): not served");
   const handler = connectNodeAdapter({
     routes: adminRoutes(deps, health, metricsInterceptor(metrics)),
-    fallback: metricsEndpoint(metrics),
+    // The console's files on the same origin as the API (no CORS), then /metrics, then 404.
+    fallback: (req, res) => {
+      if (!consoleFiles.serve(req, res)) scrape(req, res);
+    },
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
     shutdownSignal: shutdown.signal,
@@ -112,7 +120,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   });
   const listener = closers.add(await listenHttp(handler, { host: config.host, port: config.port }), (l) => l.close(0));
   health.setAll("serving");
-  log.info({ port: listener.port, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
+  log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
 
   return {
     port: listener.port,

@@ -42,4 +42,6 @@ export interface RosterEntry extends ValidatorReport {
    * may still answer from an older replica.
    */
   readonly reachable: boolean;
+  /** Milliseconds since its last report. */
+  readonly heardAgoMs: number;
 }

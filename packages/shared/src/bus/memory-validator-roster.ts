@@ -4,11 +4,12 @@ import type { ValidatorRosterAdapter } from "./validator-roster.js";
 /** The roster inside one process (embedded mode): same phases as in Redis, on this process's clock. */
 export function createMemoryValidatorRoster(now: () => number = Date.now): ValidatorRosterAdapter & { close(): void } {
   const listeners = new Set<(report: ValidatorReport) => void>();
-  const entries = new Map<string, { report: ValidatorReport; reachableUntilMs: number; listedUntilMs: number }>();
+  const entries = new Map<string, { report: ValidatorReport; reportedAtMs: number; reachableUntilMs: number; listedUntilMs: number }>();
   return {
     async report(report, ttlMs) {
-      const reachableUntilMs = now() + ttlMs;
-      entries.set(report.validatorId, { report, reachableUntilMs, listedUntilMs: reachableUntilMs + report.maxStalenessMs });
+      const reportedAtMs = now();
+      const reachableUntilMs = reportedAtMs + ttlMs;
+      entries.set(report.validatorId, { report, reportedAtMs, reachableUntilMs, listedUntilMs: reachableUntilMs + report.maxStalenessMs });
       for (const listener of listeners) listener(report);
     },
     async leave(validatorId) {
@@ -21,9 +22,9 @@ export function createMemoryValidatorRoster(now: () => number = Date.now): Valid
     async list() {
       const listed: RosterEntry[] = [];
       const at = now();
-      for (const [id, { report, reachableUntilMs, listedUntilMs }] of entries) {
+      for (const [id, { report, reportedAtMs, reachableUntilMs, listedUntilMs }] of entries) {
         if (listedUntilMs <= at) entries.delete(id);
-        else listed.push({ ...report, reachable: reachableUntilMs > at });
+        else listed.push({ ...report, reachable: reachableUntilMs > at, heardAgoMs: at - reportedAtMs });
       }
       return listed;
     },

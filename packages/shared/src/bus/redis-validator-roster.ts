@@ -1,5 +1,5 @@
 import type { MessageSeal } from "../feed/message-seal.js";
-import type { RosterEntry } from "./bus-messages.js";
+import type { RosterEntry, ValidatorReport } from "./bus-messages.js";
 import type { RedisLink } from "./redis-link.js";
 import { decodeReport, encodeReport, type ValidatorRosterAdapter } from "./validator-roster.js";
 
@@ -17,7 +17,7 @@ export function createRedisValidatorRoster(link: RedisLink, seal: MessageSeal): 
 
   return {
     async report(report, ttlMs) {
-      const sealed = seal.seal(encodeReport(report));
+      const sealed = seal.seal(encodeReport(report, ttlMs));
       await link.commands
         .multi()
         .set(keyPrefix + report.validatorId, sealed, "PX", ttlMs + report.maxStalenessMs)
@@ -36,7 +36,7 @@ export function createRedisValidatorRoster(link: RedisLink, seal: MessageSeal): 
         if (from.toString() !== channel) return;
         const payload = seal.open(sealed);
         const report = payload && decodeReport(payload);
-        if (report) listener(report);
+        if (report) listener(withoutTtl(report));
       };
       subscriber.on("messageBuffer", onMessage);
       const subscribe = () => subscriber.subscribe(channel).catch(() => {});
@@ -67,9 +67,12 @@ export function createRedisValidatorRoster(link: RedisLink, seal: MessageSeal): 
         const payload = Buffer.isBuffer(value) ? seal.open(value) : undefined;
         const report = payload && decodeReport(payload);
         if (!report || typeof remainingMs !== "number" || remainingMs < 0) continue;
-        entries.push({ ...report, reachable: remainingMs > report.maxStalenessMs });
+        const { ttlMs, ...fields } = report;
+        entries.push({ ...fields, reachable: remainingMs > report.maxStalenessMs, heardAgoMs: Math.max(0, ttlMs + report.maxStalenessMs - remainingMs) });
       }
       return entries;
     },
   };
 }
+
+const withoutTtl = ({ ttlMs: _ttl, ...report }: ValidatorReport & { ttlMs: number }): ValidatorReport => report;

@@ -17,18 +17,18 @@ export interface ValidatorRosterAdapter {
 
 const freshnessToWire: Record<ReportedFreshness, Freshness> = { current: Freshness.CURRENT, degraded: Freshness.DEGRADED, stale: Freshness.STALE };
 
-/** The report's wire form, as stored and published. */
-export function encodeReport(report: ValidatorReport): Uint8Array {
-  return toBinary(ValidatorReportSchema, create(ValidatorReportSchema, { ...report, freshness: freshnessToWire[report.freshness] }));
+/** The report's wire form, as stored and published, with the TTL the roster gave it. */
+export function encodeReport(report: ValidatorReport, ttlMs: number): Uint8Array {
+  return toBinary(ValidatorReportSchema, create(ValidatorReportSchema, { ...report, freshness: freshnessToWire[report.freshness], ttlMs }));
 }
 
 /** Undefined for anything that is not a well-formed report. */
-export function decodeReport(bytes: Uint8Array): ValidatorReport | undefined {
+export function decodeReport(bytes: Uint8Array): (ValidatorReport & { readonly ttlMs: number }) | undefined {
   try {
     const wire = fromBinary(ValidatorReportSchema, bytes);
     const freshness = wire.freshness === Freshness.CURRENT ? "current" : wire.freshness === Freshness.DEGRADED ? "degraded" : "stale";
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(wire.validatorId)) return undefined;
-    return { validatorId: wire.validatorId, appliedSeq: wire.appliedSeq, freshness, stalenessMs: wire.stalenessMs, maxStalenessMs: wire.maxStalenessMs };
+    return { validatorId: wire.validatorId, appliedSeq: wire.appliedSeq, freshness, stalenessMs: wire.stalenessMs, maxStalenessMs: wire.maxStalenessMs, ttlMs: wire.ttlMs };
   } catch {
     return undefined;
   }

@@ -1,13 +1,5 @@
-import type { RosterEntry, ValidatorReport } from "@tessera/shared/bus/bus-messages";
 import type { Acknowledgement, ValidatorAcks } from "../domain/tokens/await-validators.js";
-
-/** The roster as token-admin uses it: who is validating, and what each has applied. */
-export interface ValidatorRoster {
-  /** Calls `listener` on every report as it is made; returns the unsubscribe function. */
-  watch(listener: (report: ValidatorReport) => void): Promise<() => void>;
-  /** Every validator reachable now, or unreachable within its staleness bound. */
-  list(): Promise<RosterEntry[]>;
-}
+import type { RosterEntry, ValidatorRoster } from "../domain/validators/validator-roster.js";
 
 /** How often the roster is re-read while waiting, so a validator that left or lapsed is seen. */
 const rosterRefreshMs = 100;

@@ -6,6 +6,7 @@ import type { Passwords } from "./access/passwords.js";
 import type { AttemptLimiter } from "./access/attempt-limiter.js";
 import type { ChangePublisher } from "./change-publisher.js";
 import type { ValidatorAcks } from "./tokens/await-validators.js";
+import type { ValidatorRoster } from "./validators/validator-roster.js";
 
 /** What every admin use case may touch, built once in main. */
 export interface AdminDeps {
@@ -17,6 +18,8 @@ export interface AdminDeps {
   readonly log: Logger;
   /** Validators' acknowledgements of feed positions, for calls that wait for them. */
   readonly acks: ValidatorAcks;
+  /** The validators and what each has applied and how fresh it is, for the validators screen. */
+  readonly roster: ValidatorRoster;
   readonly passwords: Passwords;
   /** Sign-in attempts per principal and source. */
   readonly signInLimiter: AttemptLimiter;

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction, Updateable } from "kysely";
-import type { Database, NewPrincipal, PrincipalKind, PrincipalRow, PrincipalTable } from "@tessera/shared/db/schema";
+import type { Database, NewPrincipal, PrincipalKind, PrincipalRow, PrincipalTable, Role } from "@tessera/shared/db/schema";
+import { substringPattern } from "./like-pattern.js";
 import { comesAfter, type PageAfter } from "./page-after.js";
 
 export function findPrincipal(db: Kysely<Database>, id: string): Promise<PrincipalRow | undefined> {
@@ -51,4 +52,40 @@ export function listPrincipals(db: Kysely<Database>, filter: PrincipalFilter, af
   if (filter.kind) query = query.where("kind", "=", filter.kind);
   if (after) query = query.where(comesAfter("created_at", "id", after));
   return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+}
+
+/** Names by id, in one query; ids with no principal are absent. */
+export async function findPrincipalNames(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("principal").select(["id", "name"]).where("id", "in", ids).execute();
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
+export interface TokenOwnerFilter {
+  organisationId: string;
+  /** Only principals in this group. */
+  groupId?: string | undefined;
+  /** Only this principal (a member acts for itself alone). */
+  onlyId?: string | undefined;
+  /** Principals with one of these roles, or `selfId` whatever its role. */
+  roles: readonly Role[];
+  selfId: string;
+  technicalOnly: boolean;
+  nameContains?: string | undefined;
+}
+
+/** Active, person-made principals matching the filter, by name. */
+export function listTokenOwners(db: Kysely<Database>, filter: TokenOwnerFilter, limit: number): Promise<PrincipalRow[]> {
+  let query = db
+    .selectFrom("principal")
+    .selectAll()
+    .where("organisation_id", "=", filter.organisationId)
+    .where("disabled_at", "is", null)
+    .where("system_managed", "=", false)
+    .where((eb) => (filter.roles.length > 0 ? eb.or([eb("role", "in", filter.roles), eb("id", "=", filter.selfId)]) : eb("id", "=", filter.selfId)));
+  if (filter.groupId) query = query.where("group_id", "=", filter.groupId);
+  if (filter.onlyId) query = query.where("id", "=", filter.onlyId);
+  if (filter.technicalOnly) query = query.where("kind", "=", "technical");
+  if (filter.nameContains) query = query.where("name", "ilike", substringPattern(filter.nameContains));
+  return query.orderBy("name").orderBy("id").limit(limit).execute();
 }

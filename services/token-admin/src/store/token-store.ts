@@ -158,3 +158,10 @@ export async function recordTokenUses(db: Kysely<Database>, uses: readonly Token
                  unnest(${uses.map((u) => u.source)}::text[]) as source) as u
     where token.id = u.id and (token.last_used_at is null or token.last_used_at < u.used_at)`.execute(db);
 }
+
+/** Names by id in one query, deleted tokens included (the audit log outlives them). */
+export async function findTokenNames(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("token").select(["id", "name"]).where("id", "in", ids).execute();
+  return new Map(rows.map((row) => [row.id, row.name]));
+}

@@ -4,9 +4,10 @@ import type { AuditRow } from "@tessera/shared/db/schema";
 import type { ListAuditEventsRequest } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { AuditEventSchema, type AuditEvent } from "@tessera/shared/gen/tessera/v1/audit_pb";
 import type { ListAuditEventsInput } from "../domain/audit/list-audit-events.js";
+import type { NamedAuditEvent } from "../domain/audit/list-named-audit-events.js";
 import { parseOptionalId, parseOptionalText, parsePageSize } from "./parse.js";
 
-export function auditEventToProto(row: AuditRow): AuditEvent {
+export function auditEventToProto(row: AuditRow, names?: Omit<NamedAuditEvent, "row">): AuditEvent {
   // jsonb arrives parsed on pg and on PGlite; anything else is shown as empty.
   const details = typeof row.details === "object" && row.details !== null ? (row.details as JsonObject) : {};
   return create(AuditEventSchema, {
@@ -20,6 +21,9 @@ export function auditEventToProto(row: AuditRow): AuditEvent {
     principalId: row.principal_id ?? "",
     source: row.source ?? "",
     details,
+    actorName: names?.actorName ?? "",
+    principalName: names?.principalName ?? "",
+    tokenName: names?.tokenName ?? "",
   });
 }
 

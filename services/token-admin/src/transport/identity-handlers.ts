@@ -1,9 +1,10 @@
-import { acknowledgementToProto } from "./acknowledgement-messages.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import type { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import type { AdminDeps } from "../domain/admin-deps.js";
+import { acknowledgementToProto } from "./acknowledgement-messages.js";
+import { validatorToProto } from "./validator-messages.js";
 import { createGroup } from "../domain/identities/create-group.js";
 import { createOrganisation } from "../domain/identities/create-organisation.js";
 import { createPrincipal } from "../domain/identities/create-principal.js";
@@ -11,10 +12,12 @@ import { getCaller } from "../domain/access/get-caller.js";
 import { getGroup } from "../domain/identities/get-group.js";
 import { getOrganisation } from "../domain/identities/get-organisation.js";
 import { getPrincipal } from "../domain/identities/get-principal.js";
-import { listAuditEvents } from "../domain/audit/list-audit-events.js";
+import { listNamedAuditEvents } from "../domain/audit/list-named-audit-events.js";
 import { listGroups } from "../domain/identities/list-groups.js";
 import { listOrganisations } from "../domain/identities/list-organisations.js";
 import { listPrincipals } from "../domain/identities/list-principals.js";
+import { listTokenOwners } from "../domain/identities/list-token-owners.js";
+import { listValidators } from "../domain/validators/list-validators.js";
 import { maxPasswordLength } from "../domain/access/passwords.js";
 import { signIn } from "../domain/access/sign-in.js";
 import { updateGroup } from "../domain/identities/update-group.js";
@@ -36,7 +39,7 @@ import { parseEnum, parseId, parseName, parseOptionalId, parseOptionalText, pars
 
 type IdentityHandlers = Omit<
   ServiceImpl<typeof TokenAdminService>,
-  "createToken" | "getToken" | "listTokens" | "revokeToken" | "disableToken" | "enableToken" | "deleteTokens" | "regenerateToken" | "exchangeToken"
+  "createToken" | "getToken" | "listTokens" | "revokeToken" | "disableToken" | "disableTokens" | "enableToken" | "deleteTokens" | "regenerateToken" | "exchangeToken"
 >;
 
 const page = (req: { pageSize: number; pageToken: string }) => ({
@@ -119,10 +122,22 @@ export function identityHandlers(deps: AdminDeps): IdentityHandlers {
       });
       return { principals: found.items.map(principalToProto), nextPageToken: found.nextPageToken };
     },
+    async listTokenOwners(req, ctx) {
+      const owners = await listTokenOwners(deps, callerOf(ctx), {
+        organisationId: parseOptionalId("organisation_id", req.organisationId),
+        nameContains: parseOptionalText("name_contains", req.nameContains, 100),
+        limit: parsePageSize(req.pageSize, 50, 100),
+      });
+      return { principals: owners.map(principalToProto) };
+    },
 
+    async listValidators(_req, ctx) {
+      const overview = await listValidators(deps, callerOf(ctx));
+      return { headSeq: overview.headSeq, validators: overview.validators.map(validatorToProto) };
+    },
     async listAuditEvents(req, ctx) {
-      const found = await listAuditEvents(deps, callerOf(ctx), parseListAuditEvents(req));
-      return { events: found.items.map(auditEventToProto), nextPageToken: found.nextPageToken };
+      const found = await listNamedAuditEvents(deps, callerOf(ctx), parseListAuditEvents(req));
+      return { events: found.items.map((named) => auditEventToProto(named.row, named)), nextPageToken: found.nextPageToken };
     },
   };
 }

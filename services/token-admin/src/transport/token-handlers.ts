@@ -4,10 +4,10 @@ import type { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb"
 import type { AdminDeps } from "../domain/admin-deps.js";
 import { createToken } from "../domain/tokens/create-token.js";
 import { deleteTokens } from "../domain/tokens/delete-tokens.js";
-import { disableToken, enableToken } from "../domain/tokens/disable-token.js";
+import { disableToken, disableTokens, enableToken } from "../domain/tokens/disable-token.js";
 import { exchangeToken } from "../domain/tokens/exchange-token.js";
 import { getToken } from "../domain/tokens/get-token.js";
-import { listTokens } from "../domain/tokens/list-tokens.js";
+import { listNamedTokens } from "../domain/tokens/list-named-tokens.js";
 import { regenerateToken } from "../domain/tokens/regenerate-token.js";
 import { revokeToken } from "../domain/tokens/revoke-token.js";
 import { callerOf } from "./auth-interceptor.js";
@@ -17,7 +17,7 @@ import { parseCreateToken, parseExchange, parseListTokens, parseTokenIds, tokenT
 
 type TokenHandlers = Pick<
   ServiceImpl<typeof TokenAdminService>,
-  "createToken" | "getToken" | "listTokens" | "revokeToken" | "disableToken" | "enableToken" | "deleteTokens" | "regenerateToken" | "exchangeToken"
+  "createToken" | "getToken" | "listTokens" | "revokeToken" | "disableToken" | "disableTokens" | "enableToken" | "deleteTokens" | "regenerateToken" | "exchangeToken"
 >;
 
 /** The token lifecycle: each handler parses, calls one use case, maps the result. */
@@ -31,8 +31,8 @@ export function tokenHandlers(deps: AdminDeps): TokenHandlers {
       return { token: tokenToProto(await getToken(deps, callerOf(ctx), parseId("token_id", req.tokenId))) };
     },
     async listTokens(req, ctx) {
-      const page = await listTokens(deps, callerOf(ctx), parseListTokens(req));
-      return { tokens: page.items.map(tokenToProto), nextPageToken: page.nextPageToken };
+      const page = await listNamedTokens(deps, callerOf(ctx), parseListTokens(req));
+      return { tokens: page.items.map(tokenToProto), nextPageToken: page.nextPageToken, principalNames: Object.fromEntries(page.principalNames) };
     },
     async revokeToken(req, ctx) {
       const done = await revokeToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), parseWait("await_validators", req.awaitValidators));
@@ -41,6 +41,10 @@ export function tokenHandlers(deps: AdminDeps): TokenHandlers {
     async disableToken(req, ctx) {
       const done = await disableToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), parseWait("await_validators", req.awaitValidators));
       return { token: tokenToProto(done.token), seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
+    },
+    async disableTokens(req, ctx) {
+      const done = await disableTokens(deps, callerOf(ctx), parseTokenIds(req), parseWait("await_validators", req.awaitValidators));
+      return { tokens: done.tokens.map(tokenToProto), seq: done.seq ?? 0n, acknowledgement: acknowledgementToProto(done.acknowledgement) };
     },
     async enableToken(req, ctx) {
       const done = await enableToken(deps, callerOf(ctx), parseId("token_id", req.tokenId));

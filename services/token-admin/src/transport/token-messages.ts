@@ -105,11 +105,11 @@ export function parseCreateToken(req: CreateTokenRequest): CreateTokenInput {
   };
 }
 
-/** The most tokens one DeleteTokens may name. */
+/** The most tokens one DeleteTokens or DisableTokens may name. */
 export const maxDeleteIds = 100;
 
 /** 1..100 distinct token ids. */
-export function parseTokenIds(req: DeleteTokensRequest): string[] {
+export function parseTokenIds(req: Pick<DeleteTokensRequest, "tokenIds">): string[] {
   if (req.tokenIds.length === 0) throw invalidArgument("token_ids", "at least one id");
   if (req.tokenIds.length > maxDeleteIds) throw invalidArgument("token_ids", `at most ${maxDeleteIds} ids`);
   const ids = req.tokenIds.map((id, i) => parseId(`token_ids[${i}]`, id));

@@ -45,6 +45,7 @@ export const authorizationTable = {
   ListTokens: tokens,
   RevokeToken: tokens,
   DisableToken: tokens,
+  DisableTokens: tokens,
   EnableToken: tokens,
   DeleteTokens: tokens,
   RegenerateToken: tokens,
@@ -66,8 +67,12 @@ export const authorizationTable = {
   UpdatePrincipal: administers,
   GetPrincipal: tokens,
   ListPrincipals: tokens,
+  // Reach as CreateToken's; within it, only principals the caller may act for.
+  ListTokenOwners: tokens,
 
   ListAuditEvents: tokens,
+  // Instance-wide facts (validator ids, feed positions), no secrets: for administrators above a group.
+  ListValidators: row("all", "all", "none", "none"),
 } as const satisfies Record<string, Record<Role, Reach>>;
 
 export type AdminRpc = keyof typeof authorizationTable;

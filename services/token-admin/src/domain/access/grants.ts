@@ -25,6 +25,15 @@ export function assertMayGrantRole(caller: Caller, role: Role, field: string): v
 const rank: Record<Role, number> = { member: 0, group_admin: 1, org_admin: 2, admin: 3 };
 
 /**
+ * The roles of the (person-made) principals the caller may act for, besides
+ * itself: exactly those it could grant. The owner picker lists by this;
+ * assertMayActFor decides by it.
+ */
+export function actableRoles(caller: Caller): readonly Role[] {
+  return grantableRoles[caller.role];
+}
+
+/**
  * Throws permission_denied unless the caller may act for `owner` — create,
  * change or regenerate its tokens, each of which hands out the owner's role.
  * It may for itself and for anyone whose role it could grant; a system-managed
@@ -33,7 +42,7 @@ const rank: Record<Role, number> = { member: 0, group_admin: 1, org_admin: 2, ad
  */
 export function assertMayActFor(caller: Caller, owner: PrincipalRow, field: string): void {
   if (owner.id === caller.principalId) return;
-  if (owner.system_managed ? rank[owner.role] <= rank[caller.role] : grantableRoles[caller.role].includes(owner.role)) return;
+  if (owner.system_managed ? rank[owner.role] <= rank[caller.role] : actableRoles(caller).includes(owner.role)) return;
   throw new TesseraError("permission_denied", `${field}: a ${caller.role} cannot act for a principal with the ${owner.role} role`);
 }
 

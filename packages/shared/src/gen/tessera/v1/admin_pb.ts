@@ -12,13 +12,15 @@ import type { DefaultExpiry, Group, Organisation, Principal, PrincipalKind, Role
 import { file_tessera_v1_identity } from "./identity_pb.js";
 import type { Token, TokenKind, TokenLevel, TokenStatus } from "./token_pb.js";
 import { file_tessera_v1_token } from "./token_pb.js";
+import type { Freshness } from "./validator_pb.js";
+import { file_tessera_v1_validator } from "./validator_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tessera/v1/admin.proto.
  */
 export const file_tessera_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXNzZXJhL3YxL2FkbWluLnByb3RvEgp0ZXNzZXJhLnYxIkYKDlJlbGF0aXZlRXhwaXJ5Eg4KBmFtb3VudBgBIAEoDRIkCgR1bml0GAIgASgOMhYudGVzc2VyYS52MS5FeHBpcnlVbml0Io8BCgZFeHBpcnkSKwoFYWZ0ZXIYASABKAsyGi50ZXNzZXJhLnYxLlJlbGF0aXZlRXhwaXJ5SAASKAoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoLZW5kX29mX2RhdGUYAyABKAlIABIPCgVuZXZlchgEIAEoCEgAQgYKBGtpbmQiyQEKEkNyZWF0ZVRva2VuUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnNjb3BlcxgCIAMoCRIQCghvd25lcl9pZBgDIAEoCRIiCgZleHBpcnkYBCABKAsyEi50ZXNzZXJhLnYxLkV4cGlyeRIlCgVsZXZlbBgFIAEoDjIWLnRlc3NlcmEudjEuVG9rZW5MZXZlbBIQCghncm91cF9pZBgGIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYByABKAkSDQoFYWRtaW4YCCABKAgiTAoTQ3JlYXRlVG9rZW5SZXNwb25zZRITCgt0b2tlbl92YWx1ZRgBIAEoCRIgCgV0b2tlbhgCIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4iIwoPR2V0VG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIjQKEEdldFRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuIssCChFMaXN0VG9rZW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSJQoFbGV2ZWwYBiABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSJwoGc3RhdHVzGAcgASgOMhcudGVzc2VyYS52MS5Ub2tlblN0YXR1cxISCgpjcmVhdGVkX2J5GAggASgJEhUKDW5hbWVfY29udGFpbnMYCSABKAkSMgoOZXhwaXJlc19iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKBGtpbmQYCyABKA4yFS50ZXNzZXJhLnYxLlRva2VuS2luZCJQChJMaXN0VG9rZW5zUmVzcG9uc2USIQoGdG9rZW5zGAEgAygLMhEudGVzc2VyYS52MS5Ub2tlbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWwoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJEjMKEGF3YWl0X3ZhbGlkYXRvcnMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwEKE1Jldm9rZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBBI9Cg9hY2tub3dsZWRnZW1lbnQYAyABKAsyJC50ZXNzZXJhLnYxLlZhbGlkYXRvckFja25vd2xlZGdlbWVudCKxAQoYVmFsaWRhdG9yQWNrbm93bGVkZ2VtZW50Eg8KB2FwcGxpZWQYASABKA0SDAoEbGl2ZRgCIAEoDRIQCghjb21wbGV0ZRgDIAEoCBIRCgl3YWl0ZWRfbXMYBCABKA0SEwoLdW5yZWFjaGFibGUYBSABKA0SHQoVYXBwbGllZF92YWxpZGF0b3JfaWRzGAYgAygJEh0KFXBlbmRpbmdfdmFsaWRhdG9yX2lkcxgHIAMoCSJcChNEaXNhYmxlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJEjMKEGF3YWl0X3ZhbGlkYXRvcnMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ihAEKFERpc2FibGVUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEudGVzc2VyYS52MS5Ub2tlbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiJgoSRW5hYmxlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIkQKE0VuYWJsZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBCJdChNEZWxldGVUb2tlbnNSZXF1ZXN0EhEKCXRva2VuX2lkcxgBIAMoCRIzChBhd2FpdF92YWxpZGF0b3JzGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uInkKFERlbGV0ZVRva2Vuc1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKA0SCwoDc2VxGAIgASgEEj0KD2Fja25vd2xlZGdlbWVudBgDIAEoCzIkLnRlc3NlcmEudjEuVmFsaWRhdG9yQWNrbm93bGVkZ2VtZW50IlsKFlJlZ2VuZXJhdGVUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlAKF1JlZ2VuZXJhdGVUb2tlblJlc3BvbnNlEhMKC3Rva2VuX3ZhbHVlGAEgASgJEiAKBXRva2VuGAIgASgLMhEudGVzc2VyYS52MS5Ub2tlbiJOChRFeGNoYW5nZVRva2VuUmVxdWVzdBImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGc2NvcGVzGAIgAygJIk4KFUV4Y2hhbmdlVG9rZW5SZXNwb25zZRITCgt0b2tlbl92YWx1ZRgBIAEoCRIgCgV0b2tlbhgCIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4iSgoNU2lnbkluUmVxdWVzdBIUCgxvcmdhbmlzYXRpb24YASABKAkSEQoJdXNlcl9uYW1lGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJIoIBCg5TaWduSW5SZXNwb25zZRIVCg1zZXNzaW9uX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCglwcmluY2lwYWwYAyABKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbCISChBHZXRDYWxsZXJSZXF1ZXN0Ik8KEUdldENhbGxlclJlc3BvbnNlEigKCXByaW5jaXBhbBgBIAEoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsEhAKCHRva2VuX2lkGAIgASgJIl0KGUNyZWF0ZU9yZ2FuaXNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIyCghzZXR0aW5ncxgCIAEoCzIgLnRlc3NlcmEudjEuT3JnYW5pc2F0aW9uU2V0dGluZ3Mi4gMKFE9yZ2FuaXNhdGlvblNldHRpbmdzEh8KEmFwaV90b2tlbnNfZW5hYmxlZBgBIAEoCEgAiAEBEhYKCXRpbWVfem9uZRgCIAEoCUgBiAEBEjEKDmRlZmF1bHRfZXhwaXJ5GAMgASgLMhkudGVzc2VyYS52MS5EZWZhdWx0RXhwaXJ5Ei8KDG1heF9saWZldGltZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9hbGxvd19ub19leHBpcnkYBSABKAhIAogBARIhChR0ZWNobmljYWxfdXNlcnNfb25seRgGIAEoCEgDiAEBEiwKDXNjb3BlX2NhdGFsb2cYByABKAsyFS50ZXNzZXJhLnYxLlNjb3BlTGlzdBIzChBtYXhfZXhjaGFuZ2VfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjcKFG1heF9yZWdlbmVyYXRlX2dyYWNlGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhUKE19hcGlfdG9rZW5zX2VuYWJsZWRCDAoKX3RpbWVfem9uZUISChBfYWxsb3dfbm9fZXhwaXJ5QhcKFV90ZWNobmljYWxfdXNlcnNfb25seSJMChpDcmVhdGVPcmdhbmlzYXRpb25SZXNwb25zZRIuCgxvcmdhbmlzYXRpb24YASABKAsyGC50ZXNzZXJhLnYxLk9yZ2FuaXNhdGlvbiK5AQoZVXBkYXRlT3JnYW5pc2F0aW9uUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSEQoEbmFtZRgCIAEoCUgAiAEBEjIKCHNldHRpbmdzGAMgASgLMiAudGVzc2VyYS52MS5PcmdhbmlzYXRpb25TZXR0aW5ncxIzChBhd2FpdF92YWxpZGF0b3JzGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBV9uYW1lIpgBChpVcGRhdGVPcmdhbmlzYXRpb25SZXNwb25zZRIuCgxvcmdhbmlzYXRpb24YASABKAsyGC50ZXNzZXJhLnYxLk9yZ2FuaXNhdGlvbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiMQoWR2V0T3JnYW5pc2F0aW9uUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkiSQoXR2V0T3JnYW5pc2F0aW9uUmVzcG9uc2USLgoMb3JnYW5pc2F0aW9uGAEgASgLMhgudGVzc2VyYS52MS5PcmdhbmlzYXRpb24iQQoYTGlzdE9yZ2FuaXNhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJImUKGUxpc3RPcmdhbmlzYXRpb25zUmVzcG9uc2USLwoNb3JnYW5pc2F0aW9ucxgBIAMoCzIYLnRlc3NlcmEudjEuT3JnYW5pc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI7ChJDcmVhdGVHcm91cFJlcXVlc3QSFwoPb3JnYW5pc2F0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiNwoTQ3JlYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLnRlc3NlcmEudjEuR3JvdXAiNAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiNwoTVXBkYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLnRlc3NlcmEudjEuR3JvdXAiIwoPR2V0R3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJIjQKEEdldEdyb3VwUmVzcG9uc2USIAoFZ3JvdXAYASABKAsyES50ZXNzZXJhLnYxLkdyb3VwIlMKEUxpc3RHcm91cHNSZXF1ZXN0EhcKD29yZ2FuaXNhdGlvbl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJQChJMaXN0R3JvdXBzUmVzcG9uc2USIQoGZ3JvdXBzGAEgAygLMhEudGVzc2VyYS52MS5Hcm91cBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiwQEKFkNyZWF0ZVByaW5jaXBhbFJlcXVlc3QSFwoPb3JnYW5pc2F0aW9uX2lkGAEgASgJEhAKCGdyb3VwX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSJwoEa2luZBgEIAEoDjIZLnRlc3NlcmEudjEuUHJpbmNpcGFsS2luZBIeCgRyb2xlGAUgASgOMhAudGVzc2VyYS52MS5Sb2xlEhMKC3Blcm1pc3Npb25zGAYgAygJEhAKCHBhc3N3b3JkGAcgASgJIkMKF0NyZWF0ZVByaW5jaXBhbFJlc3BvbnNlEigKCXByaW5jaXBhbBgBIAEoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsIqkCChZVcGRhdGVQcmluY2lwYWxSZXF1ZXN0EhQKDHByaW5jaXBhbF9pZBgBIAEoCRIjCgRyb2xlGAIgASgOMhAudGVzc2VyYS52MS5Sb2xlSACIAQESKgoLcGVybWlzc2lvbnMYAyABKAsyFS50ZXNzZXJhLnYxLlNjb3BlTGlzdBIVCghkaXNhYmxlZBgEIAEoCEgBiAEBEhUKCGdyb3VwX2lkGAUgASgJSAKIAQESFQoIcGFzc3dvcmQYBiABKAlIA4gBARIzChBhd2FpdF92YWxpZGF0b3JzGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBV9yb2xlQgsKCV9kaXNhYmxlZEILCglfZ3JvdXBfaWRCCwoJX3Bhc3N3b3JkIo8BChdVcGRhdGVQcmluY2lwYWxSZXNwb25zZRIoCglwcmluY2lwYWwYASABKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbBILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiKwoTR2V0UHJpbmNpcGFsUmVxdWVzdBIUCgxwcmluY2lwYWxfaWQYASABKAkiQAoUR2V0UHJpbmNpcGFsUmVzcG9uc2USKAoJcHJpbmNpcGFsGAEgASgLMhUudGVzc2VyYS52MS5QcmluY2lwYWwikgEKFUxpc3RQcmluY2lwYWxzUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSEAoIZ3JvdXBfaWQYAiABKAkSJwoEa2luZBgDIAEoDjIZLnRlc3NlcmEudjEuUHJpbmNpcGFsS2luZBIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJcChZMaXN0UHJpbmNpcGFsc1Jlc3BvbnNlEikKCnByaW5jaXBhbHMYASADKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkigAIKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSEAoIYWN0b3JfaWQYASABKAkSEAoIdG9rZW5faWQYAiABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAMgASgJEhQKDHByaW5jaXBhbF9pZBgEIAEoCRIOCgZhY3Rpb24YBSABKAkSLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgIIAEoDRISCgpwYWdlX3Rva2VuGAkgASgJIloKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLnRlc3NlcmEudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqbwoKRXhwaXJ5VW5pdBIbChdFWFBJUllfVU5JVF9VTlNQRUNJRklFRBAAEhcKE0VYUElSWV9VTklUX01JTlVURVMQARIVChFFWFBJUllfVU5JVF9IT1VSUxACEhQKEEVYUElSWV9VTklUX0RBWVMQAzL2DwoRVG9rZW5BZG1pblNlcnZpY2USTgoLQ3JlYXRlVG9rZW4SHi50ZXNzZXJhLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuQ3JlYXRlVG9rZW5SZXNwb25zZRJFCghHZXRUb2tlbhIbLnRlc3NlcmEudjEuR2V0VG9rZW5SZXF1ZXN0GhwudGVzc2VyYS52MS5HZXRUb2tlblJlc3BvbnNlEksKCkxpc3RUb2tlbnMSHS50ZXNzZXJhLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh4udGVzc2VyYS52MS5MaXN0VG9rZW5zUmVzcG9uc2USTgoLUmV2b2tlVG9rZW4SHi50ZXNzZXJhLnYxLlJldm9rZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuUmV2b2tlVG9rZW5SZXNwb25zZRJRCgxEaXNhYmxlVG9rZW4SHy50ZXNzZXJhLnYxLkRpc2FibGVUb2tlblJlcXVlc3QaIC50ZXNzZXJhLnYxLkRpc2FibGVUb2tlblJlc3BvbnNlEk4KC0VuYWJsZVRva2VuEh4udGVzc2VyYS52MS5FbmFibGVUb2tlblJlcXVlc3QaHy50ZXNzZXJhLnYxLkVuYWJsZVRva2VuUmVzcG9uc2USUQoMRGVsZXRlVG9rZW5zEh8udGVzc2VyYS52MS5EZWxldGVUb2tlbnNSZXF1ZXN0GiAudGVzc2VyYS52MS5EZWxldGVUb2tlbnNSZXNwb25zZRJaCg9SZWdlbmVyYXRlVG9rZW4SIi50ZXNzZXJhLnYxLlJlZ2VuZXJhdGVUb2tlblJlcXVlc3QaIy50ZXNzZXJhLnYxLlJlZ2VuZXJhdGVUb2tlblJlc3BvbnNlElQKDUV4Y2hhbmdlVG9rZW4SIC50ZXNzZXJhLnYxLkV4Y2hhbmdlVG9rZW5SZXF1ZXN0GiEudGVzc2VyYS52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2USPwoGU2lnbkluEhkudGVzc2VyYS52MS5TaWduSW5SZXF1ZXN0GhoudGVzc2VyYS52MS5TaWduSW5SZXNwb25zZRJICglHZXRDYWxsZXISHC50ZXNzZXJhLnYxLkdldENhbGxlclJlcXVlc3QaHS50ZXNzZXJhLnYxLkdldENhbGxlclJlc3BvbnNlEmMKEkNyZWF0ZU9yZ2FuaXNhdGlvbhIlLnRlc3NlcmEudjEuQ3JlYXRlT3JnYW5pc2F0aW9uUmVxdWVzdBomLnRlc3NlcmEudjEuQ3JlYXRlT3JnYW5pc2F0aW9uUmVzcG9uc2USYwoSVXBkYXRlT3JnYW5pc2F0aW9uEiUudGVzc2VyYS52MS5VcGRhdGVPcmdhbmlzYXRpb25SZXF1ZXN0GiYudGVzc2VyYS52MS5VcGRhdGVPcmdhbmlzYXRpb25SZXNwb25zZRJaCg9HZXRPcmdhbmlzYXRpb24SIi50ZXNzZXJhLnYxLkdldE9yZ2FuaXNhdGlvblJlcXVlc3QaIy50ZXNzZXJhLnYxLkdldE9yZ2FuaXNhdGlvblJlc3BvbnNlEmAKEUxpc3RPcmdhbmlzYXRpb25zEiQudGVzc2VyYS52MS5MaXN0T3JnYW5pc2F0aW9uc1JlcXVlc3QaJS50ZXNzZXJhLnYxLkxpc3RPcmdhbmlzYXRpb25zUmVzcG9uc2USTgoLQ3JlYXRlR3JvdXASHi50ZXNzZXJhLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBofLnRlc3NlcmEudjEuQ3JlYXRlR3JvdXBSZXNwb25zZRJOCgtVcGRhdGVHcm91cBIeLnRlc3NlcmEudjEuVXBkYXRlR3JvdXBSZXF1ZXN0Gh8udGVzc2VyYS52MS5VcGRhdGVHcm91cFJlc3BvbnNlEkUKCEdldEdyb3VwEhsudGVzc2VyYS52MS5HZXRHcm91cFJlcXVlc3QaHC50ZXNzZXJhLnYxLkdldEdyb3VwUmVzcG9uc2USSwoKTGlzdEdyb3VwcxIdLnRlc3NlcmEudjEuTGlzdEdyb3Vwc1JlcXVlc3QaHi50ZXNzZXJhLnYxLkxpc3RHcm91cHNSZXNwb25zZRJaCg9DcmVhdGVQcmluY2lwYWwSIi50ZXNzZXJhLnYxLkNyZWF0ZVByaW5jaXBhbFJlcXVlc3QaIy50ZXNzZXJhLnYxLkNyZWF0ZVByaW5jaXBhbFJlc3BvbnNlEloKD1VwZGF0ZVByaW5jaXBhbBIiLnRlc3NlcmEudjEuVXBkYXRlUHJpbmNpcGFsUmVxdWVzdBojLnRlc3NlcmEudjEuVXBkYXRlUHJpbmNpcGFsUmVzcG9uc2USUQoMR2V0UHJpbmNpcGFsEh8udGVzc2VyYS52MS5HZXRQcmluY2lwYWxSZXF1ZXN0GiAudGVzc2VyYS52MS5HZXRQcmluY2lwYWxSZXNwb25zZRJXCg5MaXN0UHJpbmNpcGFscxIhLnRlc3NlcmEudjEuTGlzdFByaW5jaXBhbHNSZXF1ZXN0GiIudGVzc2VyYS52MS5MaXN0UHJpbmNpcGFsc1Jlc3BvbnNlEloKD0xpc3RBdWRpdEV2ZW50cxIiLnRlc3NlcmEudjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBojLnRlc3NlcmEudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_tessera_v1_audit, file_tessera_v1_identity, file_tessera_v1_token]);
+  fileDesc("ChZ0ZXNzZXJhL3YxL2FkbWluLnByb3RvEgp0ZXNzZXJhLnYxIkYKDlJlbGF0aXZlRXhwaXJ5Eg4KBmFtb3VudBgBIAEoDRIkCgR1bml0GAIgASgOMhYudGVzc2VyYS52MS5FeHBpcnlVbml0Io8BCgZFeHBpcnkSKwoFYWZ0ZXIYASABKAsyGi50ZXNzZXJhLnYxLlJlbGF0aXZlRXhwaXJ5SAASKAoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASFQoLZW5kX29mX2RhdGUYAyABKAlIABIPCgVuZXZlchgEIAEoCEgAQgYKBGtpbmQiyQEKEkNyZWF0ZVRva2VuUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnNjb3BlcxgCIAMoCRIQCghvd25lcl9pZBgDIAEoCRIiCgZleHBpcnkYBCABKAsyEi50ZXNzZXJhLnYxLkV4cGlyeRIlCgVsZXZlbBgFIAEoDjIWLnRlc3NlcmEudjEuVG9rZW5MZXZlbBIQCghncm91cF9pZBgGIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYByABKAkSDQoFYWRtaW4YCCABKAgiTAoTQ3JlYXRlVG9rZW5SZXNwb25zZRITCgt0b2tlbl92YWx1ZRgBIAEoCRIgCgV0b2tlbhgCIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4iIwoPR2V0VG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIjQKEEdldFRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuIssCChFMaXN0VG9rZW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSJQoFbGV2ZWwYBiABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSJwoGc3RhdHVzGAcgASgOMhcudGVzc2VyYS52MS5Ub2tlblN0YXR1cxISCgpjcmVhdGVkX2J5GAggASgJEhUKDW5hbWVfY29udGFpbnMYCSABKAkSMgoOZXhwaXJlc19iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKBGtpbmQYCyABKA4yFS50ZXNzZXJhLnYxLlRva2VuS2luZCLUAQoSTGlzdFRva2Vuc1Jlc3BvbnNlEiEKBnRva2VucxgBIAMoCzIRLnRlc3NlcmEudjEuVG9rZW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEksKD3ByaW5jaXBhbF9uYW1lcxgDIAMoCzIyLnRlc3NlcmEudjEuTGlzdFRva2Vuc1Jlc3BvbnNlLlByaW5jaXBhbE5hbWVzRW50cnkaNQoTUHJpbmNpcGFsTmFtZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlsKElJldm9rZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCRIzChBhd2FpdF92YWxpZGF0b3JzGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoMBChNSZXZva2VUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEudGVzc2VyYS52MS5Ub2tlbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQisQEKGFZhbGlkYXRvckFja25vd2xlZGdlbWVudBIPCgdhcHBsaWVkGAEgASgNEgwKBGxpdmUYAiABKA0SEAoIY29tcGxldGUYAyABKAgSEQoJd2FpdGVkX21zGAQgASgNEhMKC3VucmVhY2hhYmxlGAUgASgNEh0KFWFwcGxpZWRfdmFsaWRhdG9yX2lkcxgGIAMoCRIdChVwZW5kaW5nX3ZhbGlkYXRvcl9pZHMYByADKAkiXAoTRGlzYWJsZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCRIzChBhd2FpdF92YWxpZGF0b3JzGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoQBChREaXNhYmxlVG9rZW5SZXNwb25zZRIgCgV0b2tlbhgBIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4SCwoDc2VxGAIgASgEEj0KD2Fja25vd2xlZGdlbWVudBgDIAEoCzIkLnRlc3NlcmEudjEuVmFsaWRhdG9yQWNrbm93bGVkZ2VtZW50Il4KFERpc2FibGVUb2tlbnNSZXF1ZXN0EhEKCXRva2VuX2lkcxgBIAMoCRIzChBhd2FpdF92YWxpZGF0b3JzGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoYBChVEaXNhYmxlVG9rZW5zUmVzcG9uc2USIQoGdG9rZW5zGAEgAygLMhEudGVzc2VyYS52MS5Ub2tlbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiJgoSRW5hYmxlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIkQKE0VuYWJsZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES50ZXNzZXJhLnYxLlRva2VuEgsKA3NlcRgCIAEoBCJdChNEZWxldGVUb2tlbnNSZXF1ZXN0EhEKCXRva2VuX2lkcxgBIAMoCRIzChBhd2FpdF92YWxpZGF0b3JzGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uInkKFERlbGV0ZVRva2Vuc1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKA0SCwoDc2VxGAIgASgEEj0KD2Fja25vd2xlZGdlbWVudBgDIAEoCzIkLnRlc3NlcmEudjEuVmFsaWRhdG9yQWNrbm93bGVkZ2VtZW50IlsKFlJlZ2VuZXJhdGVUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlAKF1JlZ2VuZXJhdGVUb2tlblJlc3BvbnNlEhMKC3Rva2VuX3ZhbHVlGAEgASgJEiAKBXRva2VuGAIgASgLMhEudGVzc2VyYS52MS5Ub2tlbiJOChRFeGNoYW5nZVRva2VuUmVxdWVzdBImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGc2NvcGVzGAIgAygJIk4KFUV4Y2hhbmdlVG9rZW5SZXNwb25zZRITCgt0b2tlbl92YWx1ZRgBIAEoCRIgCgV0b2tlbhgCIAEoCzIRLnRlc3NlcmEudjEuVG9rZW4iSgoNU2lnbkluUmVxdWVzdBIUCgxvcmdhbmlzYXRpb24YASABKAkSEQoJdXNlcl9uYW1lGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJIoIBCg5TaWduSW5SZXNwb25zZRIVCg1zZXNzaW9uX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCglwcmluY2lwYWwYAyABKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbCISChBHZXRDYWxsZXJSZXF1ZXN0Ik8KEUdldENhbGxlclJlc3BvbnNlEigKCXByaW5jaXBhbBgBIAEoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsEhAKCHRva2VuX2lkGAIgASgJIl0KGUNyZWF0ZU9yZ2FuaXNhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIyCghzZXR0aW5ncxgCIAEoCzIgLnRlc3NlcmEudjEuT3JnYW5pc2F0aW9uU2V0dGluZ3Mi4gMKFE9yZ2FuaXNhdGlvblNldHRpbmdzEh8KEmFwaV90b2tlbnNfZW5hYmxlZBgBIAEoCEgAiAEBEhYKCXRpbWVfem9uZRgCIAEoCUgBiAEBEjEKDmRlZmF1bHRfZXhwaXJ5GAMgASgLMhkudGVzc2VyYS52MS5EZWZhdWx0RXhwaXJ5Ei8KDG1heF9saWZldGltZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9hbGxvd19ub19leHBpcnkYBSABKAhIAogBARIhChR0ZWNobmljYWxfdXNlcnNfb25seRgGIAEoCEgDiAEBEiwKDXNjb3BlX2NhdGFsb2cYByABKAsyFS50ZXNzZXJhLnYxLlNjb3BlTGlzdBIzChBtYXhfZXhjaGFuZ2VfdHRsGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjcKFG1heF9yZWdlbmVyYXRlX2dyYWNlGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhUKE19hcGlfdG9rZW5zX2VuYWJsZWRCDAoKX3RpbWVfem9uZUISChBfYWxsb3dfbm9fZXhwaXJ5QhcKFV90ZWNobmljYWxfdXNlcnNfb25seSJMChpDcmVhdGVPcmdhbmlzYXRpb25SZXNwb25zZRIuCgxvcmdhbmlzYXRpb24YASABKAsyGC50ZXNzZXJhLnYxLk9yZ2FuaXNhdGlvbiK5AQoZVXBkYXRlT3JnYW5pc2F0aW9uUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSEQoEbmFtZRgCIAEoCUgAiAEBEjIKCHNldHRpbmdzGAMgASgLMiAudGVzc2VyYS52MS5PcmdhbmlzYXRpb25TZXR0aW5ncxIzChBhd2FpdF92YWxpZGF0b3JzGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBV9uYW1lIpgBChpVcGRhdGVPcmdhbmlzYXRpb25SZXNwb25zZRIuCgxvcmdhbmlzYXRpb24YASABKAsyGC50ZXNzZXJhLnYxLk9yZ2FuaXNhdGlvbhILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiMQoWR2V0T3JnYW5pc2F0aW9uUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkiSQoXR2V0T3JnYW5pc2F0aW9uUmVzcG9uc2USLgoMb3JnYW5pc2F0aW9uGAEgASgLMhgudGVzc2VyYS52MS5PcmdhbmlzYXRpb24iQQoYTGlzdE9yZ2FuaXNhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJImUKGUxpc3RPcmdhbmlzYXRpb25zUmVzcG9uc2USLwoNb3JnYW5pc2F0aW9ucxgBIAMoCzIYLnRlc3NlcmEudjEuT3JnYW5pc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI7ChJDcmVhdGVHcm91cFJlcXVlc3QSFwoPb3JnYW5pc2F0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiNwoTQ3JlYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLnRlc3NlcmEudjEuR3JvdXAiNAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiNwoTVXBkYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLnRlc3NlcmEudjEuR3JvdXAiIwoPR2V0R3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJIjQKEEdldEdyb3VwUmVzcG9uc2USIAoFZ3JvdXAYASABKAsyES50ZXNzZXJhLnYxLkdyb3VwIlMKEUxpc3RHcm91cHNSZXF1ZXN0EhcKD29yZ2FuaXNhdGlvbl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJQChJMaXN0R3JvdXBzUmVzcG9uc2USIQoGZ3JvdXBzGAEgAygLMhEudGVzc2VyYS52MS5Hcm91cBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiwQEKFkNyZWF0ZVByaW5jaXBhbFJlcXVlc3QSFwoPb3JnYW5pc2F0aW9uX2lkGAEgASgJEhAKCGdyb3VwX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSJwoEa2luZBgEIAEoDjIZLnRlc3NlcmEudjEuUHJpbmNpcGFsS2luZBIeCgRyb2xlGAUgASgOMhAudGVzc2VyYS52MS5Sb2xlEhMKC3Blcm1pc3Npb25zGAYgAygJEhAKCHBhc3N3b3JkGAcgASgJIkMKF0NyZWF0ZVByaW5jaXBhbFJlc3BvbnNlEigKCXByaW5jaXBhbBgBIAEoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsIqkCChZVcGRhdGVQcmluY2lwYWxSZXF1ZXN0EhQKDHByaW5jaXBhbF9pZBgBIAEoCRIjCgRyb2xlGAIgASgOMhAudGVzc2VyYS52MS5Sb2xlSACIAQESKgoLcGVybWlzc2lvbnMYAyABKAsyFS50ZXNzZXJhLnYxLlNjb3BlTGlzdBIVCghkaXNhYmxlZBgEIAEoCEgBiAEBEhUKCGdyb3VwX2lkGAUgASgJSAKIAQESFQoIcGFzc3dvcmQYBiABKAlIA4gBARIzChBhd2FpdF92YWxpZGF0b3JzGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBV9yb2xlQgsKCV9kaXNhYmxlZEILCglfZ3JvdXBfaWRCCwoJX3Bhc3N3b3JkIo8BChdVcGRhdGVQcmluY2lwYWxSZXNwb25zZRIoCglwcmluY2lwYWwYASABKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbBILCgNzZXEYAiABKAQSPQoPYWNrbm93bGVkZ2VtZW50GAMgASgLMiQudGVzc2VyYS52MS5WYWxpZGF0b3JBY2tub3dsZWRnZW1lbnQiKwoTR2V0UHJpbmNpcGFsUmVxdWVzdBIUCgxwcmluY2lwYWxfaWQYASABKAkiQAoUR2V0UHJpbmNpcGFsUmVzcG9uc2USKAoJcHJpbmNpcGFsGAEgASgLMhUudGVzc2VyYS52MS5QcmluY2lwYWwikgEKFUxpc3RQcmluY2lwYWxzUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSEAoIZ3JvdXBfaWQYAiABKAkSJwoEa2luZBgDIAEoDjIZLnRlc3NlcmEudjEuUHJpbmNpcGFsS2luZBIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJcChZMaXN0UHJpbmNpcGFsc1Jlc3BvbnNlEikKCnByaW5jaXBhbHMYASADKAsyFS50ZXNzZXJhLnYxLlByaW5jaXBhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWwoWTGlzdFRva2VuT3duZXJzUmVxdWVzdBIXCg9vcmdhbmlzYXRpb25faWQYASABKAkSFQoNbmFtZV9jb250YWlucxgCIAEoCRIRCglwYWdlX3NpemUYAyABKA0iRAoXTGlzdFRva2VuT3duZXJzUmVzcG9uc2USKQoKcHJpbmNpcGFscxgBIAMoCzIVLnRlc3NlcmEudjEuUHJpbmNpcGFsIoACChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhAKCGFjdG9yX2lkGAEgASgJEhAKCHRva2VuX2lkGAIgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgDIAEoCRIUCgxwcmluY2lwYWxfaWQYBCABKAkSDgoGYWN0aW9uGAUgASgJEi4KCnN0YXJ0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYCCABKA0SEgoKcGFnZV90b2tlbhgJIAEoCSJaChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi50ZXNzZXJhLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhcKFUxpc3RWYWxpZGF0b3JzUmVxdWVzdCJZChZMaXN0VmFsaWRhdG9yc1Jlc3BvbnNlEhAKCGhlYWRfc2VxGAEgASgEEi0KCnZhbGlkYXRvcnMYAiADKAsyGS50ZXNzZXJhLnYxLkxpdmVWYWxpZGF0b3Ii5AEKDUxpdmVWYWxpZGF0b3ISFAoMdmFsaWRhdG9yX2lkGAEgASgJEhMKC2FwcGxpZWRfc2VxGAIgASgEEgsKA2xhZxgDIAEoBBIuCgtzaW5jZV9oZWFyZBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIoCglmcmVzaG5lc3MYBSABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBiABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgHIAEoDRIRCglyZWFjaGFibGUYCCABKAgqbwoKRXhwaXJ5VW5pdBIbChdFWFBJUllfVU5JVF9VTlNQRUNJRklFRBAAEhcKE0VYUElSWV9VTklUX01JTlVURVMQARIVChFFWFBJUllfVU5JVF9IT1VSUxACEhQKEEVYUElSWV9VTklUX0RBWVMQAzKBEgoRVG9rZW5BZG1pblNlcnZpY2USTgoLQ3JlYXRlVG9rZW4SHi50ZXNzZXJhLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuQ3JlYXRlVG9rZW5SZXNwb25zZRJFCghHZXRUb2tlbhIbLnRlc3NlcmEudjEuR2V0VG9rZW5SZXF1ZXN0GhwudGVzc2VyYS52MS5HZXRUb2tlblJlc3BvbnNlEksKCkxpc3RUb2tlbnMSHS50ZXNzZXJhLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh4udGVzc2VyYS52MS5MaXN0VG9rZW5zUmVzcG9uc2USTgoLUmV2b2tlVG9rZW4SHi50ZXNzZXJhLnYxLlJldm9rZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuUmV2b2tlVG9rZW5SZXNwb25zZRJRCgxEaXNhYmxlVG9rZW4SHy50ZXNzZXJhLnYxLkRpc2FibGVUb2tlblJlcXVlc3QaIC50ZXNzZXJhLnYxLkRpc2FibGVUb2tlblJlc3BvbnNlElQKDURpc2FibGVUb2tlbnMSIC50ZXNzZXJhLnYxLkRpc2FibGVUb2tlbnNSZXF1ZXN0GiEudGVzc2VyYS52MS5EaXNhYmxlVG9rZW5zUmVzcG9uc2USTgoLRW5hYmxlVG9rZW4SHi50ZXNzZXJhLnYxLkVuYWJsZVRva2VuUmVxdWVzdBofLnRlc3NlcmEudjEuRW5hYmxlVG9rZW5SZXNwb25zZRJRCgxEZWxldGVUb2tlbnMSHy50ZXNzZXJhLnYxLkRlbGV0ZVRva2Vuc1JlcXVlc3QaIC50ZXNzZXJhLnYxLkRlbGV0ZVRva2Vuc1Jlc3BvbnNlEloKD1JlZ2VuZXJhdGVUb2tlbhIiLnRlc3NlcmEudjEuUmVnZW5lcmF0ZVRva2VuUmVxdWVzdBojLnRlc3NlcmEudjEuUmVnZW5lcmF0ZVRva2VuUmVzcG9uc2USVAoNRXhjaGFuZ2VUb2tlbhIgLnRlc3NlcmEudjEuRXhjaGFuZ2VUb2tlblJlcXVlc3QaIS50ZXNzZXJhLnYxLkV4Y2hhbmdlVG9rZW5SZXNwb25zZRI/CgZTaWduSW4SGS50ZXNzZXJhLnYxLlNpZ25JblJlcXVlc3QaGi50ZXNzZXJhLnYxLlNpZ25JblJlc3BvbnNlEkgKCUdldENhbGxlchIcLnRlc3NlcmEudjEuR2V0Q2FsbGVyUmVxdWVzdBodLnRlc3NlcmEudjEuR2V0Q2FsbGVyUmVzcG9uc2USYwoSQ3JlYXRlT3JnYW5pc2F0aW9uEiUudGVzc2VyYS52MS5DcmVhdGVPcmdhbmlzYXRpb25SZXF1ZXN0GiYudGVzc2VyYS52MS5DcmVhdGVPcmdhbmlzYXRpb25SZXNwb25zZRJjChJVcGRhdGVPcmdhbmlzYXRpb24SJS50ZXNzZXJhLnYxLlVwZGF0ZU9yZ2FuaXNhdGlvblJlcXVlc3QaJi50ZXNzZXJhLnYxLlVwZGF0ZU9yZ2FuaXNhdGlvblJlc3BvbnNlEloKD0dldE9yZ2FuaXNhdGlvbhIiLnRlc3NlcmEudjEuR2V0T3JnYW5pc2F0aW9uUmVxdWVzdBojLnRlc3NlcmEudjEuR2V0T3JnYW5pc2F0aW9uUmVzcG9uc2USYAoRTGlzdE9yZ2FuaXNhdGlvbnMSJC50ZXNzZXJhLnYxLkxpc3RPcmdhbmlzYXRpb25zUmVxdWVzdBolLnRlc3NlcmEudjEuTGlzdE9yZ2FuaXNhdGlvbnNSZXNwb25zZRJOCgtDcmVhdGVHcm91cBIeLnRlc3NlcmEudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0Gh8udGVzc2VyYS52MS5DcmVhdGVHcm91cFJlc3BvbnNlEk4KC1VwZGF0ZUdyb3VwEh4udGVzc2VyYS52MS5VcGRhdGVHcm91cFJlcXVlc3QaHy50ZXNzZXJhLnYxLlVwZGF0ZUdyb3VwUmVzcG9uc2USRQoIR2V0R3JvdXASGy50ZXNzZXJhLnYxLkdldEdyb3VwUmVxdWVzdBocLnRlc3NlcmEudjEuR2V0R3JvdXBSZXNwb25zZRJLCgpMaXN0R3JvdXBzEh0udGVzc2VyYS52MS5MaXN0R3JvdXBzUmVxdWVzdBoeLnRlc3NlcmEudjEuTGlzdEdyb3Vwc1Jlc3BvbnNlEloKD0NyZWF0ZVByaW5jaXBhbBIiLnRlc3NlcmEudjEuQ3JlYXRlUHJpbmNpcGFsUmVxdWVzdBojLnRlc3NlcmEudjEuQ3JlYXRlUHJpbmNpcGFsUmVzcG9uc2USWgoPVXBkYXRlUHJpbmNpcGFsEiIudGVzc2VyYS52MS5VcGRhdGVQcmluY2lwYWxSZXF1ZXN0GiMudGVzc2VyYS52MS5VcGRhdGVQcmluY2lwYWxSZXNwb25zZRJRCgxHZXRQcmluY2lwYWwSHy50ZXNzZXJhLnYxLkdldFByaW5jaXBhbFJlcXVlc3QaIC50ZXNzZXJhLnYxLkdldFByaW5jaXBhbFJlc3BvbnNlElcKDkxpc3RQcmluY2lwYWxzEiEudGVzc2VyYS52MS5MaXN0UHJpbmNpcGFsc1JlcXVlc3QaIi50ZXNzZXJhLnYxLkxpc3RQcmluY2lwYWxzUmVzcG9uc2USWgoPTGlzdFRva2VuT3duZXJzEiIudGVzc2VyYS52MS5MaXN0VG9rZW5Pd25lcnNSZXF1ZXN0GiMudGVzc2VyYS52MS5MaXN0VG9rZW5Pd25lcnNSZXNwb25zZRJaCg9MaXN0QXVkaXRFdmVudHMSIi50ZXNzZXJhLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaIy50ZXNzZXJhLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlElcKDkxpc3RWYWxpZGF0b3JzEiEudGVzc2VyYS52MS5MaXN0VmFsaWRhdG9yc1JlcXVlc3QaIi50ZXNzZXJhLnYxLkxpc3RWYWxpZGF0b3JzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_tessera_v1_audit, file_tessera_v1_identity, file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * @generated from message tessera.v1.RelativeExpiry
@@ -301,6 +303,14 @@ export type ListTokensResponse = Message<"tessera.v1.ListTokensResponse"> & {
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * The names of the principals this page's tokens mention (owner, created_by,
+   * revoked_by, disabled_by), by id; a principal since deleted is absent.
+   *
+   * @generated from field: map<string, string> principal_names = 3;
+   */
+  principalNames: { [key: string]: string };
 };
 
 /**
@@ -483,6 +493,57 @@ export const DisableTokenResponseSchema: GenMessage<DisableTokenResponse> = /*@_
   messageDesc(file_tessera_v1_admin, 12);
 
 /**
+ * @generated from message tessera.v1.DisableTokensRequest
+ */
+export type DisableTokensRequest = Message<"tessera.v1.DisableTokensRequest"> & {
+  /**
+   * 1..100 distinct ids.
+   *
+   * @generated from field: repeated string token_ids = 1;
+   */
+  tokenIds: string[];
+
+  /**
+   * @generated from field: google.protobuf.Duration await_validators = 2;
+   */
+  awaitValidators?: Duration | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.DisableTokensRequest.
+ * Use `create(DisableTokensRequestSchema)` to create a new message.
+ */
+export const DisableTokensRequestSchema: GenMessage<DisableTokensRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 13);
+
+/**
+ * @generated from message tessera.v1.DisableTokensResponse
+ */
+export type DisableTokensResponse = Message<"tessera.v1.DisableTokensResponse"> & {
+  /**
+   * @generated from field: repeated tessera.v1.Token tokens = 1;
+   */
+  tokens: Token[];
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: tessera.v1.ValidatorAcknowledgement acknowledgement = 3;
+   */
+  acknowledgement?: ValidatorAcknowledgement | undefined;
+};
+
+/**
+ * Describes the message tessera.v1.DisableTokensResponse.
+ * Use `create(DisableTokensResponseSchema)` to create a new message.
+ */
+export const DisableTokensResponseSchema: GenMessage<DisableTokensResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 14);
+
+/**
  * @generated from message tessera.v1.EnableTokenRequest
  */
 export type EnableTokenRequest = Message<"tessera.v1.EnableTokenRequest"> & {
@@ -497,7 +558,7 @@ export type EnableTokenRequest = Message<"tessera.v1.EnableTokenRequest"> & {
  * Use `create(EnableTokenRequestSchema)` to create a new message.
  */
 export const EnableTokenRequestSchema: GenMessage<EnableTokenRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 13);
+  messageDesc(file_tessera_v1_admin, 15);
 
 /**
  * @generated from message tessera.v1.EnableTokenResponse
@@ -519,7 +580,7 @@ export type EnableTokenResponse = Message<"tessera.v1.EnableTokenResponse"> & {
  * Use `create(EnableTokenResponseSchema)` to create a new message.
  */
 export const EnableTokenResponseSchema: GenMessage<EnableTokenResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 14);
+  messageDesc(file_tessera_v1_admin, 16);
 
 /**
  * @generated from message tessera.v1.DeleteTokensRequest
@@ -543,7 +604,7 @@ export type DeleteTokensRequest = Message<"tessera.v1.DeleteTokensRequest"> & {
  * Use `create(DeleteTokensRequestSchema)` to create a new message.
  */
 export const DeleteTokensRequestSchema: GenMessage<DeleteTokensRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 15);
+  messageDesc(file_tessera_v1_admin, 17);
 
 /**
  * @generated from message tessera.v1.DeleteTokensResponse
@@ -570,7 +631,7 @@ export type DeleteTokensResponse = Message<"tessera.v1.DeleteTokensResponse"> & 
  * Use `create(DeleteTokensResponseSchema)` to create a new message.
  */
 export const DeleteTokensResponseSchema: GenMessage<DeleteTokensResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 16);
+  messageDesc(file_tessera_v1_admin, 18);
 
 /**
  * @generated from message tessera.v1.RegenerateTokenRequest
@@ -595,7 +656,7 @@ export type RegenerateTokenRequest = Message<"tessera.v1.RegenerateTokenRequest"
  * Use `create(RegenerateTokenRequestSchema)` to create a new message.
  */
 export const RegenerateTokenRequestSchema: GenMessage<RegenerateTokenRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 17);
+  messageDesc(file_tessera_v1_admin, 19);
 
 /**
  * @generated from message tessera.v1.RegenerateTokenResponse
@@ -619,7 +680,7 @@ export type RegenerateTokenResponse = Message<"tessera.v1.RegenerateTokenRespons
  * Use `create(RegenerateTokenResponseSchema)` to create a new message.
  */
 export const RegenerateTokenResponseSchema: GenMessage<RegenerateTokenResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 18);
+  messageDesc(file_tessera_v1_admin, 20);
 
 /**
  * @generated from message tessera.v1.ExchangeTokenRequest
@@ -646,7 +707,7 @@ export type ExchangeTokenRequest = Message<"tessera.v1.ExchangeTokenRequest"> & 
  * Use `create(ExchangeTokenRequestSchema)` to create a new message.
  */
 export const ExchangeTokenRequestSchema: GenMessage<ExchangeTokenRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 19);
+  messageDesc(file_tessera_v1_admin, 21);
 
 /**
  * @generated from message tessera.v1.ExchangeTokenResponse
@@ -670,7 +731,7 @@ export type ExchangeTokenResponse = Message<"tessera.v1.ExchangeTokenResponse"> 
  * Use `create(ExchangeTokenResponseSchema)` to create a new message.
  */
 export const ExchangeTokenResponseSchema: GenMessage<ExchangeTokenResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 20);
+  messageDesc(file_tessera_v1_admin, 22);
 
 /**
  * @generated from message tessera.v1.SignInRequest
@@ -699,7 +760,7 @@ export type SignInRequest = Message<"tessera.v1.SignInRequest"> & {
  * Use `create(SignInRequestSchema)` to create a new message.
  */
 export const SignInRequestSchema: GenMessage<SignInRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 21);
+  messageDesc(file_tessera_v1_admin, 23);
 
 /**
  * @generated from message tessera.v1.SignInResponse
@@ -728,7 +789,7 @@ export type SignInResponse = Message<"tessera.v1.SignInResponse"> & {
  * Use `create(SignInResponseSchema)` to create a new message.
  */
 export const SignInResponseSchema: GenMessage<SignInResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 22);
+  messageDesc(file_tessera_v1_admin, 24);
 
 /**
  * @generated from message tessera.v1.GetCallerRequest
@@ -741,7 +802,7 @@ export type GetCallerRequest = Message<"tessera.v1.GetCallerRequest"> & {
  * Use `create(GetCallerRequestSchema)` to create a new message.
  */
 export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 23);
+  messageDesc(file_tessera_v1_admin, 25);
 
 /**
  * @generated from message tessera.v1.GetCallerResponse
@@ -765,7 +826,7 @@ export type GetCallerResponse = Message<"tessera.v1.GetCallerResponse"> & {
  * Use `create(GetCallerResponseSchema)` to create a new message.
  */
 export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 24);
+  messageDesc(file_tessera_v1_admin, 26);
 
 /**
  * @generated from message tessera.v1.CreateOrganisationRequest
@@ -790,7 +851,7 @@ export type CreateOrganisationRequest = Message<"tessera.v1.CreateOrganisationRe
  * Use `create(CreateOrganisationRequestSchema)` to create a new message.
  */
 export const CreateOrganisationRequestSchema: GenMessage<CreateOrganisationRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 25);
+  messageDesc(file_tessera_v1_admin, 27);
 
 /**
  * Settings to set; an unset field leaves the current (or default) value.
@@ -851,7 +912,7 @@ export type OrganisationSettings = Message<"tessera.v1.OrganisationSettings"> & 
  * Use `create(OrganisationSettingsSchema)` to create a new message.
  */
 export const OrganisationSettingsSchema: GenMessage<OrganisationSettings> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 26);
+  messageDesc(file_tessera_v1_admin, 28);
 
 /**
  * @generated from message tessera.v1.CreateOrganisationResponse
@@ -868,7 +929,7 @@ export type CreateOrganisationResponse = Message<"tessera.v1.CreateOrganisationR
  * Use `create(CreateOrganisationResponseSchema)` to create a new message.
  */
 export const CreateOrganisationResponseSchema: GenMessage<CreateOrganisationResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 27);
+  messageDesc(file_tessera_v1_admin, 29);
 
 /**
  * @generated from message tessera.v1.UpdateOrganisationRequest
@@ -902,7 +963,7 @@ export type UpdateOrganisationRequest = Message<"tessera.v1.UpdateOrganisationRe
  * Use `create(UpdateOrganisationRequestSchema)` to create a new message.
  */
 export const UpdateOrganisationRequestSchema: GenMessage<UpdateOrganisationRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 28);
+  messageDesc(file_tessera_v1_admin, 30);
 
 /**
  * @generated from message tessera.v1.UpdateOrganisationResponse
@@ -929,7 +990,7 @@ export type UpdateOrganisationResponse = Message<"tessera.v1.UpdateOrganisationR
  * Use `create(UpdateOrganisationResponseSchema)` to create a new message.
  */
 export const UpdateOrganisationResponseSchema: GenMessage<UpdateOrganisationResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 29);
+  messageDesc(file_tessera_v1_admin, 31);
 
 /**
  * @generated from message tessera.v1.GetOrganisationRequest
@@ -948,7 +1009,7 @@ export type GetOrganisationRequest = Message<"tessera.v1.GetOrganisationRequest"
  * Use `create(GetOrganisationRequestSchema)` to create a new message.
  */
 export const GetOrganisationRequestSchema: GenMessage<GetOrganisationRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 30);
+  messageDesc(file_tessera_v1_admin, 32);
 
 /**
  * @generated from message tessera.v1.GetOrganisationResponse
@@ -965,7 +1026,7 @@ export type GetOrganisationResponse = Message<"tessera.v1.GetOrganisationRespons
  * Use `create(GetOrganisationResponseSchema)` to create a new message.
  */
 export const GetOrganisationResponseSchema: GenMessage<GetOrganisationResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 31);
+  messageDesc(file_tessera_v1_admin, 33);
 
 /**
  * @generated from message tessera.v1.ListOrganisationsRequest
@@ -987,7 +1048,7 @@ export type ListOrganisationsRequest = Message<"tessera.v1.ListOrganisationsRequ
  * Use `create(ListOrganisationsRequestSchema)` to create a new message.
  */
 export const ListOrganisationsRequestSchema: GenMessage<ListOrganisationsRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 32);
+  messageDesc(file_tessera_v1_admin, 34);
 
 /**
  * @generated from message tessera.v1.ListOrganisationsResponse
@@ -1009,7 +1070,7 @@ export type ListOrganisationsResponse = Message<"tessera.v1.ListOrganisationsRes
  * Use `create(ListOrganisationsResponseSchema)` to create a new message.
  */
 export const ListOrganisationsResponseSchema: GenMessage<ListOrganisationsResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 33);
+  messageDesc(file_tessera_v1_admin, 35);
 
 /**
  * @generated from message tessera.v1.CreateGroupRequest
@@ -1033,7 +1094,7 @@ export type CreateGroupRequest = Message<"tessera.v1.CreateGroupRequest"> & {
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 34);
+  messageDesc(file_tessera_v1_admin, 36);
 
 /**
  * @generated from message tessera.v1.CreateGroupResponse
@@ -1050,7 +1111,7 @@ export type CreateGroupResponse = Message<"tessera.v1.CreateGroupResponse"> & {
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 35);
+  messageDesc(file_tessera_v1_admin, 37);
 
 /**
  * @generated from message tessera.v1.UpdateGroupRequest
@@ -1072,7 +1133,7 @@ export type UpdateGroupRequest = Message<"tessera.v1.UpdateGroupRequest"> & {
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 36);
+  messageDesc(file_tessera_v1_admin, 38);
 
 /**
  * @generated from message tessera.v1.UpdateGroupResponse
@@ -1089,7 +1150,7 @@ export type UpdateGroupResponse = Message<"tessera.v1.UpdateGroupResponse"> & {
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 37);
+  messageDesc(file_tessera_v1_admin, 39);
 
 /**
  * @generated from message tessera.v1.GetGroupRequest
@@ -1106,7 +1167,7 @@ export type GetGroupRequest = Message<"tessera.v1.GetGroupRequest"> & {
  * Use `create(GetGroupRequestSchema)` to create a new message.
  */
 export const GetGroupRequestSchema: GenMessage<GetGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 38);
+  messageDesc(file_tessera_v1_admin, 40);
 
 /**
  * @generated from message tessera.v1.GetGroupResponse
@@ -1123,7 +1184,7 @@ export type GetGroupResponse = Message<"tessera.v1.GetGroupResponse"> & {
  * Use `create(GetGroupResponseSchema)` to create a new message.
  */
 export const GetGroupResponseSchema: GenMessage<GetGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 39);
+  messageDesc(file_tessera_v1_admin, 41);
 
 /**
  * @generated from message tessera.v1.ListGroupsRequest
@@ -1152,7 +1213,7 @@ export type ListGroupsRequest = Message<"tessera.v1.ListGroupsRequest"> & {
  * Use `create(ListGroupsRequestSchema)` to create a new message.
  */
 export const ListGroupsRequestSchema: GenMessage<ListGroupsRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 40);
+  messageDesc(file_tessera_v1_admin, 42);
 
 /**
  * @generated from message tessera.v1.ListGroupsResponse
@@ -1174,7 +1235,7 @@ export type ListGroupsResponse = Message<"tessera.v1.ListGroupsResponse"> & {
  * Use `create(ListGroupsResponseSchema)` to create a new message.
  */
 export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 41);
+  messageDesc(file_tessera_v1_admin, 43);
 
 /**
  * @generated from message tessera.v1.CreatePrincipalRequest
@@ -1229,7 +1290,7 @@ export type CreatePrincipalRequest = Message<"tessera.v1.CreatePrincipalRequest"
  * Use `create(CreatePrincipalRequestSchema)` to create a new message.
  */
 export const CreatePrincipalRequestSchema: GenMessage<CreatePrincipalRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 42);
+  messageDesc(file_tessera_v1_admin, 44);
 
 /**
  * @generated from message tessera.v1.CreatePrincipalResponse
@@ -1246,7 +1307,7 @@ export type CreatePrincipalResponse = Message<"tessera.v1.CreatePrincipalRespons
  * Use `create(CreatePrincipalResponseSchema)` to create a new message.
  */
 export const CreatePrincipalResponseSchema: GenMessage<CreatePrincipalResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 43);
+  messageDesc(file_tessera_v1_admin, 45);
 
 /**
  * @generated from message tessera.v1.UpdatePrincipalRequest
@@ -1301,7 +1362,7 @@ export type UpdatePrincipalRequest = Message<"tessera.v1.UpdatePrincipalRequest"
  * Use `create(UpdatePrincipalRequestSchema)` to create a new message.
  */
 export const UpdatePrincipalRequestSchema: GenMessage<UpdatePrincipalRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 44);
+  messageDesc(file_tessera_v1_admin, 46);
 
 /**
  * @generated from message tessera.v1.UpdatePrincipalResponse
@@ -1328,7 +1389,7 @@ export type UpdatePrincipalResponse = Message<"tessera.v1.UpdatePrincipalRespons
  * Use `create(UpdatePrincipalResponseSchema)` to create a new message.
  */
 export const UpdatePrincipalResponseSchema: GenMessage<UpdatePrincipalResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 45);
+  messageDesc(file_tessera_v1_admin, 47);
 
 /**
  * @generated from message tessera.v1.GetPrincipalRequest
@@ -1345,7 +1406,7 @@ export type GetPrincipalRequest = Message<"tessera.v1.GetPrincipalRequest"> & {
  * Use `create(GetPrincipalRequestSchema)` to create a new message.
  */
 export const GetPrincipalRequestSchema: GenMessage<GetPrincipalRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 46);
+  messageDesc(file_tessera_v1_admin, 48);
 
 /**
  * @generated from message tessera.v1.GetPrincipalResponse
@@ -1362,7 +1423,7 @@ export type GetPrincipalResponse = Message<"tessera.v1.GetPrincipalResponse"> & 
  * Use `create(GetPrincipalResponseSchema)` to create a new message.
  */
 export const GetPrincipalResponseSchema: GenMessage<GetPrincipalResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 47);
+  messageDesc(file_tessera_v1_admin, 49);
 
 /**
  * @generated from message tessera.v1.ListPrincipalsRequest
@@ -1401,7 +1462,7 @@ export type ListPrincipalsRequest = Message<"tessera.v1.ListPrincipalsRequest"> 
  * Use `create(ListPrincipalsRequestSchema)` to create a new message.
  */
 export const ListPrincipalsRequestSchema: GenMessage<ListPrincipalsRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 48);
+  messageDesc(file_tessera_v1_admin, 50);
 
 /**
  * @generated from message tessera.v1.ListPrincipalsResponse
@@ -1423,7 +1484,59 @@ export type ListPrincipalsResponse = Message<"tessera.v1.ListPrincipalsResponse"
  * Use `create(ListPrincipalsResponseSchema)` to create a new message.
  */
 export const ListPrincipalsResponseSchema: GenMessage<ListPrincipalsResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 49);
+  messageDesc(file_tessera_v1_admin, 51);
+
+/**
+ * @generated from message tessera.v1.ListTokenOwnersRequest
+ */
+export type ListTokenOwnersRequest = Message<"tessera.v1.ListTokenOwnersRequest"> & {
+  /**
+   * Empty: the caller's.
+   *
+   * @generated from field: string organisation_id = 1;
+   */
+  organisationId: string;
+
+  /**
+   * Case-insensitive substring of the name.
+   *
+   * @generated from field: string name_contains = 2;
+   */
+  nameContains: string;
+
+  /**
+   * 1..100; 0 means 50.
+   *
+   * @generated from field: uint32 page_size = 3;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message tessera.v1.ListTokenOwnersRequest.
+ * Use `create(ListTokenOwnersRequestSchema)` to create a new message.
+ */
+export const ListTokenOwnersRequestSchema: GenMessage<ListTokenOwnersRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 52);
+
+/**
+ * @generated from message tessera.v1.ListTokenOwnersResponse
+ */
+export type ListTokenOwnersResponse = Message<"tessera.v1.ListTokenOwnersResponse"> & {
+  /**
+   * Sorted by name; at most page_size of them.
+   *
+   * @generated from field: repeated tessera.v1.Principal principals = 1;
+   */
+  principals: Principal[];
+};
+
+/**
+ * Describes the message tessera.v1.ListTokenOwnersResponse.
+ * Use `create(ListTokenOwnersResponseSchema)` to create a new message.
+ */
+export const ListTokenOwnersResponseSchema: GenMessage<ListTokenOwnersResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 53);
 
 /**
  * @generated from message tessera.v1.ListAuditEventsRequest
@@ -1486,7 +1599,7 @@ export type ListAuditEventsRequest = Message<"tessera.v1.ListAuditEventsRequest"
  * Use `create(ListAuditEventsRequestSchema)` to create a new message.
  */
 export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 50);
+  messageDesc(file_tessera_v1_admin, 54);
 
 /**
  * @generated from message tessera.v1.ListAuditEventsResponse
@@ -1508,7 +1621,115 @@ export type ListAuditEventsResponse = Message<"tessera.v1.ListAuditEventsRespons
  * Use `create(ListAuditEventsResponseSchema)` to create a new message.
  */
 export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
-  messageDesc(file_tessera_v1_admin, 51);
+  messageDesc(file_tessera_v1_admin, 55);
+
+/**
+ * @generated from message tessera.v1.ListValidatorsRequest
+ */
+export type ListValidatorsRequest = Message<"tessera.v1.ListValidatorsRequest"> & {
+};
+
+/**
+ * Describes the message tessera.v1.ListValidatorsRequest.
+ * Use `create(ListValidatorsRequestSchema)` to create a new message.
+ */
+export const ListValidatorsRequestSchema: GenMessage<ListValidatorsRequest> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 56);
+
+/**
+ * @generated from message tessera.v1.ListValidatorsResponse
+ */
+export type ListValidatorsResponse = Message<"tessera.v1.ListValidatorsResponse"> & {
+  /**
+   * The newest committed feed position, read after the roster.
+   *
+   * @generated from field: uint64 head_seq = 1;
+   */
+  headSeq: bigint;
+
+  /**
+   * By validator id.
+   *
+   * @generated from field: repeated tessera.v1.LiveValidator validators = 2;
+   */
+  validators: LiveValidator[];
+};
+
+/**
+ * Describes the message tessera.v1.ListValidatorsResponse.
+ * Use `create(ListValidatorsResponseSchema)` to create a new message.
+ */
+export const ListValidatorsResponseSchema: GenMessage<ListValidatorsResponse> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 57);
+
+/**
+ * A validator the roster lists: reporting now, or stopped reporting without
+ * leaving and still within its staleness bound (reachable = false).
+ *
+ * @generated from message tessera.v1.LiveValidator
+ */
+export type LiveValidator = Message<"tessera.v1.LiveValidator"> & {
+  /**
+   * @generated from field: string validator_id = 1;
+   */
+  validatorId: string;
+
+  /**
+   * The newest feed position it reported having applied.
+   *
+   * @generated from field: uint64 applied_seq = 2;
+   */
+  appliedSeq: bigint;
+
+  /**
+   * head_seq minus applied_seq: committed changes it has not applied yet (0: caught up).
+   *
+   * @generated from field: uint64 lag = 3;
+   */
+  lag: bigint;
+
+  /**
+   * How long ago it last reported.
+   *
+   * @generated from field: google.protobuf.Duration since_heard = 4;
+   */
+  sinceHeard?: Duration | undefined;
+
+  /**
+   * How it judged its own replica when it last reported.
+   *
+   * @generated from field: tessera.v1.Freshness freshness = 5;
+   */
+  freshness: Freshness;
+
+  /**
+   * Milliseconds since its replica was last proven current, as it last reported.
+   *
+   * @generated from field: uint32 staleness_ms = 6;
+   */
+  stalenessMs: number;
+
+  /**
+   * Its bound: past this without proof it refuses everything.
+   *
+   * @generated from field: uint32 max_staleness_ms = 7;
+   */
+  maxStalenessMs: number;
+
+  /**
+   * False: its reports stopped without a goodbye; it may still answer until its bound passes.
+   *
+   * @generated from field: bool reachable = 8;
+   */
+  reachable: boolean;
+};
+
+/**
+ * Describes the message tessera.v1.LiveValidator.
+ * Use `create(LiveValidatorSchema)` to create a new message.
+ */
+export const LiveValidatorSchema: GenMessage<LiveValidator> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_admin, 58);
 
 /**
  * @generated from enum tessera.v1.ExpiryUnit
@@ -1600,6 +1821,17 @@ export const TokenAdminService: GenService<{
     methodKind: "unary";
     input: typeof DisableTokenRequestSchema;
     output: typeof DisableTokenResponseSchema;
+  },
+  /**
+   * Suspends up to 100 tokens at once, all or nothing: every one must exist, be
+   * the caller's to change and not be revoked, or none is disabled.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.DisableTokens
+   */
+  disableTokens: {
+    methodKind: "unary";
+    input: typeof DisableTokensRequestSchema;
+    output: typeof DisableTokensResponseSchema;
   },
   /**
    * @generated from rpc tessera.v1.TokenAdminService.EnableToken
@@ -1757,6 +1989,18 @@ export const TokenAdminService: GenService<{
     output: typeof ListPrincipalsResponseSchema;
   },
   /**
+   * The principals the caller may create a token for (the owner picker): those
+   * it may act for, active, not system-managed, and technical where the
+   * organisation issues tokens to technical users only. Names first.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.ListTokenOwners
+   */
+  listTokenOwners: {
+    methodKind: "unary";
+    input: typeof ListTokenOwnersRequestSchema;
+    output: typeof ListTokenOwnersResponseSchema;
+  },
+  /**
    * Who did what, when, from where: newest first.
    *
    * @generated from rpc tessera.v1.TokenAdminService.ListAuditEvents
@@ -1765,6 +2009,17 @@ export const TokenAdminService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditEventsRequestSchema;
     output: typeof ListAuditEventsResponseSchema;
+  },
+  /**
+   * The live validators (heartbeat not expired): what each has applied, how far
+   * behind the feed head it is, and when it was last heard. Admins and org admins.
+   *
+   * @generated from rpc tessera.v1.TokenAdminService.ListValidators
+   */
+  listValidators: {
+    methodKind: "unary";
+    input: typeof ListValidatorsRequestSchema;
+    output: typeof ListValidatorsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tessera_v1_admin, 0);

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tessera/v1/audit.proto.
  */
 export const file_tessera_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXNzZXJhL3YxL2F1ZGl0LnByb3RvEgp0ZXNzZXJhLnYxIvcBCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmFjdGlvbhgDIAEoCRIQCghhY3Rvcl9pZBgEIAEoCRIWCg5hY3Rvcl90b2tlbl9pZBgFIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBiABKAkSEAoIdG9rZW5faWQYByABKAkSFAoMcHJpbmNpcGFsX2lkGAggASgJEg4KBnNvdXJjZRgJIAEoCRIoCgdkZXRhaWxzGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdGIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChZ0ZXNzZXJhL3YxL2F1ZGl0LnByb3RvEgp0ZXNzZXJhLnYxIrcCCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmFjdGlvbhgDIAEoCRIQCghhY3Rvcl9pZBgEIAEoCRIWCg5hY3Rvcl90b2tlbl9pZBgFIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBiABKAkSEAoIdG9rZW5faWQYByABKAkSFAoMcHJpbmNpcGFsX2lkGAggASgJEg4KBnNvdXJjZRgJIAEoCRIoCgdkZXRhaWxzGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgphY3Rvcl9uYW1lGAsgASgJEhYKDnByaW5jaXBhbF9uYW1lGAwgASgJEhIKCnRva2VuX25hbWUYDSABKAliBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Who did what, when and from where. Never a token value or a password.
@@ -79,6 +79,24 @@ export type AuditEvent = Message<"tessera.v1.AuditEvent"> & {
    * @generated from field: google.protobuf.Struct details = 10;
    */
   details?: JsonObject | undefined;
+
+  /**
+   * Names at the time of reading, so a person reads who and what, not ids.
+   * Empty when the id is empty or its record is gone.
+   *
+   * @generated from field: string actor_name = 11;
+   */
+  actorName: string;
+
+  /**
+   * @generated from field: string principal_name = 12;
+   */
+  principalName: string;
+
+  /**
+   * @generated from field: string token_name = 13;
+   */
+  tokenName: string;
 };
 
 /**

@@ -1,0 +1,91 @@
+import type { ComponentChildren } from "preact";
+import { useId, useState } from "preact/hooks";
+import type { Token } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { errorMessage } from "../api.js";
+import { useConsole } from "../console-context.js";
+import { formatRelative, formatTime } from "../format.js";
+import { useLoad } from "../use-load.js";
+import { Modal } from "./modal.js";
+
+interface ConfirmDialogProps {
+  readonly title: string;
+  /** The confirming button's text, e.g. "Revoke". */
+  readonly verb: string;
+  /** What will stop working, in a sentence. */
+  readonly consequence: string;
+  readonly tokens: readonly Token[];
+  readonly timeZone: string;
+  /** Choices that shape the action (the regenerate grace period). */
+  readonly children?: ComponentChildren;
+  readonly onConfirm: () => Promise<void>;
+  readonly onCancel: () => void;
+}
+
+/** At most this many tokens are looked up afresh for the preview; the rest are counted. */
+const previewLimit = 20;
+
+/** When and from where one token was last used, freshly read: what the action will break. */
+function LastUse({ token, timeZone }: { token: Token; timeZone: string }) {
+  if (!token.lastUsedTime) return <li><strong>{token.name}</strong> <span class="mono">{token.displayHint}</span>: never used — nothing should break.</li>;
+  return (
+    <li>
+      <strong>{token.name}</strong> <span class="mono">{token.displayHint}</span>: last used {formatRelative(token.lastUsedTime, Date.now())} ({formatTime(token.lastUsedTime, timeZone)}, {timeZone})
+      {token.lastUsedSource ? ` from ${token.lastUsedSource}` : ""}. Whatever used it then will be refused.
+    </li>
+  );
+}
+
+/**
+ * The confirmation of a destructive action: an alertdialog with focus on
+ * Cancel that says what stops working and — the impact preview — when and
+ * from where each token was last used.
+ */
+export function ConfirmDialog({ title, verb, consequence, tokens, timeZone, children, onConfirm, onCancel }: ConfirmDialogProps) {
+  const { client } = useConsole();
+  const describedBy = useId();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const fresh = useLoad(
+    () => Promise.all(tokens.slice(0, previewLimit).map(async (t) => (await client.getToken({ tokenId: t.id })).token ?? t)),
+    [tokens],
+  );
+  const shown = fresh.data ?? tokens.slice(0, previewLimit);
+  return (
+    <Modal title={title} role="alertdialog" onDismiss={onCancel} describedBy={describedBy}>
+      <div id={describedBy}>
+        <p>{consequence}</p>
+        <h3 class="small-heading">Impact preview</h3>
+        <ul class="impact">
+          {shown.map((token) => (
+            <LastUse key={token.id} token={token} timeZone={timeZone} />
+          ))}
+          {tokens.length > previewLimit && <li>and {tokens.length - previewLimit} more.</li>}
+        </ul>
+      </div>
+      {children}
+      {error && <p role="alert" class="error">{error}</p>}
+      <div class="actions">
+        <button type="button" data-initial-focus onClick={onCancel}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            setError(undefined);
+            try {
+              await onConfirm();
+            } catch (err) {
+              setError(errorMessage(err));
+              setBusy(false);
+            }
+          }}
+        >
+          {verb}
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,61 @@
+import { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
+import { TokenLevel, TokenStatus } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { Freshness } from "@tessera/shared/gen/tessera/v1/validator_pb";
+
+// Enums become words here and nowhere else.
+
+export const levelLabel: Record<TokenLevel, string> = {
+  [TokenLevel.UNSPECIFIED]: "—",
+  [TokenLevel.USER]: "User",
+  [TokenLevel.GROUP]: "Group",
+  [TokenLevel.ORG]: "Organisation",
+};
+
+export const statusLabel: Record<TokenStatus, string> = {
+  [TokenStatus.UNSPECIFIED]: "Unknown",
+  [TokenStatus.ACTIVE]: "Active",
+  [TokenStatus.DISABLED]: "Disabled",
+  [TokenStatus.REVOKED]: "Revoked",
+  [TokenStatus.EXPIRED]: "Expired",
+};
+
+export const roleLabel: Record<Role, string> = {
+  [Role.UNSPECIFIED]: "—",
+  [Role.ADMIN]: "Admin (built-in)",
+  [Role.ORG_ADMIN]: "Organisation admin",
+  [Role.GROUP_ADMIN]: "Group admin",
+  [Role.MEMBER]: "Member",
+};
+
+export const kindLabel: Record<PrincipalKind, string> = {
+  [PrincipalKind.UNSPECIFIED]: "—",
+  [PrincipalKind.HUMAN]: "Person",
+  [PrincipalKind.TECHNICAL]: "Technical user",
+};
+
+export const freshnessLabel: Record<Freshness, string> = {
+  [Freshness.UNSPECIFIED]: "Unknown",
+  [Freshness.CURRENT]: "Current",
+  [Freshness.DEGRADED]: "Degraded",
+  [Freshness.STALE]: "Stale",
+};
+
+/** The audit log's action names, as a person says them. */
+export const actionLabel: Record<string, string> = {
+  "token.create": "Created token",
+  "token.revoke": "Revoked token",
+  "token.disable": "Disabled token",
+  "token.enable": "Enabled token",
+  "token.delete": "Deleted token",
+  "token.regenerate": "Regenerated token",
+  "token.exchange": "Exchanged token",
+  "principal.create": "Created principal",
+  "principal.update": "Changed principal",
+  "organisation.create": "Created organisation",
+  "organisation.update": "Changed organisation",
+  "group.create": "Created group",
+  "group.update": "Changed group",
+  "auth.sign_in": "Signed in",
+  "auth.sign_in_failed": "Sign-in failed",
+  "instance.bootstrap": "Instance set up",
+};
