@@ -49,6 +49,6 @@ export function listPrincipals(db: Kysely<Database>, filter: PrincipalFilter, af
   if (filter.groupId) query = query.where("group_id", "=", filter.groupId);
   if (filter.onlyId) query = query.where("id", "=", filter.onlyId);
   if (filter.kind) query = query.where("kind", "=", filter.kind);
-  if (after) query = query.where(comesAfter("created_at", "id", after));
+  if (after) query = query.where(comesAfter("principal", after));
   return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }
