@@ -16,11 +16,10 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Inside the transaction whose change it records, so the two commit together or not at all. */
-export async function appendAudit(trx: Transaction<Database>, entry: AuditEntry, at: Date): Promise<void> {
-  await trx
-    .insertInto("audit_log")
-    .values({
+/** The insert of `entries`, all at `at`, as one statement: to run alone (appendAudits) or inside another. */
+export function auditInsert(trx: Transaction<Database>, entries: readonly AuditEntry[], at: Date) {
+  return trx.insertInto("audit_log").values(
+    entries.map((entry) => ({
       at,
       action: entry.action,
       actor_id: entry.actorId,
@@ -30,8 +29,16 @@ export async function appendAudit(trx: Transaction<Database>, entry: AuditEntry,
       principal_id: entry.principalId ?? null,
       source: entry.source,
       details: JSON.stringify(entry.details ?? {}),
-    })
-    .execute();
+    })),
+  );
+}
+
+/**
+ * Inside the transaction whose change they record, so the two commit together
+ * or not at all. One statement however many there are.
+ */
+export async function appendAudits(trx: Transaction<Database>, entries: readonly AuditEntry[], at: Date): Promise<void> {
+  if (entries.length > 0) await auditInsert(trx, entries, at).execute();
 }
 
 export interface AuditFilter {

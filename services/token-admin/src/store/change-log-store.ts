@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely, type OperationNodeSource, type Transaction } from "kysely";
 import { toBigInt } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
 
@@ -6,16 +6,14 @@ import type { Database } from "@tessera/shared/db/schema";
  * Takes the next feed position. A counter row, not a sequence: sequence values
  * are handed out before commit, so they commit out of order and readers see
  * holes. The row lock taken here is held to commit, so positions commit in
- * order; call it last in the transaction to hold that lock briefly.
+ * order; call it last in the transaction to hold that lock briefly. An insert
+ * given as `alongside` runs in the same statement.
  */
-export async function takeNextSeq(trx: Transaction<Database>): Promise<bigint> {
-  const { seq } = await trx
-    .updateTable("change_counter")
-    .set({ seq: sql`seq + 1` })
-    .where("id", "=", 1)
-    .returning("seq")
-    .executeTakeFirstOrThrow();
-  return toBigInt(seq);
+export async function takeNextSeq(trx: Transaction<Database>, alongside?: OperationNodeSource): Promise<bigint> {
+  // `alongside` (the change's audit rows) rides in the same round trip, as a data-modifying WITH.
+  const alongsideClause = alongside ? sql`with alongside as (${alongside}) ` : sql``;
+  const { rows } = await sql<{ seq: string | number }>`${alongsideClause}update change_counter set seq = seq + 1 where id = 1 returning seq`.execute(trx);
+  return toBigInt(rows[0]!.seq);
 }
 
 /** Inside the transaction that made the change: stores the serialized ChangeEvent at `seq`. */

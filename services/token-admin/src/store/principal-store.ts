@@ -6,6 +6,11 @@ export function findPrincipal(db: Kysely<Database>, id: string): Promise<Princip
   return db.selectFrom("principal").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** Those of `ids` that exist, in one statement. */
+export function findPrincipals(db: Kysely<Database>, ids: readonly string[]): Promise<PrincipalRow[]> {
+  return ids.length === 0 ? Promise.resolve([]) : db.selectFrom("principal").selectAll().where("id", "in", [...ids]).execute();
+}
+
 /** By organisation name and principal name, as SignIn asks. */
 export function findPrincipalBySignInName(db: Kysely<Database>, organisation: string, name: string): Promise<PrincipalRow | undefined> {
   return db
@@ -33,6 +38,19 @@ export function insertPrincipal(trx: Transaction<Database>, values: NewPrincipal
 
 export function updatePrincipal(trx: Transaction<Database>, id: string, set: Updateable<PrincipalTable>): Promise<PrincipalRow> {
   return trx.updateTable("principal").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Disables the system-made owners among `ids` that are not disabled yet; returns them. */
+export function disableSystemPrincipals(trx: Transaction<Database>, ids: readonly string[], now: Date): Promise<PrincipalRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return trx
+    .updateTable("principal")
+    .set({ disabled_at: now, updated_at: now })
+    .where("id", "in", [...ids])
+    .where("system_managed", "=", true)
+    .where("disabled_at", "is", null)
+    .returningAll()
+    .execute();
 }
 
 export interface PrincipalFilter {
