@@ -46,11 +46,11 @@ export async function createPostgresDatabase(options: { migrate?: boolean } = {}
   };
 }
 
-/** A PGlite database in a fresh temporary folder, migrated. */
-export async function createPgliteDatabase(): Promise<TestDatabase> {
+/** A PGlite database in a fresh temporary folder, migrated (unless told not to). */
+export async function createPgliteDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), "tessera-pglite-"));
   const handle = await openDatabase({ dataDir: dir });
-  await migrateToLatest(handle.db);
+  if (options.migrate !== false) await migrateToLatest(handle.db);
   return {
     url: undefined,
     handle,
