@@ -56,7 +56,7 @@ describe(`the console's queries on ${tokens.toLocaleString("en")} tokens`, () =>
   const captured: CompiledQuery[] = [];
 
   beforeAll(async () => {
-    world = await openConsoleWorld(tokens, (query) => captured.push(query));
+    world = await openConsoleWorld(tokens, { log: (query) => captured.push(query) });
   }, 120_000);
   afterAll(() => world?.close());
 

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Kysely, PostgresDialect, sql, type CompiledQuery, type RawBuilder } from "kysely";
 import pg from "pg";
@@ -8,7 +7,12 @@ import { TokenKind, TokenLevel, TokenStatus } from "@tessera/shared/gen/tessera/
 import { createLogger } from "@tessera/shared/log/logger";
 import { loadAdminConfig } from "@tessera/token-admin/config";
 import { encodePageToken, type PagedList } from "@tessera/token-admin/domain/paging/page-token";
+import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
+import type { Caller } from "@tessera/token-admin/domain/access/caller";
+import { createToken } from "@tessera/token-admin/domain/tokens/create-token";
 import { startTokenAdmin, type RunningAdmin } from "@tessera/token-admin/start-token-admin";
+import { migrateToLatest } from "@tessera/token-admin/store/migrate";
+import { bootstrapAdmin, testAdminDeps, testPepper } from "./admin-deps.js";
 import { adminClient, type AdminClient } from "./clients.js";
 import { fillIds, fillLargeDatabase } from "./large-fill.js";
 import { createPostgresDatabase, type TestDatabase } from "./test-database.js";
@@ -168,39 +172,77 @@ export interface ConsoleWorld {
   readonly admin: RunningAdmin;
   readonly facts: ConsoleFacts;
   readonly clients: Record<Role, AdminClient>;
+  /** How long the console-indexes migration took over the filled store, and CreateToken latencies meanwhile (ms). */
+  readonly migration: { readonly ms: number; readonly writeLatenciesMs: readonly number[] };
   close(): Promise<void>;
 }
 
+export interface ConsoleWorldOptions {
+  /** Sees every query token-admin sends. */
+  readonly log?: (query: CompiledQuery) => void;
+  /** Keep creating tokens while the migration runs, timing each. */
+  readonly writeDuringMigration?: boolean;
+}
+
 /**
- * A fresh Postgres database with token-admin on it (in this process, an
- * in-process bus), bootstrapped, then filled with `tokens` tokens and their
- * audit history, and an admin token for each role. `log` sees every query
- * token-admin sends.
+ * A store as an upgrade finds it: a fresh Postgres database at the first
+ * schema, bootstrapped, filled with `tokens` tokens and their audit history,
+ * then migrated to the newest schema (timed, writes optionally going on). Then
+ * token-admin on it (in this process, an in-process bus) and an admin token for
+ * each role.
  */
-export async function openConsoleWorld(tokens: number, log?: (query: CompiledQuery) => void): Promise<ConsoleWorld> {
-  const database = await createPostgresDatabase();
+export async function openConsoleWorld(tokens: number, options: ConsoleWorldOptions = {}): Promise<ConsoleWorld> {
+  const database = await createPostgresDatabase({ migrate: false });
+  await migrateToLatest(database.handle.db, "2026-11-23-initial");
+  const deps = await testAdminDeps(database.handle.db);
+  const { caller: builtInAdmin, adminToken } = await bootstrapAdmin(deps);
+  await fillLargeDatabase(database.handle.db, tokens);
+  const migration = await migrateTimed(deps, builtInAdmin, options.writeDuringMigration ?? false);
+  await sql`vacuum analyze token`.execute(database.handle.db);
+  await sql`vacuum analyze audit_log`.execute(database.handle.db);
+
   const pool = new pg.Pool({ connectionString: database.url, max: 10 });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     log: (event) => {
-      if (event.level === "query") log?.(event.query);
+      if (event.level === "query") options.log?.(event.query);
     },
   });
-  const pepper = randomBytes(32).toString("base64url");
-  const config = loadAdminConfig({ DATABASE_URL: database.url!, TESSERA_PEPPER: pepper, TESSERA_ADMIN_PORT: "0", TESSERA_HOST: "127.0.0.1", TESSERA_LOG_LEVEL: "error" });
-  const admin = await startTokenAdmin(config, createLogger("error", "token-admin"), { database: { db, engine: "postgres", close: () => db.destroy() }, bus: createMemoryBus(), pepper });
-  const adminApi = adminClient(admin.port, admin.bootstrapped!.adminToken);
-  await fillLargeDatabase(database.handle.db, tokens);
+  const config = loadAdminConfig({ DATABASE_URL: database.url!, TESSERA_PEPPER: testPepper, TESSERA_ADMIN_PORT: "0", TESSERA_HOST: "127.0.0.1", TESSERA_LOG_LEVEL: "error" });
+  const admin = await startTokenAdmin(config, createLogger("error", "token-admin"), { database: { db, engine: "postgres", close: () => db.destroy() }, bus: createMemoryBus(), pepper: testPepper });
+  const adminApi = adminClient(admin.port, adminToken);
   const facts = await consoleFacts(database.handle.db);
   const tokenFor = async (ownerId: string) => (await adminApi.createToken({ name: "console", ownerId, scopes: [], admin: true })).tokenValue;
   const clients = { admin: adminApi } as Record<Role, AdminClient>;
   for (const [role, principalId] of Object.entries(facts.principals)) clients[role as Role] = adminClient(admin.port, await tokenFor(principalId));
   return {
-    database, admin, facts, clients,
+    database, admin, facts, clients, migration,
     async close() {
       await admin.close();
       await db.destroy();
       await database.drop();
     },
   };
+}
+
+/** Runs the pending migrations, timing them; with `write`, CreateToken for principals in groups meanwhile. */
+async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Promise<ConsoleWorld["migration"]> {
+  const owners = (await sql<{ id: string }>`select id from principal where group_id is not null and not system_managed order by id limit 50`.execute(deps.db)).rows.map((r) => r.id);
+  const writeLatenciesMs: number[] = [];
+  let migrating = true;
+  const writer = (async () => {
+    for (let i = 0; write && migrating; i++) {
+      const started = performance.now();
+      await createToken(deps, admin, { name: "during migration", scopes: [], ownerId: owners[i % owners.length], expiry: undefined, level: "user", groupId: undefined, organisationId: undefined, admin: false });
+      writeLatenciesMs.push(performance.now() - started);
+    }
+  })();
+  const started = performance.now();
+  try {
+    await migrateToLatest(deps.db);
+  } finally {
+    migrating = false;
+    await writer;
+  }
+  return { ms: performance.now() - started, writeLatenciesMs };
 }
