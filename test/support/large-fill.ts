@@ -3,11 +3,15 @@ import type { Database } from "@tessera/shared/db/schema";
 
 /** Identities are the same at every size, so a fill of 10 k and one of 1 M differ only in tokens and audit rows. */
 export const fillPrincipals = 5_300;
+/** Principals after the first 5,300, whom the skewed pick never reaches: recent arrivals with three tokens each. */
+const newcomers = 100;
+/** The first newcomer, in the first organisation. */
+export const fillNewcomer = fillPrincipals + 1;
 const groupCount = 40;
 const days = 730;
 const tokensPerBatch = 100_000;
 
-/** The fill's fixed ids: organisation k (1..3), group g (1..40), principal i (1..5,300). */
+/** The fill's fixed ids: organisation k (1..3), group g (1..40), principal i (1..5,400). */
 export const fillIds = {
   organisation: (k: number) => `a0000000-0000-4000-8000-${k.toString(16).padStart(12, "0")}`,
   group: (g: number) => `b0000000-0000-4000-8000-${g.toString(16).padStart(12, "0")}`,
@@ -22,9 +26,10 @@ const uniform = (n: string, salt: number) => sql.raw(uniformText(n, salt));
 
 /**
  * Fills a migrated Postgres database the way a large installation looks:
- * 3 organisations (the first with ~88 % of the tokens), 40 groups, 5,300
+ * 3 organisations (the first with ~88 % of the tokens), 40 groups, 5,400
  * principals (a few org and group admins, 2 % system-made owners of group and
- * org tokens), `tokens` tokens whose owners are skewed (the heaviest owns ~6 %),
+ * org tokens, 100 newcomers with three tokens each), `tokens` tokens whose
+ * owners are skewed (the heaviest owns ~6 %),
  * created over two years at a growing rate; personal, session and exchanged
  * kinds with their lifetimes, so that about 30 % are active, 50 % expired, 10 %
  * revoked, 3 % disabled and 5 % deleted; and an audit row for every creation,
@@ -47,7 +52,7 @@ export async function fillLargeDatabase(db: Kysely<Database>, tokens: number): P
       'p' || i, case when i % 50 = 3 or ${uniform("i", 3)} >= 0.4 then 'technical' else 'human' end,
       case when i % 500 in (7, 95, 98) then 'org_admin' when i % 97 = 5 and i % 50 <> 3 then 'group_admin' else 'member' end,
       '{orders:read,orders:write,reports:read}', i % 50 = 3, now() - interval '780 days' + i * interval '3 hours'
-    from (select i, case when i % 100 < 88 then 1 when i % 100 < 97 then 2 else 3 end as org from generate_series(1, ${fillPrincipals}) as i) p
+    from (select i, case when i % 100 < 88 then 1 when i % 100 < 97 then 2 else 3 end as org from generate_series(1, ${fillPrincipals + newcomers}) as i) p
     cross join lateral (select case org when 1 then 1 when 2 then 31 else 38 end as first_group, case org when 1 then 30 when 2 then 7 else 3 end as groups) g`.execute(db);
   // A group admin needs a group.
   await sql`update principal set role = 'member' where role = 'group_admin' and group_id is null`.execute(db);
@@ -55,6 +60,10 @@ export async function fillLargeDatabase(db: Kysely<Database>, tokens: number): P
     const last = Math.min(tokens, first + tokensPerBatch - 1);
     await fillTokens(db, first, last, tokens);
   }
+  await sql`insert into token (organisation_id, owner_id, group_id, name, level, kind, scopes, admin, created_by, created_at, digest, display_hint)
+    select p.organisation_id, p.id, p.group_id, 'laptop ' || substr(md5('newcomer' || k), 1, 6), 'user', 'personal', '{orders:read}', false, p.id,
+      now() - k * interval '1 hour', decode(md5('newcomer' || k) || md5('arrival' || k), 'hex'), 'tsr_pat_…' || lpad(k::text, 4, '0')
+    from generate_series(0, ${newcomers * 3 - 1}) as k join principal p on p.id = ${uuidSql("c", `${fillPrincipals + 1} + k % ${newcomers}`)}`.execute(db);
   await fillAudit(db);
   await sql`vacuum analyze token`.execute(db);
   await sql`vacuum analyze audit_log`.execute(db);
@@ -102,7 +111,7 @@ async function fillTokens(db: Kysely<Database>, first: number, last: number, tot
             floor(${uniform("i", 16)} * 10)::int as admin_pick, ${uniform("i", 17)} as fate, ${uniform("i", 18)} < 0.05 as gone,
             ${uniform("i", 19)} < 0.5 as used, ${uniform("i", 20)} as end_pick,
             (array['ci deploy', 'terraform', 'backup', 'grafana', 'monitoring', 'release bot', 'laptop', 'build agent', 'reporting',
-                   'sync job', 'webhook relay', 'data export'])[1 + floor(${uniform("i", 21)} * 12)::int] || ' ' || (i % 1000) as name
+                   'sync job', 'webhook relay', 'data export'])[1 + floor(${uniform("i", 21)} * 12)::int] || ' ' || substr(md5(i::text), 1, 6) as name
           from generate_series(${first}::int4, ${last}::int4) as i
         ) picks
       ) r
