@@ -243,9 +243,9 @@ export function adminPlaneReport(f: AdminPlaneFigures, options: AdminPlaneOption
     },
     {
       figure: `the index migration over ${size(options.largeTokens)} tokens and ${size(f.largeAudit)} audit rows, CreateToken meanwhile`,
-      target: "writes go on",
+      target: "writes go on; slowest ≤ 1 s",
       measured: `${f.migration.seconds.toFixed(0)} s; ${f.migration.writes} tokens created meanwhile, p50 ${ms(f.migration.writeP50Ms)}, slowest ${ms(f.migration.writeMaxMs)}`,
-      met: f.migration.writes > 0 && f.migration.writeMaxMs < 10_000,
+      met: f.migration.writes > 0 && f.migration.writeMaxMs <= 1000,
     },
   ];
   const table = [

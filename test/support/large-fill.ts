@@ -31,7 +31,7 @@ const uniform = (n: string, salt: number) => sql.raw(uniformText(n, salt));
  * org tokens, 100 newcomers with three tokens each), `tokens` tokens whose
  * owners are skewed (the heaviest owns ~6 %),
  * created over two years at a growing rate; personal, session and exchanged
- * kinds with their lifetimes, so that about 30 % are active, 50 % expired, 10 %
+ * kinds with their lifetimes, so that about 33 % are active, 50 % expired, 9 %
  * revoked, 3 % disabled and 5 % deleted; and an audit row for every creation,
  * revocation, disabling and deletion, in time order. All in SQL
  * (generate_series), so a million tokens take about a minute. Digests are two
