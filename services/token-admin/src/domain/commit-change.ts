@@ -45,7 +45,7 @@ export async function commitChange<T>(
         }
         // Last, so the counter row's lock is held only for the commit itself; the
         // audit rows go in the same round trip.
-        const seq = await takeNextSeq(trx, audits.length > 0 ? auditInsert(trx, audits, now) : undefined);
+        const seq = await takeNextSeq(trx, audits.length > 0 ? auditInsert(trx, audits, now).returning("audit_log.id") : undefined);
         const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()) }));
         await insertChange(trx, seq, event, now);
         return { result, seq, event };
