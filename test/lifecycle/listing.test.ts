@@ -1,6 +1,7 @@
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
+import type { AuditEvent } from "@tessera/shared/gen/tessera/v1/audit_pb";
 import { TokenLevel, TokenStatus, type Token } from "@tessera/shared/gen/tessera/v1/token_pb";
 import type { AdminClient } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
@@ -85,14 +86,17 @@ describe("ListTokens and ListAuditEvents", () => {
     expect(inWindow.length).toBeGreaterThan(15);
     expect(future).toEqual([]);
     // Paginated, newest first, each event once.
-    const seen: string[] = [];
+    const seen: AuditEvent[] = [];
     let pageToken = "";
     do {
       const page = await d.adminApi.listAuditEvents({ organisationId: orgId, pageSize: 7, pageToken });
-      seen.push(...page.events.map((e) => e.id));
+      seen.push(...page.events);
       pageToken = page.nextPageToken;
     } while (pageToken);
-    expect(seen).toEqual(inWindow.map((e) => e.id));
-    expect(seen.map(Number)).toEqual([...seen.map(Number)].sort((a, b) => b - a));
+    expect(seen.map((e) => e.id)).toEqual(inWindow.map((e) => e.id));
+    // By time, then id (concurrent writers take ids in another order than times).
+    const key = (e: AuditEvent) => [timestampDate(e.time!).getTime(), Number(e.id)] as const;
+    const byTimeThenId = [...seen].sort((a, b) => key(b)[0] - key(a)[0] || key(b)[1] - key(a)[1]);
+    expect(seen.map((e) => e.id)).toEqual(byTimeThenId.map((e) => e.id));
   });
 });

@@ -28,14 +28,14 @@ export async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** A database of its own on the real Postgres server, migrated, so runs never collide. */
-export async function createPostgresDatabase(): Promise<TestDatabase> {
+/** A database of its own on the real Postgres server, migrated (unless told not to), so runs never collide. */
+export async function createPostgresDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `tessera_test_${randomBytes(6).toString("hex")}`;
   await adminQuery(`create database ${name}`);
   const url = new URL(postgresServerUrl);
   url.pathname = `/${name}`;
   const handle = await openDatabase({ url: url.toString(), dataDir: "", poolSize: 5 });
-  await migrateToLatest(handle.db);
+  if (options.migrate !== false) await migrateToLatest(handle.db);
   return {
     url: url.toString(),
     handle,
@@ -46,11 +46,11 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A PGlite database in a fresh temporary folder, migrated. */
-export async function createPgliteDatabase(): Promise<TestDatabase> {
+/** A PGlite database in a fresh temporary folder, migrated (unless told not to). */
+export async function createPgliteDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), "tessera-pglite-"));
   const handle = await openDatabase({ dataDir: dir });
-  await migrateToLatest(handle.db);
+  if (options.migrate !== false) await migrateToLatest(handle.db);
   return {
     url: undefined,
     handle,

@@ -48,12 +48,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     return { db, engine: "postgres", close: () => db.destroy() };
   }
   // Loaded only when needed: the WASM module costs ~100 ms to import.
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+  const [{ PGlite }, { pg_trgm }, { PGliteDialect }] = await Promise.all([
     import("@electric-sql/pglite"),
+    import("@electric-sql/pglite/contrib/pg_trgm"),
     import("kysely-pglite-dialect"),
   ]);
   mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(`${options.dataDir}/pgdata`);
+  // pg_trgm serves token name search (an index the migrations build where the extension exists).
+  const pglite = await PGlite.create(`${options.dataDir}/pgdata`, { extensions: { pg_trgm } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, engine: "pglite", close: () => db.destroy() };
 }

@@ -84,6 +84,8 @@ export interface TokenTable {
   disabled_by: string | null;
   deleted_at: NullableTimestamp;
   deleted_by: string | null;
+  /** The owner's current group, kept by a trigger (group admins' lists): never written by code. */
+  owner_group_id: ColumnType<string | null, never, never>;
 }
 
 export interface ChangeCounterTable {
@@ -111,6 +113,8 @@ export interface AuditLogTable {
   /** Where the call came from: peer address and user agent. */
   source: string | null;
   details: ColumnType<Record<string, unknown>, string, string>;
+  /** The principal's current group, kept by a trigger (group admins' lists): never written by code. */
+  principal_group_id: ColumnType<string | null, never, never>;
 }
 
 export interface Database {
@@ -130,4 +134,5 @@ export type TokenRow = Selectable<TokenTable>;
 export type NewToken = Insertable<TokenTable>;
 export type TokenUpdate = Updateable<TokenTable>;
 export type NewPrincipal = Insertable<PrincipalTable>;
-export type AuditRow = Selectable<AuditLogTable>;
+/** An audit event as callers see it (without the column that only serves group admins' lists). */
+export type AuditRow = Omit<Selectable<AuditLogTable>, "principal_group_id">;

@@ -3,7 +3,7 @@ import type { Transaction } from "kysely";
 import { isRetryableTransactionError } from "@tessera/shared/db/database-errors";
 import type { Database } from "@tessera/shared/db/schema";
 import { ChangeEventSchema, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { appendAudit, type AuditEntry } from "../store/audit-store.js";
+import { appendAudits, auditInsert, type AuditEntry } from "../store/audit-store.js";
 import { insertChange, takeNextSeq } from "../store/change-log-store.js";
 import type { AdminDeps } from "./admin-deps.js";
 
@@ -39,10 +39,13 @@ export async function commitChange<T>(
         const audits: AuditEntry[] = [];
         const result = await work(trx, { feed: (...r) => records.push(...r), audit: (e) => audits.push(e) });
         const now = deps.now();
-        for (const entry of audits) await appendAudit(trx, entry, now);
-        if (records.length === 0) return { result, seq: undefined, event: undefined };
-        // Last, so the counter row's lock is held only for the commit itself.
-        const seq = await takeNextSeq(trx);
+        if (records.length === 0) {
+          await appendAudits(trx, audits, now);
+          return { result, seq: undefined, event: undefined };
+        }
+        // Last, so the counter row's lock is held only for the commit itself; the
+        // audit rows go in the same round trip.
+        const seq = await takeNextSeq(trx, audits.length > 0 ? auditInsert(trx, audits, now).returning("audit_log.id") : undefined);
         const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()) }));
         await insertChange(trx, seq, event, now);
         return { result, seq, event };

@@ -1,5 +1,8 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from "kysely";
 import type { AuditRow, Database } from "@tessera/shared/db/schema";
+import { auditComesAfter, type PageAfter } from "./page-after.js";
+
+type AuditQuery = SelectQueryBuilder<Database, "audit_log", AuditRow>;
 
 /** One line of who did what, when and from where. Never a token value or password. */
 export interface AuditEntry {
@@ -13,11 +16,10 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Inside the transaction whose change it records, so the two commit together or not at all. */
-export async function appendAudit(trx: Transaction<Database>, entry: AuditEntry, at: Date): Promise<void> {
-  await trx
-    .insertInto("audit_log")
-    .values({
+/** The insert of `entries`, all at `at`, as one statement: to run alone (appendAudits) or inside another. */
+export function auditInsert(trx: Transaction<Database>, entries: readonly AuditEntry[], at: Date) {
+  return trx.insertInto("audit_log").values(
+    entries.map((entry) => ({
       at,
       action: entry.action,
       actor_id: entry.actorId,
@@ -27,8 +29,16 @@ export async function appendAudit(trx: Transaction<Database>, entry: AuditEntry,
       principal_id: entry.principalId ?? null,
       source: entry.source,
       details: JSON.stringify(entry.details ?? {}),
-    })
-    .execute();
+    })),
+  );
+}
+
+/**
+ * Inside the transaction whose change they record, so the two commit together
+ * or not at all. One statement however many there are.
+ */
+export async function appendAudits(trx: Transaction<Database>, entries: readonly AuditEntry[], at: Date): Promise<void> {
+  if (entries.length > 0) await auditInsert(trx, entries, at).execute();
 }
 
 export interface AuditFilter {
@@ -47,24 +57,39 @@ export interface AuditFilter {
   involving?: string | undefined;
 }
 
-/** A page of audit events, newest first (ids grow with time). */
-export function listAuditEvents(db: Kysely<Database>, filter: AuditFilter, beforeId: bigint | undefined, limit: number): Promise<AuditRow[]> {
-  let query = db.selectFrom("audit_log").selectAll("audit_log");
-  if (filter.actorId) query = query.where("audit_log.actor_id", "=", filter.actorId);
-  if (filter.tokenId) query = query.where("audit_log.token_id", "=", filter.tokenId);
-  if (filter.organisationId) query = query.where("audit_log.organisation_id", "=", filter.organisationId);
-  if (filter.principalId) query = query.where("audit_log.principal_id", "=", filter.principalId);
-  if (filter.action) query = query.where("audit_log.action", "=", filter.action);
-  if (filter.from) query = query.where("audit_log.at", ">=", filter.from);
-  if (filter.until) query = query.where("audit_log.at", "<", filter.until);
-  if (filter.principalGroupId) {
-    const groupId = filter.principalGroupId;
-    query = query.where(sql<boolean>`exists (select 1 from principal p where p.id = audit_log.principal_id and p.group_id = ${groupId})`);
-  }
-  if (filter.involving) {
-    const id = filter.involving;
-    query = query.where((eb) => eb.or([eb("audit_log.actor_id", "=", id), eb("audit_log.principal_id", "=", id)]));
-  }
-  if (beforeId !== undefined) query = query.where("audit_log.id", "<", beforeId.toString());
-  return query.orderBy("audit_log.id", "desc").limit(limit).execute();
+/** The columns callers see; principal_group_id only serves the group filter. */
+const auditColumns = [
+  "audit_log.id", "audit_log.at", "audit_log.action", "audit_log.actor_id", "audit_log.actor_token_id", "audit_log.organisation_id",
+  "audit_log.token_id", "audit_log.principal_id", "audit_log.source", "audit_log.details",
+] as const;
+
+/**
+ * A page of audit events, newest first by (at, id). Every filter reaches its
+ * rows through an index in this order (migration 2026-12-01), so a page reads
+ * about its own rows at any depth, and a time window is a range of that index.
+ */
+export async function listAuditEvents(db: Kysely<Database>, filter: AuditFilter, after: PageAfter | undefined, limit: number): Promise<AuditRow[]> {
+  const page = (narrow: (query: AuditQuery) => AuditQuery) => {
+    let query = narrow(db.selectFrom("audit_log").select(auditColumns));
+    if (filter.actorId) query = query.where("audit_log.actor_id", "=", filter.actorId);
+    if (filter.tokenId) query = query.where("audit_log.token_id", "=", filter.tokenId);
+    if (filter.organisationId) query = query.where("audit_log.organisation_id", "=", filter.organisationId);
+    if (filter.principalId) query = query.where("audit_log.principal_id", "=", filter.principalId);
+    if (filter.action) query = query.where("audit_log.action", "=", filter.action);
+    if (filter.from) query = query.where("audit_log.at", ">=", filter.from);
+    if (filter.until) query = query.where("audit_log.at", "<", filter.until);
+    if (filter.principalGroupId) query = query.where("audit_log.principal_group_id", "=", filter.principalGroupId);
+    if (after) query = query.where(auditComesAfter(after));
+    return query.orderBy("audit_log.at", "desc").orderBy("audit_log.id", "desc").limit(limit);
+  };
+  const involving = filter.involving;
+  if (!involving) return page((query) => query).execute();
+  // What a principal did, and what others did about it: two ordered index walks
+  // that never share a row, merged (a Merge Append) rather than an OR that
+  // Postgres can only answer by collecting and sorting every match. The second
+  // condition is written as the subject index's predicate is, or it is not used.
+  const did = page((query) => query.where("audit_log.actor_id", "=", involving));
+  const about = page((query) => query.where("audit_log.principal_id", "=", involving).where(sql<boolean>`audit_log.principal_id is distinct from audit_log.actor_id`));
+  const { rows } = await sql<AuditRow>`${did} union all ${about} order by at desc, id desc limit ${limit}`.execute(db);
+  return rows;
 }

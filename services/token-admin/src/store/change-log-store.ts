@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely, type OperationNodeSource, type Transaction } from "kysely";
 import { toBigInt } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
 
@@ -6,16 +6,21 @@ import type { Database } from "@tessera/shared/db/schema";
  * Takes the next feed position. A counter row, not a sequence: sequence values
  * are handed out before commit, so they commit out of order and readers see
  * holes. The row lock taken here is held to commit, so positions commit in
- * order; call it last in the transaction to hold that lock briefly.
+ * order; call it last in the transaction to hold that lock briefly. An insert
+ * with RETURNING given as `alongside` (the change's audit rows) runs in the same
+ * statement and round trip, before the lock is taken.
  */
-export async function takeNextSeq(trx: Transaction<Database>): Promise<bigint> {
-  const { seq } = await trx
-    .updateTable("change_counter")
-    .set({ seq: sql`seq + 1` })
-    .where("id", "=", 1)
-    .returning("seq")
-    .executeTakeFirstOrThrow();
-  return toBigInt(seq);
+export async function takeNextSeq(trx: Transaction<Database>, alongside?: OperationNodeSource): Promise<bigint> {
+  // A data-modifying WITH that nothing reads runs after the main statement, while
+  // the counter row is locked; counted in the WHERE, it runs first (a one-time
+  // filter evaluated before the row is scanned).
+  const { rows } = await (alongside
+    ? sql<{ seq: string | number }>`with alongside as (${alongside})
+        update change_counter set seq = seq + 1 where id = 1 and (select count(*) from alongside) > 0 returning seq`
+    : sql<{ seq: string | number }>`update change_counter set seq = seq + 1 where id = 1 returning seq`
+  ).execute(trx);
+  if (!rows[0]) throw new Error("the change_counter row is missing");
+  return toBigInt(rows[0].seq);
 }
 
 /** Inside the transaction that made the change: stores the serialized ChangeEvent at `seq`. */

@@ -24,6 +24,6 @@ export function listGroups(
 ): Promise<GroupRow[]> {
   let query = db.selectFrom("group").selectAll().where("organisation_id", "=", organisationId);
   if (onlyId) query = query.where("id", "=", onlyId);
-  if (after) query = query.where(comesAfter("created_at", "id", after));
+  if (after) query = query.where(comesAfter("group", after));
   return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }

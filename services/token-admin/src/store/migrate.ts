@@ -1,19 +1,52 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { isRetryableTransactionError } from "@tessera/shared/db/database-errors";
 import type { Database } from "@tessera/shared/db/schema";
 import * as initial from "./migrations/2026-11-23-initial.js";
+import * as consoleIndexes from "./migrations/2026-12-01-console-indexes.js";
+
+/** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
+type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
+
+/**
+ * kysely runs every pending migration in one transaction, or — with
+ * `disableTransactions` — none in any. The migrator runs without, and each
+ * migration not marked `outsideTransaction` gets a transaction of its own here,
+ * so its statements still commit together or not at all.
+ */
+function inItsOwnTransaction(migration: MigrationModule): Migration {
+  if (migration.outsideTransaction) return migration;
+  return {
+    up: (db) => db.transaction().execute((trx) => migration.up(trx)),
+    down: migration.down && ((db) => db.transaction().execute((trx) => migration.down!(trx))),
+  };
+}
 
 // Listed in code, not read from a folder: the build output needs no file scanning
 // and the order is explicit.
-const migrations: Record<string, Migration> = {
+const migrations: Record<string, MigrationModule> = {
   "2026-11-23-initial": initial,
+  "2026-12-01-console-indexes": consoleIndexes,
 };
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
+const provider: MigrationProvider = {
+  getMigrations: async () => Object.fromEntries(Object.entries(migrations).map(([name, m]) => [name, inItsOwnTransaction(m)])),
+};
 
-/** Brings the schema to the newest migration. Safe to run from several processes at once. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) {
+const maxAttempts = 3;
+
+/**
+ * Brings the schema to the newest migration, or to `target` (a migration name).
+ * Safe to run from several processes at once: kysely holds an advisory lock
+ * meanwhile. A process waiting on that lock can be picked as a deadlock victim by
+ * the other's concurrent index build (which waits for older snapshots to end);
+ * it then tries again.
+ */
+export async function migrateToLatest(db: Kysely<Database>, target?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider, disableTransactions: true });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
+    if (!error) return;
+    if (attempt < maxAttempts && isRetryableTransactionError(error)) continue;
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`migration ${failed} failed`, { cause: error });
   }

@@ -27,6 +27,6 @@ export function updateOrganisation(trx: Transaction<Database>, id: string, set: 
 export function listOrganisations(db: Kysely<Database>, onlyId: string | undefined, after: PageAfter | undefined, limit: number): Promise<OrganisationRow[]> {
   let query = db.selectFrom("organisation").selectAll();
   if (onlyId) query = query.where("id", "=", onlyId);
-  if (after) query = query.where(comesAfter("created_at", "id", after));
+  if (after) query = query.where(comesAfter("organisation", after));
   return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }

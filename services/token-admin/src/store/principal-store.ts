@@ -1,10 +1,15 @@
 import type { Kysely, Transaction, Updateable } from "kysely";
-import type { Database, NewPrincipal, PrincipalKind, PrincipalRow, PrincipalTable, Role } from "@tessera/shared/db/schema";
+import type { Database, NewPrincipal, OrganisationRow, PrincipalKind, PrincipalRow, PrincipalTable, Role } from "@tessera/shared/db/schema";
 import { substringPattern } from "./like-pattern.js";
 import { comesAfter, type PageAfter } from "./page-after.js";
 
 export function findPrincipal(db: Kysely<Database>, id: string): Promise<PrincipalRow | undefined> {
   return db.selectFrom("principal").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** Those of `ids` that exist, in one statement. */
+export function findPrincipals(db: Kysely<Database>, ids: readonly string[]): Promise<PrincipalRow[]> {
+  return ids.length === 0 ? Promise.resolve([]) : db.selectFrom("principal").selectAll().where("id", "in", [...ids]).execute();
 }
 
 /** By organisation name and principal name, as SignIn asks. */
@@ -18,9 +23,44 @@ export function findPrincipalBySignInName(db: Kysely<Database>, organisation: st
     .executeTakeFirst();
 }
 
-/** Shares the row lock with other writers: a token is not created for an owner being disabled. */
-export function lockPrincipalShared(trx: Transaction<Database>, id: string): Promise<PrincipalRow | undefined> {
-  return trx.selectFrom("principal").selectAll().where("id", "=", id).forShare().executeTakeFirst();
+/** An organisation's settings, without its timestamps. */
+export type OrganisationSettingsRow = Omit<OrganisationRow, "created_at" | "updated_at">;
+
+/**
+ * A principal, its row lock shared with other writers (a token is not created
+ * for an owner being disabled), and its organisation's settings, in one round trip.
+ */
+export async function lockPrincipalSharedWithSettings(
+  trx: Transaction<Database>,
+  id: string,
+): Promise<{ principal: PrincipalRow; settings: OrganisationSettingsRow } | undefined> {
+  const row = await trx
+    .selectFrom("principal")
+    .innerJoin("organisation", "organisation.id", "principal.organisation_id")
+    .selectAll("principal")
+    .select([
+      "organisation.name as o_name", "organisation.api_tokens_enabled as o_api_tokens_enabled", "organisation.time_zone as o_time_zone",
+      "organisation.default_expiry as o_default_expiry", "organisation.max_lifetime_seconds as o_max_lifetime_seconds",
+      "organisation.allow_no_expiry as o_allow_no_expiry", "organisation.technical_users_only as o_technical_users_only",
+      "organisation.scope_catalog as o_scope_catalog", "organisation.max_exchange_ttl_seconds as o_max_exchange_ttl_seconds",
+      "organisation.max_regenerate_grace_seconds as o_max_regenerate_grace_seconds",
+    ])
+    .where("principal.id", "=", id)
+    .forShare("principal")
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const {
+    o_name, o_api_tokens_enabled, o_time_zone, o_default_expiry, o_max_lifetime_seconds, o_allow_no_expiry, o_technical_users_only,
+    o_scope_catalog, o_max_exchange_ttl_seconds, o_max_regenerate_grace_seconds, ...principal
+  } = row;
+  return {
+    principal,
+    settings: {
+      id: principal.organisation_id, name: o_name, api_tokens_enabled: o_api_tokens_enabled, time_zone: o_time_zone, default_expiry: o_default_expiry,
+      max_lifetime_seconds: o_max_lifetime_seconds, allow_no_expiry: o_allow_no_expiry, technical_users_only: o_technical_users_only,
+      scope_catalog: o_scope_catalog, max_exchange_ttl_seconds: o_max_exchange_ttl_seconds, max_regenerate_grace_seconds: o_max_regenerate_grace_seconds,
+    },
+  };
 }
 
 /** Locks the row until commit, so two updates of one principal cannot interleave. */
@@ -34,6 +74,19 @@ export function insertPrincipal(trx: Transaction<Database>, values: NewPrincipal
 
 export function updatePrincipal(trx: Transaction<Database>, id: string, set: Updateable<PrincipalTable>): Promise<PrincipalRow> {
   return trx.updateTable("principal").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Disables the system-made owners among `ids` that are not disabled yet; returns them. */
+export function disableSystemPrincipals(trx: Transaction<Database>, ids: readonly string[], now: Date): Promise<PrincipalRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return trx
+    .updateTable("principal")
+    .set({ disabled_at: now, updated_at: now })
+    .where("id", "in", [...ids])
+    .where("system_managed", "=", true)
+    .where("disabled_at", "is", null)
+    .returningAll()
+    .execute();
 }
 
 export interface PrincipalFilter {
@@ -50,7 +103,7 @@ export function listPrincipals(db: Kysely<Database>, filter: PrincipalFilter, af
   if (filter.groupId) query = query.where("group_id", "=", filter.groupId);
   if (filter.onlyId) query = query.where("id", "=", filter.onlyId);
   if (filter.kind) query = query.where("kind", "=", filter.kind);
-  if (after) query = query.where(comesAfter("created_at", "id", after));
+  if (after) query = query.where(comesAfter("principal", after));
   return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from "kysely";
-import type { Database, NewToken, TokenKindColumn, TokenLevelName, TokenRow, TokenUpdate } from "@tessera/shared/db/schema";
+import type { Database, NewToken, PrincipalRow, TokenKindColumn, TokenLevelName, TokenRow, TokenUpdate } from "@tessera/shared/db/schema";
 import { comesAfter, type PageAfter } from "./page-after.js";
 
 /** Inside a transaction: the row is part of a change that also writes audit and feed rows. */
@@ -39,6 +39,11 @@ export function updateToken(trx: Transaction<Database>, id: string, set: TokenUp
   return trx.updateTable("token").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Marks several tokens deleted in one statement; returns them. */
+export function markTokensDeleted(trx: Transaction<Database>, ids: readonly string[], deletedBy: string, now: Date): Promise<TokenRow[]> {
+  return trx.updateTable("token").set({ deleted_at: now, deleted_by: deletedBy }).where("id", "in", [...ids]).returningAll().execute();
+}
+
 /** Revokes a principal's live session tokens except `keepId` (the caller's own session); returns them. */
 export function revokeSessions(trx: Transaction<Database>, ownerId: string, keepId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
   return trx
@@ -53,22 +58,53 @@ export function revokeSessions(trx: Transaction<Database>, ownerId: string, keep
     .execute();
 }
 
+/** A presented token with what deciding on it needs: its owner, the owner's organisation's switch, its parent. */
+export interface Credential {
+  readonly token: TokenRow;
+  readonly owner: Pick<PrincipalRow, "id" | "organisation_id" | "group_id" | "role" | "permissions" | "disabled_at">;
+  readonly organisationApiTokensEnabled: boolean;
+  /** Exchanged and session tokens: their parent, undefined when it is gone (deleted). */
+  readonly parent: Pick<TokenRow, "revoked_at" | "disabled_at" | "expires_at"> | undefined;
+}
+
 /**
- * The token a presented value belongs to: by its current digest, or by the
- * digest it had before a RegenerateToken while that grace period lasts.
+ * The token a presented value belongs to — by its current digest, or by the
+ * digest it had before a RegenerateToken while that grace period lasts — with
+ * its owner, organisation and parent, in one round trip (every admin call
+ * starts here). Undefined for an unknown or deleted token.
  */
-export function findTokenByDigest(db: Kysely<Database>, digest: Buffer, now: Date): Promise<TokenRow | undefined> {
-  return db
+export async function findCredential(db: Kysely<Database>, digest: Buffer, now: Date): Promise<Credential | undefined> {
+  const row = await db
     .selectFrom("token")
-    .selectAll()
-    .where("deleted_at", "is", null)
+    .innerJoin("principal as owner", "owner.id", "token.owner_id")
+    .innerJoin("organisation", "organisation.id", "owner.organisation_id")
+    .leftJoin("token as parent", (join) => join.onRef("parent.id", "=", "token.parent_token_id").on("parent.deleted_at", "is", null))
+    .selectAll("token")
+    .select([
+      "owner.organisation_id as owner_organisation_id", "owner.group_id as owner_group", "owner.role as owner_role",
+      "owner.permissions as owner_permissions", "owner.disabled_at as owner_disabled_at",
+      "organisation.api_tokens_enabled as organisation_api_tokens_enabled",
+      "parent.id as parent_id", "parent.revoked_at as parent_revoked_at", "parent.disabled_at as parent_disabled_at", "parent.expires_at as parent_expires_at",
+    ])
+    .where("token.deleted_at", "is", null)
     .where((eb) =>
       eb.or([
-        eb("digest", "=", digest),
-        eb.and([eb("previous_digest", "=", digest), eb("previous_digest_expires_at", ">", now)]),
+        eb("token.digest", "=", digest),
+        eb.and([eb("token.previous_digest", "=", digest), eb("token.previous_digest_expires_at", ">", now)]),
       ]),
     )
     .executeTakeFirst();
+  if (!row) return undefined;
+  const {
+    owner_organisation_id, owner_group, owner_role, owner_permissions, owner_disabled_at, organisation_api_tokens_enabled,
+    parent_id, parent_revoked_at, parent_disabled_at, parent_expires_at, ...token
+  } = row;
+  return {
+    token,
+    owner: { id: token.owner_id, organisation_id: owner_organisation_id, group_id: owner_group, role: owner_role, permissions: owner_permissions, disabled_at: owner_disabled_at },
+    organisationApiTokensEnabled: organisation_api_tokens_enabled,
+    parent: parent_id === null ? undefined : { revoked_at: parent_revoked_at, disabled_at: parent_disabled_at, expires_at: parent_expires_at },
+  };
 }
 
 export type TokenStatusFilter = "active" | "disabled" | "revoked" | "expired";
@@ -76,7 +112,7 @@ export type TokenStatusFilter = "active" | "disabled" | "revoked" | "expired";
 /** What ListTokens narrows by; every field optional. */
 export interface TokenFilter {
   organisationId?: string | undefined;
-  /** The group of the token's owner. */
+  /** The group the token's owner is in now. */
   ownerGroupId?: string | undefined;
   ownerId?: string | undefined;
   level?: TokenLevelName | undefined;
@@ -87,21 +123,15 @@ export interface TokenFilter {
   expiresBefore?: Date | undefined;
 }
 
-/** A page of tokens, newest first; ties broken by id so the order is stable. */
-export function listTokens(
-  db: Kysely<Database>,
-  filter: TokenFilter,
-  after: PageAfter | undefined,
-  limit: number,
-  now: Date,
-): Promise<TokenRow[]> {
-  let query = db
-    .selectFrom("token")
-    .innerJoin("principal as owner", "owner.id", "token.owner_id")
-    .selectAll("token")
-    .where("token.deleted_at", "is", null);
+/**
+ * A page of tokens, newest first; ties broken by id so the order is stable.
+ * Every filter reaches its rows through an index in this order (migration
+ * 2026-12-01), so a page reads about its own rows at any depth.
+ */
+export function listTokens(db: Kysely<Database>, filter: TokenFilter, after: PageAfter | undefined, limit: number, now: Date): Promise<TokenRow[]> {
+  let query = db.selectFrom("token").selectAll("token").where("token.deleted_at", "is", null);
   if (filter.organisationId) query = query.where("token.organisation_id", "=", filter.organisationId);
-  if (filter.ownerGroupId) query = query.where("owner.group_id", "=", filter.ownerGroupId);
+  if (filter.ownerGroupId) query = query.where("token.owner_group_id", "=", filter.ownerGroupId);
   if (filter.ownerId) query = query.where("token.owner_id", "=", filter.ownerId);
   if (filter.level) query = query.where("token.level", "=", filter.level);
   if (filter.kind) query = query.where("token.kind", "=", filter.kind);
@@ -134,7 +164,7 @@ export function listTokens(
     case undefined:
       break;
   }
-  if (after) query = query.where(comesAfter("token.created_at", "token.id", after));
+  if (after) query = query.where(comesAfter("token", after));
   return query.orderBy("token.created_at", "desc").orderBy("token.id", "desc").limit(limit).execute();
 }
 

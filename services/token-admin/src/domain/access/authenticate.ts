@@ -1,30 +1,15 @@
-import type { Kysely } from "kysely";
-import type { Database, PrincipalRow, TokenRow } from "@tessera/shared/db/schema";
+import type { TokenRow } from "@tessera/shared/db/schema";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
 import { parseToken } from "@tessera/shared/token/token-format";
-import { findOrganisation } from "../../store/organisation-store.js";
-import { findPrincipal } from "../../store/principal-store.js";
-import { findToken, findTokenByDigest } from "../../store/token-store.js";
+import { findCredential } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import type { Caller } from "./caller.js";
 
 /** One message for every failure, so a caller learns nothing about a token it does not hold. */
 const rejected = () => new TesseraError("unauthenticated", "invalid or expired token");
 
-function usable(token: TokenRow, now: Date): boolean {
+function usable(token: Pick<TokenRow, "revoked_at" | "disabled_at" | "expires_at">, now: Date): boolean {
   return !token.revoked_at && !token.disabled_at && (!token.expires_at || token.expires_at.getTime() > now.getTime());
-}
-
-/** The token's owner if the token, its parent chain and its owner all still stand. */
-async function standingOwner(db: Kysely<Database>, token: TokenRow, now: Date): Promise<PrincipalRow | undefined> {
-  if (!usable(token, now)) return undefined;
-  if (token.parent_token_id) {
-    // Exchanged and session tokens live only while their parent does.
-    const parent = await findToken(db, token.parent_token_id);
-    if (!parent || !usable(parent, now)) return undefined;
-  }
-  const owner = await findPrincipal(db, token.owner_id);
-  return owner && !owner.disabled_at ? owner : undefined;
 }
 
 export interface AuthenticateOptions {
@@ -39,15 +24,15 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
   if (tokenValue === undefined) throw new TesseraError("unauthenticated", "missing bearer token");
   if (parseToken(tokenValue) === undefined) throw rejected();
   const now = deps.now();
-  const token = await findTokenByDigest(deps.db, deps.digest(tokenValue), now);
-  const owner = token && (await standingOwner(deps.db, token, now));
-  if (!token || !owner) throw rejected();
+  const credential = await findCredential(deps.db, deps.digest(tokenValue), now);
+  if (!credential) throw rejected();
+  const { token, owner, parent } = credential;
+  if (!usable(token, now) || owner.disabled_at) throw rejected();
+  // Exchanged and session tokens live only while their parent does.
+  if (token.parent_token_id && (!parent || !usable(parent, now))) throw rejected();
   // The feature flag governs API tokens; a signed-in session and the built-in
   // admin are exempt, so switching it off can never lock the admins out.
-  if (token.kind !== "session" && owner.role !== "admin") {
-    const organisation = await findOrganisation(deps.db, owner.organisation_id);
-    if (!organisation?.api_tokens_enabled) throw rejected();
-  }
+  if (token.kind !== "session" && owner.role !== "admin" && !credential.organisationApiTokensEnabled) throw rejected();
   if (options.requireAdminOption && !token.admin && token.kind !== "session") {
     throw new TesseraError("permission_denied", "this token may not call the admin API (it lacks the admin option)");
   }

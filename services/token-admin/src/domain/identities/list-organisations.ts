@@ -8,5 +8,5 @@ import { pageOf, type Page, type PageRequest } from "../paging/page.js";
 /** Every organisation for the admin; its own for anyone else. Newest first. */
 export async function listOrganisations(deps: AdminDeps, caller: Caller, page: PageRequest): Promise<Page<Organisation>> {
   const onlyId = reachOf(caller, "ListOrganisations") === "all" ? undefined : caller.organisationId;
-  return pageOf(page, (after, limit) => listOrganisationRows(deps.db, onlyId, after, limit), organisationFromRow);
+  return pageOf("organisations", page, (after, limit) => listOrganisationRows(deps.db, onlyId, after, limit), organisationFromRow);
 }

@@ -35,7 +35,8 @@ export function defaultExpiryToColumn(value: DefaultExpiry): string {
   return value.kind === "duration" ? String(value.seconds) : value.kind;
 }
 
-export function policyFromRow(row: OrganisationRow): OrganisationPolicy {
+/** The policy an organisation's settings make (its timestamps play no part). */
+export function policyFromRow(row: Omit<OrganisationRow, "created_at" | "updated_at">): OrganisationPolicy {
   return {
     id: row.id,
     name: row.name,

@@ -1,25 +1,30 @@
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
+import type { PageAfter } from "../../store/page-after.js";
 
-// Page tokens are opaque to callers: base64url of the last row's sort key.
+// Page tokens are opaque to callers: base64url of the list's name and the id of
+// the page's last row. The name keeps one list's token from being used on another.
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The lists that page, each with the shape of its ids. */
+const idPatterns = {
+  tokens: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  principals: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  groups: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  organisations: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  audit: /^[1-9][0-9]{0,17}$/, // below 2^63 - 1, bigint's top
+} as const;
 
-export interface PagePosition {
-  readonly at: Date;
-  readonly id: string;
+export type PagedList = keyof typeof idPatterns;
+
+export function encodePageToken(list: PagedList, after: PageAfter): string {
+  return Buffer.from(`${list}|${after}`, "utf8").toString("base64url");
 }
 
-export function encodePageToken(position: PagePosition): string {
-  return Buffer.from(`${position.at.toISOString()}|${position.id}`, "utf8").toString("base64url");
-}
-
-/** Undefined for an empty token; invalid_argument naming `page_token` for anything not made by encodePageToken. */
-export function decodePageToken(token: string): PagePosition | undefined {
+/** Undefined for an empty token; invalid_argument naming `page_token` for anything encodePageToken did not make for `list`. */
+export function decodePageToken(list: PagedList, token: string): PageAfter | undefined {
   if (token === "") return undefined;
-  const [at, id, ...rest] = Buffer.from(token, "base64url").toString("utf8").split("|");
-  const date = new Date(at ?? "");
-  if (rest.length > 0 || !id || !uuidPattern.test(id) || Number.isNaN(date.getTime())) {
+  const [name, after, ...rest] = Buffer.from(token, "base64url").toString("utf8").split("|");
+  if (name !== list || rest.length > 0 || after === undefined || !idPatterns[list].test(after)) {
     throw invalidArgument("page_token", "is not a page token this server issued");
   }
-  return { at: date, id };
+  return after;
 }

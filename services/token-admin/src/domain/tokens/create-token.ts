@@ -5,7 +5,7 @@ import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-er
 import { principalChangeRecord } from "@tessera/shared/feed/change-records";
 import { findGroup } from "../../store/group-store.js";
 import { findOrganisation } from "../../store/organisation-store.js";
-import { insertPrincipal, lockPrincipalShared } from "../../store/principal-store.js";
+import { insertPrincipal, lockPrincipalSharedWithSettings } from "../../store/principal-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { authorize } from "../access/authorize.js";
 import type { Caller } from "../access/caller.js";
@@ -64,11 +64,12 @@ async function userOwnership(trx: Transaction<Database>, caller: Caller, input: 
   const ownerId = input.ownerId ?? caller.principalId;
   // Shared lock: a concurrent change to the owner waits, so the token never
   // outlives a permission check it has already passed.
-  const owner = await lockPrincipalShared(trx, ownerId);
-  if (!owner) throw new TesseraError("not_found", `owner ${ownerId} not found`);
+  const locked = await lockPrincipalSharedWithSettings(trx, ownerId);
+  if (!locked) throw new TesseraError("not_found", `owner ${ownerId} not found`);
+  const owner = locked.principal;
   authorize(caller, "CreateToken", principalTarget(owner), "GetPrincipal", `owner ${ownerId}`);
   assertMayActFor(caller, owner, "owner_id");
-  const policy = await policyOf(trx, owner.organisation_id);
+  const policy = policyFromRow(locked.settings);
   if (owner.disabled_at) throw new TesseraError("failed_precondition", "the owner is disabled");
   if (policy.technicalUsersOnly && owner.kind !== "technical") {
     throw new TesseraError("failed_precondition", "this organisation issues tokens to technical users only (active ones)");

@@ -1,12 +1,12 @@
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import { principalChangeRecord, tokenChangeRecord } from "@tessera/shared/feed/change-records";
-import { findPrincipal, updatePrincipal } from "../../store/principal-store.js";
-import { lockTokens, updateToken } from "../../store/token-store.js";
+import { disableSystemPrincipals, findPrincipals } from "../../store/principal-store.js";
+import { lockTokens, markTokensDeleted } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { awaitValidators, type AcknowledgedChange } from "./await-validators.js";
 import type { Caller } from "../access/caller.js";
 import { commitChange } from "../commit-change.js";
-import { authorizeOnToken } from "./token-access.js";
+import { authorizeOnTokenOf } from "./token-access.js";
 
 export interface DeletedTokens extends AcknowledgedChange {
   readonly deletedCount: number;
@@ -17,27 +17,30 @@ export interface DeletedTokens extends AcknowledgedChange {
  * the caller's to delete, or nothing changes. Deleted tokens vanish from
  * listings and stop working; the audit log keeps their history. The technical
  * user the system made for a group or org token goes (disabled) with it.
+ * The same few statements whatever the count: lock, owners, delete, disable,
+ * then commitChange's audit rows and feed entry.
  */
 export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonly string[], awaitValidatorsMs = 0): Promise<DeletedTokens> {
   if (ids.length === 0) throw invalidArgument("token_ids", "at least one id");
   const now = deps.now();
   const { seq } = await commitChange(deps, async (trx, change) => {
     const locked = new Map((await lockTokens(trx, ids)).map((row) => [row.id, row]));
-    for (const id of ids) await authorizeOnToken(trx, caller, "DeleteTokens", id, locked.get(id));
+    const owners = new Map((await findPrincipals(trx, [...new Set([...locked.values()].map((row) => row.owner_id))])).map((row) => [row.id, row]));
     for (const id of ids) {
-      const deleted = await updateToken(trx, id, { deleted_at: now, deleted_by: caller.principalId });
-      change.feed(tokenChangeRecord(deleted));
-      change.audit({
-        action: "token.delete", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: deleted.organisation_id,
-        tokenId: id, principalId: deleted.owner_id, source: caller.source, details: { name: deleted.name },
-      });
-      if (deleted.level !== "user") {
-        const owner = await findPrincipal(trx, deleted.owner_id);
-        if (owner?.system_managed && !owner.disabled_at) {
-          change.feed(principalChangeRecord(await updatePrincipal(trx, owner.id, { disabled_at: now, updated_at: now })));
-        }
-      }
+      const token = locked.get(id);
+      authorizeOnTokenOf(caller, "DeleteTokens", id, token, token && owners.get(token.owner_id));
     }
+    const byId = new Map((await markTokensDeleted(trx, ids, caller.principalId, now)).map((row) => [row.id, row]));
+    const deleted = ids.map((id) => byId.get(id)!); // in the order asked, as the audit rows read
+    for (const token of deleted) {
+      change.feed(tokenChangeRecord(token));
+      change.audit({
+        action: "token.delete", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: token.organisation_id,
+        tokenId: token.id, principalId: token.owner_id, source: caller.source, details: { name: token.name },
+      });
+    }
+    const systemOwners = deleted.filter((token) => token.level !== "user").map((token) => token.owner_id);
+    for (const owner of await disableSystemPrincipals(trx, systemOwners, now)) change.feed(principalChangeRecord(owner));
   });
   return { deletedCount: ids.length, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }

@@ -3,7 +3,7 @@ import { listTokens as listTokenRows, type TokenFilter, type TokenStatusFilter }
 import type { AdminDeps } from "../admin-deps.js";
 import { reachOf } from "../access/authorize.js";
 import type { Caller } from "../access/caller.js";
-import { pageOf, type Page, type PageRequest } from "../paging/page.js";
+import { emptyPage, pageOf, type Page, type PageRequest } from "../paging/page.js";
 import { decodePageToken } from "../paging/page-token.js";
 import { tokenFromRow, type Token } from "./token.js";
 
@@ -56,9 +56,9 @@ function visibleFilter(caller: Caller, input: ListTokensInput): TokenFilter | un
 
 /** A page of the tokens the caller may see, newest first. */
 export async function listTokens(deps: AdminDeps, caller: Caller, input: ListTokensInput): Promise<Page<Token>> {
-  decodePageToken(input.pageToken); // refuse a bad token even when the page would be empty
+  decodePageToken("tokens", input.pageToken); // refuse a bad token even when the page would be empty
   const filter = visibleFilter(caller, input);
-  if (!filter) return { items: [], nextPageToken: "" };
+  if (!filter) return emptyPage;
   const now = deps.now();
-  return pageOf(input, (after, limit) => listTokenRows(deps.db, filter, after, limit, now), (row) => tokenFromRow(row, now));
+  return pageOf("tokens", input, (after, limit) => listTokenRows(deps.db, filter, after, limit, now), (row) => tokenFromRow(row, now));
 }

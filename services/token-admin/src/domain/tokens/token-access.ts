@@ -12,11 +12,25 @@ export function tokenTarget(token: TokenRow, owner: PrincipalRow): Target {
 }
 
 /**
- * Authorises `rpc` on a token already read (or locked) by the caller's
- * transaction. A missing token and one the caller may not see look the same.
- * Beyond reading, the caller must also rank high enough to act for the owner,
- * so an org admin cannot revoke or take over the built-in admin's token.
+ * Authorises `rpc` on a token and its owner, both already read (or locked) by
+ * the caller's transaction. A missing token and one the caller may not see look
+ * the same. Beyond reading, the caller must also rank high enough to act for the
+ * owner, so an org admin cannot revoke or take over the built-in admin's token.
  */
+export function authorizeOnTokenOf(
+  caller: Caller,
+  rpc: AdminRpc,
+  id: string,
+  token: TokenRow | undefined,
+  owner: PrincipalRow | undefined,
+): { token: TokenRow; owner: PrincipalRow } {
+  if (!token || !owner) throw new TesseraError("not_found", `token ${id} not found`);
+  authorize(caller, rpc, tokenTarget(token, owner), "GetToken", `token ${id}`);
+  if (rpc !== "GetToken") assertMayActFor(caller, owner, `token ${id}`);
+  return { token, owner };
+}
+
+/** authorizeOnTokenOf, reading the owner. */
 export async function authorizeOnToken(
   db: Kysely<Database>,
   caller: Caller,
@@ -24,9 +38,5 @@ export async function authorizeOnToken(
   id: string,
   token: TokenRow | undefined,
 ): Promise<{ token: TokenRow; owner: PrincipalRow }> {
-  const owner = token && (await findPrincipal(db, token.owner_id));
-  if (!token || !owner) throw new TesseraError("not_found", `token ${id} not found`);
-  authorize(caller, rpc, tokenTarget(token, owner), "GetToken", `token ${id}`);
-  if (rpc !== "GetToken") assertMayActFor(caller, owner, `token ${id}`);
-  return { token, owner };
+  return authorizeOnTokenOf(caller, rpc, id, token, token && (await findPrincipal(db, token.owner_id)));
 }
