@@ -2,7 +2,8 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
 
-const adminEnv = z
+/** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
+export const adminEnv = z
   .object({
     ...commonEnv,
     TESSERA_ADMIN_PORT: port(8080),

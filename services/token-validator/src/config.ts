@@ -24,7 +24,8 @@ const routesJson = (read: (value: string) => string) =>
       }
     });
 
-const validatorEnv = z
+/** token-validator's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
+export const validatorEnv = z
   .object({
     ...commonEnv,
     TESSERA_VALIDATOR_PORT: port(9090),
