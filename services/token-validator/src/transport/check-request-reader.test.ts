@@ -54,6 +54,9 @@ describe("readCheckRequest", () => {
     it(`reads what the generated CheckRequest holds: ${name}`, () => {
       const bytes = toBinary(CheckRequestSchema, create(CheckRequestSchema, init));
       expect(readCheckRequest(bytes, authorization)).toEqual(factsByGeneratedCode(bytes));
+      // Reading the trace context too changes nothing else.
+      const { traceparent: _parent, tracestate: _state, ...traced } = readCheckRequest(bytes, authorization, true);
+      expect(traced).toEqual(factsByGeneratedCode(bytes));
     });
   }
 

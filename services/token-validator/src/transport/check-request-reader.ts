@@ -81,6 +81,41 @@ function rawHeaderValue(reader: BinaryReader, key: Uint8Array): string | undefin
   return value !== undefined && value.length > 0 ? utf8.decode(value) : latin1.decode(raw ?? new Uint8Array(0));
 }
 
+/** The W3C trace headers found so far. */
+interface TraceContext {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/**
+ * With the trace context wanted: reads one header entry (a map entry or a raw
+ * HeaderValue — field 1 is the key and 2 the value in both, 3 a HeaderValue's
+ * raw_value) in one pass, keeps it in `trace` if it is a trace header, and
+ * returns its value if it is the token header.
+ */
+function readEntryWithTrace(reader: BinaryReader, tokenHeader: Uint8Array, trace: TraceContext): string | undefined {
+  const stop = end(reader);
+  let key: Uint8Array | undefined;
+  let value: Uint8Array | undefined;
+  let raw: Uint8Array | undefined;
+  while (reader.pos < stop) {
+    const [field, wireType] = reader.tag();
+    if (field === mapKey && wireType === WireType.LengthDelimited) key = reader.bytes();
+    else if (field === mapValue && wireType === WireType.LengthDelimited) value = reader.bytes();
+    else if (field === headerValueRawValue && wireType === WireType.LengthDelimited) raw = reader.bytes();
+    else reader.skip(wireType, field);
+  }
+  if (key === undefined) return undefined;
+  const token = sameBytes(key, tokenHeader);
+  const parent = !token && sameBytes(key, traceparentKey);
+  if (!token && !parent && !sameBytes(key, tracestateKey)) return undefined;
+  const text = value !== undefined && value.length > 0 ? utf8.decode(value) : latin1.decode(raw ?? new Uint8Array(0));
+  if (token) return text;
+  if (parent) trace.traceparent = text;
+  else trace.tracestate = text;
+  return undefined;
+}
+
 /**
  * Reads an Envoy CheckRequest straight off the wire, keeping only the method,
  * path, token header and scope extension (and, when `traceContext`, the
@@ -97,18 +132,8 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array, tra
   let fromMap: string | undefined;
   let fromRaw: string | undefined;
   let scope: string | undefined;
-  let traceparent: string | undefined;
-  let tracestate: string | undefined;
-
-  /** Reads the header entry at the reader again for the trace headers; the reader ends where `read` left it. */
-  const readTraceHeaders = (start: number, read: (key: Uint8Array) => string | undefined) => {
-    const after = reader.pos;
-    reader.pos = start;
-    traceparent = read(traceparentKey) ?? traceparent;
-    reader.pos = start;
-    tracestate = read(tracestateKey) ?? tracestate;
-    reader.pos = after;
-  };
+  // Only when asked for: with tracing off, reading costs what it did before tracing existed.
+  const trace: TraceContext | undefined = traceContext ? {} : undefined;
 
   const readHttp = () => {
     http = true;
@@ -118,11 +143,7 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array, tra
       if (wireType !== WireType.LengthDelimited) reader.skip(wireType, field);
       else if (field === httpMethod) method = reader.string();
       else if (field === httpPath) path = reader.string();
-      else if (field === httpHeaders) {
-        const start = reader.pos;
-        fromMap = mapEntryValue(reader, tokenHeader) ?? fromMap;
-        if (traceContext) readTraceHeaders(start, (key) => mapEntryValue(reader, key));
-      }
+      else if (field === httpHeaders) fromMap = (trace ? readEntryWithTrace(reader, tokenHeader, trace) : mapEntryValue(reader, tokenHeader)) ?? fromMap;
       else if (field === httpHeaderMap) {
         const mapStop = end(reader);
         while (reader.pos < mapStop) {
@@ -131,10 +152,8 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array, tra
             reader.skip(entryType, entry);
             continue;
           }
-          const start = reader.pos;
-          const value = rawHeaderValue(reader, tokenHeader);
+          const value = trace ? readEntryWithTrace(reader, tokenHeader, trace) : rawHeaderValue(reader, tokenHeader);
           if (value !== undefined) fromRaw = fromRaw === undefined ? value : `${fromRaw},${value}`;
-          if (traceContext) readTraceHeaders(start, (key) => rawHeaderValue(reader, key));
         }
       } else reader.skip(wireType, field);
     }
@@ -161,5 +180,5 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array, tra
       } else reader.skip(attributeType, attribute);
     }
   }
-  return traceContext ? { http, method, path, credential: fromMap ?? fromRaw, scope, traceparent, tracestate } : { http, method, path, credential: fromMap ?? fromRaw, scope };
+  return trace ? { http, method, path, credential: fromMap ?? fromRaw, scope, traceparent: trace.traceparent, tracestate: trace.tracestate } : { http, method, path, credential: fromMap ?? fromRaw, scope };
 }

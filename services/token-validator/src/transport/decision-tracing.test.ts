@@ -19,7 +19,7 @@ function countingTracing(): Tracing & { started: string[] } {
   };
 }
 
-const request = (headers: Record<string, string> = {}) => ({ method: "GET", headers }) as unknown as IncomingMessage;
+const request = (headers: Record<string, string> = {}) => ({ method: "GET", rawHeaders: Object.entries(headers).flat() }) as unknown as IncomingMessage;
 const response = { statusCode: 200 } as ServerResponse;
 
 describe("createDecisionTracing", () => {

@@ -27,15 +27,33 @@ export interface DecisionTracing {
   unary<Req, Res>(name: string, surface: Surface, handler: handleUnaryCall<Req, Res>, carrier: (call: ServerUnaryCall<Req, Res>) => TraceCarrier): handleUnaryCall<Req, Res>;
 }
 
-const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
-
-/** The trace context in gRPC metadata (ValidateToken). */
-export function metadataCarrier(call: ServerUnaryCall<unknown, unknown>): TraceCarrier {
-  const [traceparent] = call.metadata.get("traceparent");
-  const [tracestate] = call.metadata.get("tracestate");
-  return { traceparent: traceparent === undefined ? undefined : String(traceparent), tracestate: tracestate === undefined ? undefined : String(tracestate) };
+/**
+ * traceparent and tracestate from the raw headers: cheaper than req.headers,
+ * which the surfaces never build, and a repeat cannot hide behind the first.
+ * The last one wins; a malformed value is ignored where it is parsed.
+ */
+function traceHeaders(raw: readonly string[]): TraceCarrier {
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 11 && name.toLowerCase() === "traceparent") traceparent = raw[i + 1];
+    else if (name.length === 10 && name.toLowerCase() === "tracestate") tracestate = raw[i + 1];
+  }
+  return { traceparent, tracestate };
 }
 
+const none: TraceCarrier = Object.freeze({});
+
+/** The trace context in gRPC metadata (ValidateToken); tracestate is read only beside a traceparent. */
+export function metadataCarrier(call: ServerUnaryCall<unknown, unknown>): TraceCarrier {
+  const [traceparent] = call.metadata.get("traceparent");
+  if (traceparent === undefined) return none;
+  const [tracestate] = call.metadata.get("tracestate");
+  return { traceparent: String(traceparent), tracestate: tracestate === undefined ? undefined : String(tracestate) };
+}
+
+/** Decision tracing over `tracing`, sampling callers without trace context at `sampleRatio` (0..1). */
 export function createDecisionTracing(tracing: Tracing, sampleRatio: number, random: () => number = Math.random): DecisionTracing {
   // Every surface answers synchronously, so the span of the request being answered is this one.
   let answering: Span | undefined;
@@ -55,7 +73,7 @@ export function createDecisionTracing(tracing: Tracing, sampleRatio: number, ran
     }
   };
 
-  const httpCarrier = (req: IncomingMessage): TraceCarrier => ({ traceparent: first(req.headers.traceparent), tracestate: first(req.headers.tracestate) });
+  const httpCarrier = (req: IncomingMessage): TraceCarrier => traceHeaders(req.rawHeaders);
   const endHttp = (span: Span, res: ServerResponse) => {
     span.setAttribute("http.response.status_code", res.statusCode);
     tracing.end(span, res.statusCode >= 500 ? String(res.statusCode) : undefined);
@@ -75,8 +93,11 @@ export function createDecisionTracing(tracing: Tracing, sampleRatio: number, ran
     forwardAuth: (handler) => (req, res, url) => {
       const span = start(`${req.method ?? "GET"} /auth`, "forward_auth", httpCarrier(req));
       if (span === undefined) return handler(req, res, url);
-      answer(span, () => handler(req, res, url));
-      endHttp(span, res);
+      try {
+        answer(span, () => handler(req, res, url));
+      } finally {
+        endHttp(span, res);
+      }
     },
 
     // The caller's own token is decided at once; the answer may wait for the form: the span ends with it.
@@ -90,8 +111,11 @@ export function createDecisionTracing(tracing: Tracing, sampleRatio: number, ran
     unary: (name, surface, handler, carrier) => (call, callback) => {
       const span = start(name, surface, carrier(call));
       if (span === undefined) return handler(call, callback);
-      answer(span, () => handler(call, callback));
-      tracing.end(span);
+      try {
+        answer(span, () => handler(call, callback));
+      } finally {
+        tracing.end(span);
+      }
     },
   };
 }
