@@ -1,14 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Span } from "@opentelemetry/api";
 import type { handleUnaryCall, ServerUnaryCall } from "@grpc/grpc-js";
-import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import type { TraceCarrier, Tracing } from "@tessera/shared/tracing/tracing";
 import type { DecisionObserver, Surface } from "../domain/surface.js";
 import type { ForwardAuthHandler } from "./forward-auth.js";
 import type { IntrospectHandler } from "./introspect.js";
-
-/** ValidationCode → "valid", "revoked", …: the words the answers use. */
-const codeNames = new Map(Object.entries(ValidationCode).filter(([, v]) => typeof v === "number").map(([name, v]) => [v as number, name.toLowerCase()]));
+import { codeLabels } from "./validator-metrics.js";
 
 /**
  * Spans for the validator's decisions, wrapped around each surface's handler
@@ -29,8 +26,8 @@ export interface DecisionTracing {
 
 /**
  * traceparent and tracestate from the raw headers: cheaper than req.headers,
- * which the surfaces never build, and a repeat cannot hide behind the first.
- * The last one wins; a malformed value is ignored where it is parsed.
+ * which the surfaces never build. Of repeats the last counts; a malformed
+ * value is ignored where it is parsed.
  */
 function traceHeaders(raw: readonly string[]): TraceCarrier {
   let traceparent: string | undefined;
@@ -83,7 +80,7 @@ export function createDecisionTracing(tracing: Tracing, sampleRatio: number, ran
     observe(decision, _surface, _nowMs) {
       if (answering === undefined) return;
       answering.setAttributes({
-        "tessera.decision": codeNames.get(decision.code) ?? "unknown",
+        "tessera.decision": codeLabels[decision.code] ?? "unknown",
         "tessera.seq": Number(decision.seq),
         "tessera.freshness": decision.freshness.state,
       });
