@@ -1,4 +1,5 @@
-# One image for both services; the command picks which one runs.
+# One image for both services; the command picks which one runs. Built without Docker
+# on every CI run by test/image/dockerfile-steps.ts: RUN paths stay relative to WORKDIR.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -12,6 +13,11 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production TESSERA_HOST=0.0.0.0
 COPY --from=build /app /app
+# The non-root user's own folder (TESSERA_DATA_DIR, `.tessera`): without DATABASE_URL the
+# store (PGlite) and its generated pepper live here; with it, the admin token file does.
+RUN mkdir -p .tessera && chown node:node .tessera && chmod 700 .tessera
+VOLUME /app/.tessera
 USER node
 EXPOSE 8080 9090 9191
+# exec form: the service is PID 1's only child and gets the SIGTERM itself.
 CMD ["node", "services/token-admin/dist/main.js"]

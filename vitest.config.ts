@@ -8,6 +8,8 @@ const alias = [
   { find: /^@tessera\/shared\/(.*)$/, replacement: source("packages/shared") },
   { find: /^@tessera\/token-admin\/(.*)$/, replacement: source("services/token-admin") },
   { find: /^@tessera\/token-validator\/(.*)$/, replacement: source("services/token-validator") },
+  { find: /^@tessera\/client$/, replacement: fileURLToPath(new URL("./packages/client/src/index.ts", import.meta.url)) },
+  { find: /^@tessera\/client\/(.*)$/, replacement: fileURLToPath(new URL("./packages/client/src/$1.ts", import.meta.url)) },
   { find: /^@tessera\/test-support\/(.*)$/, replacement: fileURLToPath(new URL("./test/support/$1", import.meta.url)) },
 ];
 

@@ -1,4 +1,8 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +10,8 @@ import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { runCli } from "../packages/cli/src/program.js";
 import { eventually } from "./support/clients.js";
 import { startDeployment, type Deployment } from "./support/deployment.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Runs `tessera …` in this process with the given stdin; returns the exit code and output. */
 async function tessera(d: Deployment, args: string[], options: { token?: string; stdin?: string; env?: Record<string, string> } = {}) {
@@ -97,9 +103,67 @@ describe("the tessera command", () => {
     expect(typed.out.trim()).toMatch(/^tsr_ses_/);
   });
 
+  it("names TESSERA_TOKEN when the admin API asks for a credential and none was set", async () => {
+    const anonymous = await tessera(d, ["whoami"]);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.err).toContain("error: unauthenticated: missing bearer token");
+    expect(anonymous.err).toContain("TESSERA_TOKEN is not set: export TESSERA_TOKEN=");
+    // A token that is set but wrong gets the server's answer only.
+    const wrong = await tessera(d, ["whoami"], { token: "tsr_pat_not_a_token" });
+    expect(wrong.err).not.toContain("TESSERA_TOKEN is not set");
+  });
+
+  it("creates a person with a password from TESSERA_PASSWORD or piped stdin, and refuses (creating nothing) with neither", async () => {
+    const names = async () => (await d.adminApi.listPrincipals({})).principals.map((p) => p.name);
+    const none = await tessera(d, ["principals", "create", "no-password", "--kind", "human", "--password"], { token: admin });
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("set TESSERA_PASSWORD, pipe it on stdin");
+    expect(await names()).not.toContain("no-password");
+
+    const org = (await d.adminApi.getOrganisation({})).organisation!.name;
+    const fromEnv = await tessera(d, ["principals", "create", "env-pw", "--kind", "human", "--password", "--quiet"], { token: admin, env: { TESSERA_PASSWORD: "a password from env" } });
+    expect(fromEnv.out).toMatch(/^[0-9a-f-]{36}\n$/);
+    const piped = await tessera(d, ["principals", "create", "piped-pw", "--kind", "human", "--password", "-q"], { token: admin, stdin: "a piped password\nnext line ignored\n" });
+    expect(piped.code).toBe(0);
+    expect((await d.as(undefined).signIn({ organisation: org, userName: "env-pw", password: "a password from env" })).sessionToken).toMatch(/^tsr_ses_/);
+    expect((await d.as(undefined).signIn({ organisation: org, userName: "piped-pw", password: "a piped password" })).sessionToken).toMatch(/^tsr_ses_/);
+  });
+
+  it("sets a password later, and refuses to without one", async () => {
+    const org = (await d.adminApi.getOrganisation({})).organisation!.name;
+    const id = (await d.adminApi.createPrincipal({ name: "later", kind: 1, permissions: [] })).principal!.id;
+    const refused = await tessera(d, ["principals", "set-password", id], { token: admin });
+    expect(refused.code).toBe(2);
+    const set = await tessera(d, ["principals", "set-password", id], { token: admin, stdin: "set later, at last\n" });
+    expect(set).toMatchObject({ code: 0, out: "" });
+    expect(set.err).toContain("Set a new password for later");
+    const session = await d.as(undefined).signIn({ organisation: org, userName: "later", password: "set later, at last" });
+    expect(session.sessionToken).toMatch(/^tsr_ses_/);
+    expect((await tessera(d, ["principals", "set-password", id, "--remove"], { token: admin })).code).toBe(0);
+    await expect(d.as(undefined).signIn({ organisation: org, userName: "later", password: "set later, at last" })).rejects.toThrow(/unauthenticated/i);
+  });
+
   it("runs as the built binary", async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["packages/cli/dist/main.js", "--help"]);
     expect(stdout).toContain("Usage: tessera");
     expect(stdout).toContain("tokens");
+  });
+
+  it("runs as `npx tessera` from the checkout, and as `tessera` after a global install", async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run("npx", ["--no-install", "tessera", "--help"], { cwd: root });
+    expect(stdout).toContain("Usage: tessera");
+    const prefix = mkdtempSync(join(tmpdir(), "tessera-global-"));
+    try {
+      await run("npm", ["install", "--global", ".", "--prefix", prefix, "--no-fund", "--no-audit"], { cwd: root });
+      // From anywhere, with only the global bin folder added to PATH.
+      const installed = await run("tessera", ["tokens", "list"], {
+        cwd: tmpdir(),
+        env: { PATH: `${join(prefix, "bin")}:${process.env.PATH}`, TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`, TESSERA_TOKEN: admin },
+      });
+      expect(installed.stdout).toMatch(/^ID\s+NAME/);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
   });
 });

@@ -32,10 +32,19 @@ function parse(line: string): LogLine | undefined {
   }
 }
 
-/** Starts `node services/<name>/dist/main.js` with the given environment added. */
-export function spawnService(name: ServiceName, env: Record<string, string | undefined>): SpawnedService {
-  const child = spawn(process.execPath, [`services/${name}/dist/main.js`], {
+export interface SpawnOptions {
+  /** Instead of `node services/<name>/dist/main.js`, e.g. `npm run start:admin`. */
+  readonly command?: readonly string[];
+  /** In a process group of its own, so that a test can end whatever it left behind. */
+  readonly ownProcessGroup?: boolean;
+}
+
+/** Starts `node services/<name>/dist/main.js` (or `options.command`) from the repository root, with the given environment added. */
+export function spawnService(name: ServiceName, env: Record<string, string | undefined>, options: SpawnOptions = {}): SpawnedService {
+  const [file, ...args] = options.command ?? [process.execPath, `services/${name}/dist/main.js`];
+  const child = spawn(file!, args, {
     cwd: root,
+    detached: options.ownProcessGroup ?? false,
     env: { PATH: process.env.PATH, TESSERA_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -17,17 +17,3 @@ export async function confirmByTyping(io: CliIo, question: string, expected: str
     prompt.close();
   }
 }
-
-/** Reads one line (a password) from stdin without echoing it when stdin is a terminal. */
-export async function readSecret(io: CliIo, question: string): Promise<string> {
-  const muted = new (await import("node:stream")).Writable({ write: (_chunk, _encoding, done) => done() });
-  io.stderr.write(question);
-  const prompt = createInterface({ input: io.stdin, output: io.stdin.isTTY ? muted : io.stderr, terminal: io.stdin.isTTY ?? false });
-  try {
-    const answer = await Promise.race([prompt.question(""), new Promise<string>((resolve) => prompt.once("close", () => resolve("")))]);
-    io.stderr.write("\n");
-    return answer;
-  } finally {
-    prompt.close();
-  }
-}

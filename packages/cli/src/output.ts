@@ -15,9 +15,14 @@ export function printTable(out: Writable, headers: readonly string[], rows: read
   for (const row of rows) out.write(`${line(row)}\n`);
 }
 
-/** A timestamp as a short UTC date-time, "-" when unset. */
+/** Prints only ids, one a line: for `ID=$(tessera … --quiet)`. */
+export function printIds(out: Writable, items: readonly { id: string }[]): void {
+  for (const item of items) out.write(`${item.id}\n`);
+}
+
+/** A timestamp as a short UTC date-time naming its zone, "-" when unset. */
 export function shortTime(ts: Timestamp | undefined): string {
-  return ts ? timestampDate(ts).toISOString().replace("T", " ").slice(0, 16) : "-";
+  return ts ? `${timestampDate(ts).toISOString().replace("T", " ").slice(0, 16)} UTC` : "-";
 }
 
 /** The enum value's name without its prefix: TOKEN_STATUS_ACTIVE → active. */

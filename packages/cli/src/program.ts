@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { CliContext } from "./cli-context.js";
 import type { CliIo } from "./cli-io.js";
 import { adminApi } from "./clients.js";
@@ -45,11 +45,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ConnectError) {
       io.stderr.write(`error: ${codeName(err.code)}: ${err.rawMessage}\n`);
+      if (err.code === Code.Unauthenticated && !io.env.TESSERA_TOKEN) io.stderr.write(missingTokenHint);
       return 1;
     }
     throw err;
   }
 }
+
+const missingTokenHint =
+  "TESSERA_TOKEN is not set: export TESSERA_TOKEN=<token> (the admin token the first start printed, or export TESSERA_TOKEN=$(tessera sign-in --org <organisation> --user <name>))\n";
 
 const codeNames = ["ok", "canceled", "unknown", "invalid_argument", "deadline_exceeded", "not_found", "already_exists", "permission_denied", "resource_exhausted", "failed_precondition", "aborted", "out_of_range", "unimplemented", "internal", "unavailable", "data_loss", "unauthenticated"];
 const codeName = (code: number) => codeNames[code] ?? String(code);

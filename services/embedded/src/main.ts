@@ -3,6 +3,8 @@ import { resolvePepper } from "@tessera/shared/config/pepper";
 import { openDatabase } from "@tessera/shared/db/database";
 import { createLogger } from "@tessera/shared/log/logger";
 import { closeOnSignals } from "@tessera/shared/runtime/shutdown";
+import { traceQueries } from "@tessera/shared/tracing/query-spans";
+import { startTracing } from "@tessera/shared/tracing/tracing";
 import { formatBootstrapBanner } from "@tessera/token-admin/bootstrap-banner";
 import { loadAdminConfig } from "@tessera/token-admin/config";
 import { startTokenAdmin } from "@tessera/token-admin/start-token-admin";
@@ -16,10 +18,12 @@ const adminConfig = loadAdminConfig();
 const validatorConfig = loadValidatorConfig();
 const log = createLogger(adminConfig.logLevel, "tessera");
 
-const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded" });
+// One exporter for both services; its spans name the process "tessera" unless OTEL_SERVICE_NAME says otherwise.
+const tracing = adminConfig.tracing && (await startTracing({ ...adminConfig.tracing, serviceName: process.env.OTEL_SERVICE_NAME ?? "tessera" }));
+const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded", onQuery: tracing && traceQueries(tracing) });
 const pepper = resolvePepper(adminConfig.pepper, adminConfig.dataDir);
 const bus = openBus({ redisUrl: adminConfig.redisUrl, prefix: adminConfig.redisPrefix, pepper, log });
-const shared = { database, bus, pepper };
+const shared = { database, bus, pepper, tracing };
 
 const admin = await startTokenAdmin(adminConfig, createLogger(adminConfig.logLevel, "token-admin"), shared);
 const validator = await startTokenValidator(validatorConfig, createLogger(validatorConfig.logLevel, "token-validator"), shared);
@@ -35,4 +39,5 @@ closeOnSignals(log, async () => {
   await validator.close();
   await admin.close();
   await Promise.allSettled([bus.close(), database.close()]);
+  await tracing?.close();
 });

@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { commonEnv, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 
-const adminEnv = z
+/** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
+export const adminEnv = z
   .object({
     ...commonEnv,
     TESSERA_ADMIN_PORT: port(8080),
@@ -45,6 +46,7 @@ const adminEnv = z
     signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,
     signInWindowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
     consoleDir: env.TESSERA_CONSOLE_DIR,
+    tracing: tracingOptions(env, "token-admin"),
   }));
 
 export type AdminConfig = Readonly<z.output<typeof adminEnv>>;

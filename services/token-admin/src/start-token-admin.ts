@@ -11,6 +11,8 @@ import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry"
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigester } from "@tessera/shared/token/token-digest";
+import { traceQueries } from "@tessera/shared/tracing/query-spans";
+import { startTracing } from "@tessera/shared/tracing/tracing";
 import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
 import type { ChangePublisher } from "./domain/change-publisher.js";
@@ -27,6 +29,7 @@ import { loadConsoleFiles } from "./transport/console-files.js";
 import { listenHttp, peerAddress } from "./transport/listen-http.js";
 import { metricsEndpoint } from "./transport/metrics-endpoint.js";
 import { metricsInterceptor } from "./transport/metrics-interceptor.js";
+import { tracingInterceptor } from "./transport/tracing-interceptor.js";
 
 export interface RunningAdmin {
   readonly port: number;
@@ -61,9 +64,14 @@ export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?:
 
 async function start(config: AdminConfig, log: Logger, closers: Closers, shared: SharedResources | undefined): Promise<RunningAdmin> {
   const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+  // Closed last (added first): spans of calls answered while draining are still sent.
+  const tracing = shared ? shared.tracing : config.tracing && closers.add(await startTracing(config.tracing), (t) => t.close());
   const database =
     shared?.database ??
-    closers.add(await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin" }), (db) => db.close());
+    closers.add(
+      await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin", onQuery: tracing && traceQueries(tracing) }),
+      (db) => db.close(),
+    );
   const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
   if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
   if (config.faultPublishDelayMs > 0) log.warn({ delayMs: config.faultPublishDelayMs }, "TESSERA_FAULT_PUBLISH_DELAY_MS is set: publishes are held back on purpose (tests only)");
@@ -104,7 +112,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   const consoleFiles = loadConsoleFiles(config.consoleDir);
   if (consoleFiles.count === 0) log.warn({ dir: config.consoleDir }, "web console not built (npm run build): not served");
   const handler = connectNodeAdapter({
-    routes: adminRoutes(deps, health, metricsInterceptor(metrics)),
+    routes: adminRoutes(deps, health, [...(tracing ? [tracingInterceptor(tracing)] : []), metricsInterceptor(metrics)]),
     // The console's files on the same origin as the API (no CORS), then /metrics, then 404.
     fallback: (req, res) => {
       if (!consoleFiles.serve(req, res)) scrape(req, res);
@@ -120,7 +128,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   });
   const listener = closers.add(await listenHttp(handler, { host: config.host, port: config.port }), (l) => l.close(0));
   health.setAll("serving");
-  log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
+  log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process", tracing: tracing !== undefined }, "token-admin listening");
 
   return {
     port: listener.port,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, flag, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { commonEnv, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 import { isWellFormedScope } from "@tessera/shared/token/scope";
 import { parseRoutes, type Route } from "./transport/route-table.js";
 
@@ -24,7 +24,8 @@ const routesJson = (read: (value: string) => string) =>
       }
     });
 
-const validatorEnv = z
+/** token-validator's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
+export const validatorEnv = z
   .object({
     ...commonEnv,
     TESSERA_VALIDATOR_PORT: port(9090),
@@ -58,6 +59,8 @@ const validatorEnv = z
     TESSERA_OWNER_HEADER: headerName("x-tessera-owner-id"),
     TESSERA_ORGANISATION_HEADER: headerName("x-tessera-organisation-id"),
     TESSERA_SCOPES_HEADER: headerName("x-tessera-scopes"),
+    // With tracing on: the share of decisions traced when the caller sent no trace context (a sampled one always is).
+    TESSERA_TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(0.01),
     TESSERA_INTROSPECTION_SCOPE: z.string().refine(isWellFormedScope, "must be a scope such as tessera:introspect").default("tessera:introspect"),
   })
   .refine((env) => !(env.TESSERA_ROUTES && env.TESSERA_ROUTES_FILE), {
@@ -112,6 +115,8 @@ const validatorEnv = z
       scopes: env.TESSERA_SCOPES_HEADER,
     },
     introspectionScope: env.TESSERA_INTROSPECTION_SCOPE,
+    tracing: tracingOptions(env, "token-validator"),
+    traceSampleRatio: env.TESSERA_TRACE_SAMPLE_RATIO,
   }));
 
 export type ValidatorConfig = Readonly<z.output<typeof validatorEnv>>;

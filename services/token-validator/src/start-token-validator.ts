@@ -12,6 +12,7 @@ import { createReflectionResponder } from "@tessera/shared/reflection/reflection
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { createDigestKeyer } from "@tessera/shared/token/token-digest";
+import { startTracing } from "@tessera/shared/tracing/tracing";
 import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
 import { startUsageFlusher } from "./bus/usage-flusher.js";
 import type { ValidatorConfig } from "./config.js";
@@ -33,6 +34,7 @@ import { validateToken } from "./transport/validate-token.js";
 import { validateTokenDefinition } from "./transport/validate-token-codec.js";
 import { validatorHttpRoutes } from "./transport/validator-http.js";
 import { createValidatorMetrics } from "./transport/validator-metrics.js";
+import { createDecisionTracing, metadataCarrier } from "./transport/decision-tracing.js";
 
 export interface RunningValidator {
   readonly grpcPort: number;
@@ -70,6 +72,10 @@ export async function startTokenValidator(config: ValidatorConfig, log: Logger, 
 
 async function start(config: ValidatorConfig, log: Logger, closers: Closers, shared: SharedResources | undefined): Promise<RunningValidator> {
   const pepper = shared?.pepper ?? resolvePepper(config.pepper, config.dataDir);
+  // Closed last (added first): spans of answers given while draining are still sent.
+  const tracing = shared ? shared.tracing : config.tracing && closers.add(await startTracing(config.tracing), (t) => t.close());
+  // Off: nothing below is wrapped, and the surfaces run exactly as they are.
+  const traced = tracing && createDecisionTracing(tracing, config.traceSampleRatio);
   // A read of Postgres that hangs must not hold the follower past the point where it matters.
   const queryTimeoutMs = Math.min(30_000, Math.max(2000, config.maxStalenessMs));
   const database =
@@ -113,33 +119,39 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
 
   const usage = new UsageRecorder();
   // Every surface reports each decision here; observers touch memory only.
-  const observe = observeAll(usage.observe, metrics.observe);
+  const observe = traced ? observeAll(usage.observe, metrics.observe, traced.observe) : observeAll(usage.observe, metrics.observe);
 
   const routes = createRouteTable(config.routes);
   const health = createHealthState([TokenValidatorService.typeName, Authorization.typeName]);
   const reflection = createReflectionResponder([TokenValidatorService, Authorization, Health, ServerReflection]);
+  const validate = validateToken(decisions, observe, metrics.meter("grpc"));
+  const check = extAuthzCheck(decisions, observe, { tokenHeader: config.tokenHeader, headersToRemove: config.headersToRemove, identityHeaders: config.identityHeaders, routes }, metrics.meter("ext_authz"));
   const grpc = await startGrpcServer(config.host, config.grpcPort, [
-    { service: TokenValidatorService, definition: validateTokenDefinition(), implementation: { validateToken: validateToken(decisions, observe, metrics.meter("grpc")) } },
+    {
+      service: TokenValidatorService,
+      definition: validateTokenDefinition(),
+      implementation: { validateToken: traced ? traced.unary(`${TokenValidatorService.typeName}/ValidateToken`, "grpc", validate, metadataCarrier) : validate },
+    },
     {
       service: Authorization,
-      definition: extAuthzServiceDefinition(config.tokenHeader),
-      implementation: {
-        check: extAuthzCheck(decisions, observe, { tokenHeader: config.tokenHeader, headersToRemove: config.headersToRemove, identityHeaders: config.identityHeaders, routes }, metrics.meter("ext_authz")),
-      },
+      definition: extAuthzServiceDefinition(config.tokenHeader, traced !== undefined),
+      implementation: { check: traced ? traced.unary(`${Authorization.typeName}/Check`, "ext_authz", check, (call) => call.request) : check },
     },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
   ]);
   closers.add(grpc, (server) => server.close(0));
+  const auth = forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth"));
+  const introspection = introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect"));
   const httpRoutes = validatorHttpRoutes({
-    forwardAuth: forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth")),
-    introspect: introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect")),
+    forwardAuth: traced ? traced.forwardAuth(auth) : auth,
+    introspect: traced ? traced.introspect(introspection) : introspection,
     metrics: metricsRegistry,
     ready: () => health.get("") === "serving",
     log,
   });
   const http = closers.add(await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes), (server) => server.close(0));
-  log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId }, "token-validator listening");
+  log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();

@@ -5,9 +5,9 @@ import { GroupSchema, OrganisationSchema, PrincipalKind, PrincipalSchema, Role }
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { OrganisationSettingsSchema } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import type { CliContext } from "../cli-context.js";
-import { readSecret } from "../confirm.js";
-import { enumName, printJson, printTable } from "../output.js";
+import { enumName, printIds, printJson, printTable } from "../output.js";
 import { durationOf } from "../parse-duration.js";
+import { noPasswordMessage, readPassword } from "../password-input.js";
 
 const roles = { admin: Role.ADMIN, org_admin: Role.ORG_ADMIN, group_admin: Role.GROUP_ADMIN, member: Role.MEMBER } as const;
 const kinds = { human: PrincipalKind.HUMAN, technical: PrincipalKind.TECHNICAL } as const;
@@ -42,6 +42,11 @@ function settingsFrom(opts: Record<string, string | string[] | undefined>): Mess
   return settings;
 }
 
+function refuseWithoutPassword(ctx: CliContext): void {
+  ctx.io.stderr.write(noPasswordMessage);
+  ctx.fail(2);
+}
+
 /** `tessera whoami`, `sign-in`, `orgs`, `groups`, `principals`. */
 export function registerIdentityCommands(program: Command, ctx: CliContext): void {
   program
@@ -60,7 +65,8 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
     .requiredOption("--org <name>", "the organisation's name")
     .requiredOption("--user <name>", "your user name")
     .action(async (opts) => {
-      const password = ctx.io.env.TESSERA_PASSWORD ?? (await readSecret(ctx.io, "Password: "));
+      const password = await readPassword(ctx.io, "current");
+      if (password === undefined) return refuseWithoutPassword(ctx);
       const signedIn = await ctx.admin().signIn({ organisation: opts.org, userName: opts.user, password });
       ctx.io.stderr.write(`Signed in as ${signedIn.principal!.name}. Use the session with: export TESSERA_TOKEN=<the line below>\n`);
       ctx.io.stdout.write(`${signedIn.sessionToken}\n`);
@@ -80,10 +86,12 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
   withSettingsOptions(orgs.command("create <name>").description("create an organisation (built-in admin only)")).action(async (name: string, opts) => {
     printJson(ctx.io.stdout, OrganisationSchema, (await ctx.admin().createOrganisation({ name, settings: settingsFrom(opts) })).organisation!);
   });
-  withSettingsOptions(orgs.command("update <organisation-id>").description("change an organisation's policy"))
+  withSettingsOptions(orgs.command("update [organisation-id]").description("change an organisation's policy (default: yours)"))
     .option("--rename <name>")
-    .action(async (id: string, opts) => {
-      const done = await ctx.admin().updateOrganisation({ organisationId: id, name: opts.rename, settings: settingsFrom(opts) });
+    .action(async (id: string | undefined, opts) => {
+      const api = ctx.admin();
+      const organisationId = id ?? (await api.getOrganisation({})).organisation!.id;
+      const done = await api.updateOrganisation({ organisationId, name: opts.rename, settings: settingsFrom(opts) });
       printJson(ctx.io.stdout, OrganisationSchema, done.organisation!);
     });
 
@@ -106,8 +114,10 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
     .command("list")
     .option("--org <organisation-id>")
     .option("--group <group-id>")
+    .option("-q, --quiet", "print only their ids", false)
     .action(async (opts) => {
       const found = await ctx.admin().listPrincipals({ organisationId: opts.org ?? "", groupId: opts.group ?? "", pageSize: 500 });
+      if (opts.quiet) return printIds(ctx.io.stdout, found.principals);
       if (ctx.json) return printJson(ctx.io.stdout, ListPrincipalsResponseSchema, found);
       printTable(
         ctx.io.stdout,
@@ -122,9 +132,11 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
     .option("--org <organisation-id>")
     .option("--group <group-id>")
     .option("--permission <scope>", "a scope it holds (repeatable)", collect, [])
-    .option("--password", "ask for a sign-in password (people only)", false)
+    .option("--password", "give it a sign-in password (people only): TESSERA_PASSWORD, typed at the terminal, or piped on stdin", false)
+    .option("-q, --quiet", "print only its id", false)
     .action(async (name: string, opts) => {
-      const password = opts.password ? (ctx.io.env.TESSERA_PASSWORD ?? (await readSecret(ctx.io, "New password: "))) : "";
+      const password = opts.password ? await readPassword(ctx.io, "new") : "";
+      if (password === undefined) return refuseWithoutPassword(ctx);
       const created = await ctx.admin().createPrincipal({
         name,
         kind: kinds[opts.kind as keyof typeof kinds],
@@ -134,7 +146,18 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
         permissions: opts.permission,
         password,
       });
+      if (opts.quiet) return printIds(ctx.io.stdout, [created.principal!]);
       printJson(ctx.io.stdout, PrincipalSchema, created.principal!);
+    });
+  principals
+    .command("set-password <principal-id>")
+    .description("set or change a person's sign-in password (TESSERA_PASSWORD, typed, or piped); ends their other sessions")
+    .option("--remove", "remove the password instead: no more sign-in", false)
+    .action(async (id: string, opts) => {
+      const password = opts.remove ? "" : await readPassword(ctx.io, "new");
+      if (password === undefined) return refuseWithoutPassword(ctx);
+      const done = await ctx.admin().updatePrincipal({ principalId: id, password });
+      ctx.io.stderr.write(`${opts.remove ? "Removed the password of" : "Set a new password for"} ${done.principal!.name} (${id}).\n`);
     });
   principals
     .command("update <principal-id>")

@@ -9,7 +9,7 @@ import {
 import { TokenLevel, TokenSchema, TokenStatus, type Token } from "@tessera/shared/gen/tessera/v1/token_pb";
 import type { CliContext } from "../cli-context.js";
 import { confirmByTyping } from "../confirm.js";
-import { enumName, printJson, printTable, shortTime } from "../output.js";
+import { enumName, printIds, printJson, printTable, shortTime } from "../output.js";
 import { durationOf, parseExpiry } from "../parse-duration.js";
 
 const levels = { user: TokenLevel.USER, group: TokenLevel.GROUP, org: TokenLevel.ORG } as const;
@@ -76,6 +76,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
     .option("--owner <principal-id>")
     .option("--name <text>", "part of the name")
     .option("--limit <n>", "at most this many", (v) => Number.parseInt(v, 10), 50)
+    .option("-q, --quiet", "print only their ids, one a line", false)
     .action(async (opts) => {
       const page = await ctx.admin().listTokens({
         status: opts.status ? statuses[opts.status as keyof typeof statuses] : undefined,
@@ -83,7 +84,8 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
         nameContains: opts.name ?? "",
         pageSize: Math.min(Math.max(1, opts.limit), 500),
       });
-      if (ctx.json) printJson(ctx.io.stdout, ListTokensResponseSchema, page);
+      if (opts.quiet) printIds(ctx.io.stdout, page.tokens);
+      else if (ctx.json) printJson(ctx.io.stdout, ListTokensResponseSchema, page);
       else printTokens(ctx, page.tokens);
     });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { TracingOptions } from "../tracing/tracing.js";
 
 /**
  * Parses the environment once at start. Names every bad variable at once and
@@ -34,4 +35,17 @@ export const commonEnv = {
   TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Namespaces Redis channels and keys, so that deployments (and test runs) can share a Redis.
   TESSERA_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("tessera"),
+  // OpenTelemetry's own names. Unset endpoint: no tracing, and none of the SDK is loaded.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }).optional(),
+  OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+  OTEL_BSP_SCHEDULE_DELAY: millis(5000),
 };
+
+/** Tracing settings from the common variables; undefined when no OTLP endpoint is set. */
+export function tracingOptions(
+  env: { OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined; OTEL_SERVICE_NAME?: string | undefined; OTEL_BSP_SCHEDULE_DELAY: number },
+  serviceName: string,
+): TracingOptions | undefined {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  return { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME ?? serviceName, exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY };
+}

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
 
@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** A query with no answer within this fails (Postgres only); default 30 s. */
   queryTimeoutMs?: number;
+  /** Told of every query once it has finished (tracing); unset, queries are not watched at all. */
+  onQuery?: ((event: LogEvent) => void) | undefined;
 }
 
 /** Opens real Postgres when a URL is given, else PGlite (Postgres in WASM) in a data folder. */
@@ -44,7 +46,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // gave up on it) is emitted on the client, and an unheard 'error' event kills the process.
     // The query's own promise carries the failure; the pool discards the broken client.
     pool.on("connect", (client) => client.on("error", () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: options.onQuery });
     return { db, engine: "postgres", close: () => db.destroy() };
   }
   // Loaded only when needed: the WASM module costs ~100 ms to import.
@@ -56,7 +58,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   mkdirSync(options.dataDir, { recursive: true });
   // pg_trgm serves token name search (an index the migrations build where the extension exists).
   const pglite = await PGlite.create(`${options.dataDir}/pgdata`, { extensions: { pg_trgm } });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: options.onQuery });
   return { db, engine: "pglite", close: () => db.destroy() };
 }
 

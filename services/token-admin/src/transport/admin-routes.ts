@@ -11,13 +11,13 @@ import { healthService } from "./health-routes.js";
 import { reflectionService } from "./reflection-routes.js";
 import { tokenAdminService } from "./token-admin-service.js";
 
-/** Every service token-admin offers. Health and reflection need no credentials. `metrics` wraps every admin RPC. */
-export function adminRoutes(deps: AdminDeps, health: HealthState, metrics?: Interceptor): (router: ConnectRouter) => void {
+/** Every service token-admin offers. Health and reflection need no credentials. `outer` (metrics, tracing) wrap every admin RPC, first outermost. */
+export function adminRoutes(deps: AdminDeps, health: HealthState, outer: readonly Interceptor[] = []): (router: ConnectRouter) => void {
   const reflection = createReflectionResponder([TokenAdminService, Health, ServerReflection]);
   return (router) => {
     // The error interceptor is outermost, so authentication failures are mapped too.
     router.service(TokenAdminService, tokenAdminService(deps), {
-      interceptors: [...(metrics ? [metrics] : []), errorInterceptor(deps.log), authInterceptor(deps)],
+      interceptors: [...outer, errorInterceptor(deps.log), authInterceptor(deps)],
     });
     router.service(Health, healthService(health));
     router.service(ServerReflection, reflectionService(reflection));

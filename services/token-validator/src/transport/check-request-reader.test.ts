@@ -54,6 +54,9 @@ describe("readCheckRequest", () => {
     it(`reads what the generated CheckRequest holds: ${name}`, () => {
       const bytes = toBinary(CheckRequestSchema, create(CheckRequestSchema, init));
       expect(readCheckRequest(bytes, authorization)).toEqual(factsByGeneratedCode(bytes));
+      // Reading the trace context too changes nothing else.
+      const { traceparent: _parent, tracestate: _state, ...traced } = readCheckRequest(bytes, authorization, true);
+      expect(traced).toEqual(factsByGeneratedCode(bytes));
     });
   }
 
@@ -70,6 +73,22 @@ describe("readCheckRequest", () => {
     const facts = readCheckRequest(bytes, authorization);
     expect(facts).toEqual(factsByGeneratedCode(bytes));
     expect(facts).toMatchObject({ method: "POST", path: "/later", credential: "Bearer tsr_pat_x", scope: "orders:write" });
+  });
+
+  it("reads the W3C trace context only when asked, from the headers map or the raw header_map", () => {
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const fromMap = toBinary(CheckRequestSchema, create(CheckRequestSchema, { attributes: { request: { http: { path: "/", headers: { traceparent, tracestate: "a=1", authorization: "Bearer t" } } } } }));
+    expect(readCheckRequest(fromMap, authorization)).toEqual(factsByGeneratedCode(fromMap));
+    expect(readCheckRequest(fromMap, authorization, true)).toMatchObject({ credential: "Bearer t", traceparent, tracestate: "a=1" });
+    const fromRaw = toBinary(
+      CheckRequestSchema,
+      create(CheckRequestSchema, {
+        attributes: { request: { http: { path: "/", headerMap: { headers: [{ key: "traceparent", rawValue: Buffer.from(traceparent) }, { key: "authorization", value: "Bearer u" }] } } } },
+      }),
+    );
+    expect(readCheckRequest(fromRaw, authorization, true)).toMatchObject({ credential: "Bearer u", traceparent, tracestate: undefined });
+    const none = toBinary(CheckRequestSchema, create(CheckRequestSchema, cases["headers map"]!));
+    expect(readCheckRequest(none, authorization, true)).toMatchObject({ traceparent: undefined, credential: "Bearer tsr_pat_x" });
   });
 
   it("throws on truncated input, as fromBinary does", () => {

@@ -11,6 +11,9 @@ export interface CheckFacts {
   readonly credential: string | undefined;
   /** context_extensions["scope"], if the route set it. */
   readonly scope: string | undefined;
+  /** The request's W3C trace context: read only when a reader was asked for it (tracing on). */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
 }
 
 // Field numbers of the Envoy messages (proto/envoy/service/auth/v3/*.proto).
@@ -30,6 +33,8 @@ const mapKey = 1;
 const mapValue = 2;
 
 const scopeKey = new TextEncoder().encode("scope");
+const traceparentKey = new TextEncoder().encode("traceparent");
+const tracestateKey = new TextEncoder().encode("tracestate");
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
@@ -76,14 +81,50 @@ function rawHeaderValue(reader: BinaryReader, key: Uint8Array): string | undefin
   return value !== undefined && value.length > 0 ? utf8.decode(value) : latin1.decode(raw ?? new Uint8Array(0));
 }
 
+/** The W3C trace headers found so far. */
+interface TraceContext {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/**
+ * With the trace context wanted: reads one header entry (a map entry or a raw
+ * HeaderValue — field 1 is the key and 2 the value in both, 3 a HeaderValue's
+ * raw_value) in one pass, keeps it in `trace` if it is a trace header, and
+ * returns its value if it is the token header.
+ */
+function readEntryWithTrace(reader: BinaryReader, tokenHeader: Uint8Array, trace: TraceContext): string | undefined {
+  const stop = end(reader);
+  let key: Uint8Array | undefined;
+  let value: Uint8Array | undefined;
+  let raw: Uint8Array | undefined;
+  while (reader.pos < stop) {
+    const [field, wireType] = reader.tag();
+    if (field === mapKey && wireType === WireType.LengthDelimited) key = reader.bytes();
+    else if (field === mapValue && wireType === WireType.LengthDelimited) value = reader.bytes();
+    else if (field === headerValueRawValue && wireType === WireType.LengthDelimited) raw = reader.bytes();
+    else reader.skip(wireType, field);
+  }
+  if (key === undefined) return undefined;
+  const token = sameBytes(key, tokenHeader);
+  const parent = !token && sameBytes(key, traceparentKey);
+  if (!token && !parent && !sameBytes(key, tracestateKey)) return undefined;
+  const text = value !== undefined && value.length > 0 ? utf8.decode(value) : latin1.decode(raw ?? new Uint8Array(0));
+  if (token) return text;
+  if (parent) trace.traceparent = text;
+  else trace.tracestate = text;
+  return undefined;
+}
+
 /**
  * Reads an Envoy CheckRequest straight off the wire, keeping only the method,
- * path, token header and scope extension: no header map object, no strings for
+ * path, token header and scope extension (and, when `traceContext`, the
+ * traceparent and tracestate headers): no header map object, no strings for
  * headers nobody asked about. Equivalent to decoding the generated
  * CheckRequest and reading those fields (the ext_authz tests compare the two),
  * at a fraction of the cost. Throws on malformed protobuf, as fromBinary would.
  */
-export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array): CheckFacts {
+export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array, traceContext = false): CheckFacts {
   const reader = new BinaryReader(bytes);
   let http = false;
   let method = "";
@@ -91,6 +132,8 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array): Ch
   let fromMap: string | undefined;
   let fromRaw: string | undefined;
   let scope: string | undefined;
+  // Only when asked for: with tracing off, reading costs what it did before tracing existed.
+  const trace: TraceContext | undefined = traceContext ? {} : undefined;
 
   const readHttp = () => {
     http = true;
@@ -100,7 +143,7 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array): Ch
       if (wireType !== WireType.LengthDelimited) reader.skip(wireType, field);
       else if (field === httpMethod) method = reader.string();
       else if (field === httpPath) path = reader.string();
-      else if (field === httpHeaders) fromMap = mapEntryValue(reader, tokenHeader) ?? fromMap;
+      else if (field === httpHeaders) fromMap = (trace ? readEntryWithTrace(reader, tokenHeader, trace) : mapEntryValue(reader, tokenHeader)) ?? fromMap;
       else if (field === httpHeaderMap) {
         const mapStop = end(reader);
         while (reader.pos < mapStop) {
@@ -109,7 +152,7 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array): Ch
             reader.skip(entryType, entry);
             continue;
           }
-          const value = rawHeaderValue(reader, tokenHeader);
+          const value = trace ? readEntryWithTrace(reader, tokenHeader, trace) : rawHeaderValue(reader, tokenHeader);
           if (value !== undefined) fromRaw = fromRaw === undefined ? value : `${fromRaw},${value}`;
         }
       } else reader.skip(wireType, field);
@@ -137,5 +180,5 @@ export function readCheckRequest(bytes: Uint8Array, tokenHeader: Uint8Array): Ch
       } else reader.skip(attributeType, attribute);
     }
   }
-  return { http, method, path, credential: fromMap ?? fromRaw, scope };
+  return trace ? { http, method, path, credential: fromMap ?? fromRaw, scope, traceparent: trace.traceparent, tracestate: trace.tracestate } : { http, method, path, credential: fromMap ?? fromRaw, scope };
 }

@@ -52,10 +52,11 @@ export function deniedResponse(answer: DenyAnswer): CheckResponse {
 
 /**
  * The grpc-js definition of Authorization/Check with a codec of its own: the
- * request is read straight off the wire into CheckFacts and the answer is
- * already bytes. Same path and wire format as the generated service.
+ * request is read straight off the wire into CheckFacts (with the request's
+ * W3C trace context when `traceContext`) and the answer is already bytes.
+ * Same path and wire format as the generated service.
  */
-export function extAuthzServiceDefinition(tokenHeader: string): ServiceDefinition {
+export function extAuthzServiceDefinition(tokenHeader: string, traceContext = false): ServiceDefinition {
   const method = Authorization.method.check;
   const header = new TextEncoder().encode(tokenHeader);
   const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -65,7 +66,7 @@ export function extAuthzServiceDefinition(tokenHeader: string): ServiceDefinitio
       originalName: method.localName,
       requestStream: false,
       responseStream: false,
-      requestDeserialize: (bytes: Buffer) => readCheckRequest(bytes, header),
+      requestDeserialize: (bytes: Buffer) => readCheckRequest(bytes, header, traceContext),
       responseSerialize: asBuffer,
       // Server side only; clients use the generated schema (grpcServiceDefinition).
       requestSerialize: () => {

@@ -36,8 +36,8 @@ export interface ValidatorMetrics {
 
 const surfaces: readonly Surface[] = ["grpc", "ext_authz", "forward_auth", "introspect"];
 
-/** Label value for each ValidationCode, by number: "valid", "revoked", … */
-const codeLabels: readonly string[] = Object.values(ValidationCode)
+/** Label value for each ValidationCode, by number: "valid", "revoked", … (metrics and trace attributes alike). */
+export const codeLabels: readonly string[] = Object.values(ValidationCode)
   .filter((value): value is ValidationCode => typeof value === "number")
   .sort((a, b) => a - b)
   .map((code) => ValidationCode[code]!.toLowerCase());
