@@ -92,6 +92,8 @@ describe("console: budgets and security", () => {
     await page.getByRole("dialog", { name: "Create a token" }).getByRole("button", { name: "Cancel" }).click();
     expect(await page.evaluate("window.__violations")).toEqual([]);
     await page.evaluate("const s = document.createElement('script'); s.textContent = 'window.__ran = true'; document.body.append(s)");
+    // The violation event is dispatched asynchronously: wait for it, then check it is the only one.
+    await page.waitForFunction("window.__violations.length > 0");
     expect(await page.evaluate("window.__ran === true")).toBe(false);
     expect(await page.evaluate("window.__violations")).toEqual(["script-src-elem"]);
     await close();
