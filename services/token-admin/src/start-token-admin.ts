@@ -111,6 +111,9 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     },
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
+    // Connect ignores unknown JSON fields by default, so a misspelt field ("scope" for "scopes")
+    // was dropped silently; refused instead, with the field named (INVALID_ARGUMENT).
+    jsonOptions: { ignoreUnknownFields: false },
     shutdownSignal: shutdown.signal,
     contextValues: (req) => {
       const peer = peerAddress(req);
