@@ -1,11 +1,16 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { commonEnv, connectionEnv, connectionLimitsOf, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { maxWaitMs } from "./transport/parse.js";
 
 const adminEnv = z
   .object({
     ...commonEnv,
     TESSERA_ADMIN_PORT: port(8080),
+    // Admin clients are people, the CLI and automation: a thousand connections is plenty, and stays
+    // below a 1024 open-file limit with room for the database pool and Redis.
+    // A request may wait up to 30 s for validators (await_validators): the request bound must exceed it.
+    ...connectionEnv({ maxConnections: 1000, requestTimeoutMs: 60_000 }),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
     // Between reporting NOT_SERVING and draining: long enough for balancers to notice.
@@ -26,6 +31,10 @@ const adminEnv = z
     path: ["TESSERA_PEPPER"],
     message: "is required with DATABASE_URL (every admin and validator must share it)",
   })
+  .refine((env) => env.TESSERA_REQUEST_TIMEOUT_MS > maxWaitMs, {
+    path: ["TESSERA_REQUEST_TIMEOUT_MS"],
+    message: `must exceed ${maxWaitMs} ms, the longest a call may wait for validators`,
+  })
   .transform((env) => ({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -33,6 +42,7 @@ const adminEnv = z
     pepper: env.TESSERA_PEPPER,
     host: env.TESSERA_HOST,
     port: env.TESSERA_ADMIN_PORT,
+    connections: connectionLimitsOf(env),
     logLevel: env.TESSERA_LOG_LEVEL,
     redisPrefix: env.TESSERA_REDIS_PREFIX,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,

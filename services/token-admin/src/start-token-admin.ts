@@ -7,6 +7,7 @@ import { openDatabase } from "@tessera/shared/db/database";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
+import { createConnectionMetrics } from "@tessera/shared/metrics/connection-metrics";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
@@ -121,7 +122,12 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       return createContextValues().set(peerKey, peer).set(sourceKey, `${peer} ${userAgent}`.trim());
     },
   });
-  const listener = closers.add(await listenHttp(handler, { host: config.host, port: config.port }), (l) => l.close(0));
+  const connections = createConnectionMetrics(metrics);
+  const listener = closers.add(
+    await listenHttp(handler, { host: config.host, port: config.port, limits: config.connections, onRefused: connections.refused("admin") }),
+    (l) => l.close(0),
+  );
+  connections.watch("admin", listener.openConnections);
   health.setAll("serving");
   log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
 

@@ -7,6 +7,7 @@ import { ServerReflection } from "@tessera/shared/gen/grpc/reflection/v1/reflect
 import { TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
+import { createConnectionMetrics } from "@tessera/shared/metrics/connection-metrics";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import { Closers } from "@tessera/shared/runtime/closers";
@@ -25,7 +26,7 @@ import { extAuthzCheck, extAuthzServiceDefinition } from "./transport/ext-authz-
 import { forwardAuth } from "./transport/forward-auth.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
 import { grpcReflectionService } from "./transport/grpc-reflection.js";
-import { startGrpcServer } from "./transport/grpc-server.js";
+import { startGrpcServer, type GrpcService } from "./transport/grpc-server.js";
 import { startHttpServer } from "./transport/http-server.js";
 import { introspect } from "./transport/introspect.js";
 import { createRouteTable } from "./transport/route-table.js";
@@ -118,19 +119,30 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   const routes = createRouteTable(config.routes);
   const health = createHealthState([TokenValidatorService.typeName, Authorization.typeName]);
   const reflection = createReflectionResponder([TokenValidatorService, Authorization, Health, ServerReflection]);
-  const grpc = await startGrpcServer(config.host, config.grpcPort, [
+  const connections = createConnectionMetrics(metricsRegistry);
+  const grpcServices: GrpcService[] = [
     { service: TokenValidatorService, definition: validateTokenDefinition(), implementation: { validateToken: validateToken(decisions, observe, metrics.meter("grpc")) } },
     {
       service: Authorization,
-      definition: extAuthzServiceDefinition(config.tokenHeader),
+      definition: extAuthzServiceDefinition(config.tokenHeader, config.checkLimits),
       implementation: {
         check: extAuthzCheck(decisions, observe, { tokenHeader: config.tokenHeader, headersToRemove: config.headersToRemove, identityHeaders: config.identityHeaders, routes }, metrics.meter("ext_authz")),
       },
     },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
-  ]);
-  closers.add(grpc, (server) => server.close(0));
+  ];
+  const grpc = closers.add(
+    await startGrpcServer(grpcServices, {
+      host: config.host,
+      port: config.grpcPort,
+      limits: { ...config.connections, maxConnectionAgeMs: config.maxConnectionAgeMs, maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs },
+      maxMessageBytes: config.grpcMaxMessageBytes,
+      onRefused: connections.refused("grpc"),
+    }),
+    (server) => server.close(0),
+  );
+  connections.watch("grpc", grpc.openConnections);
   const httpRoutes = validatorHttpRoutes({
     forwardAuth: forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth")),
     introspect: introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect")),
@@ -138,7 +150,11 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     ready: () => health.get("") === "serving",
     log,
   });
-  const http = closers.add(await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes), (server) => server.close(0));
+  const http = closers.add(
+    await startHttpServer({ host: config.host, port: config.httpPort, limits: config.connections, onRefused: connections.refused("http") }, httpRoutes),
+    (server) => server.close(0),
+  );
+  connections.watch("http", http.openConnections);
   log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId }, "token-validator listening");
 
   const startedMs = Date.now();
