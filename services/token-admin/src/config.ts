@@ -22,7 +22,11 @@ const adminEnv = z
     TESSERA_FAULT_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     TESSERA_USAGE_WRITE_MS: millis(5000),
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
+    // Failures a principal may have before each further attempt is delayed (a source may make 10× as many attempts).
     TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    // The first delay; it doubles with each further failure, up to the maximum. Slowed, never locked out.
+    TESSERA_SIGN_IN_DELAY_MS: millis(1000),
+    TESSERA_SIGN_IN_MAX_DELAY_MS: millis(60_000),
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
@@ -30,6 +34,10 @@ const adminEnv = z
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
     message: "is required with DATABASE_URL (every admin and validator must share it)",
+  })
+  .refine((env) => env.TESSERA_SIGN_IN_DELAY_MS <= env.TESSERA_SIGN_IN_MAX_DELAY_MS, {
+    path: ["TESSERA_SIGN_IN_DELAY_MS"],
+    message: "must not exceed TESSERA_SIGN_IN_MAX_DELAY_MS",
   })
   .refine((env) => env.TESSERA_REQUEST_TIMEOUT_MS > maxWaitMs, {
     path: ["TESSERA_REQUEST_TIMEOUT_MS"],
@@ -52,8 +60,13 @@ const adminEnv = z
     faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
     usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
     sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
-    signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,
-    signInWindowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
+    signIn: {
+      perSource: env.TESSERA_SIGN_IN_MAX_FAILURES * 10,
+      freePerPrincipal: env.TESSERA_SIGN_IN_MAX_FAILURES,
+      delayMs: env.TESSERA_SIGN_IN_DELAY_MS,
+      maxDelayMs: env.TESSERA_SIGN_IN_MAX_DELAY_MS,
+      windowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
+    },
     consoleDir: env.TESSERA_CONSOLE_DIR,
   }));
 

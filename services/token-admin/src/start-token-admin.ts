@@ -71,9 +71,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
 
   await migrateToLatest(database.db);
   const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
-  const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
   const signInLimiter = closers.add(
-    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits),
+    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, config.signIn) : createMemoryAttemptLimiter(config.signIn),
     (limiter) => limiter.close(),
   );
   const deps: AdminDeps = {
