@@ -5,7 +5,7 @@ import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRequestSchema } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { captureLog, type CapturedLog } from "./support/captured-log.js";
-import { startLoadBalancerDeployment, type IssuedToken, type LoadBalancerDeployment } from "./support/deployment.js";
+import { startLoadBalancerDeployment, testRoutes, type IssuedToken, type LoadBalancerDeployment } from "./support/deployment.js";
 import { extAuthzClient, httpCheck } from "./support/ext-authz-client.js";
 import { httpCall, type HttpAnswer } from "./support/http-call.js";
 
@@ -42,7 +42,9 @@ describe("bad input on every surface: a clean refusal, never a 500, never a toke
   beforeAll(async () => {
     validatorLog = captureLog("token-validator");
     adminLog = captureLog("token-admin");
-    deployment = await startLoadBalancerDeployment({ log: { admin: adminLog.log, validator: validatorLog.log } });
+    // The test routes, and /reports for an upstream that ignores case.
+    const routes = [...testRoutes, { prefix: "/reports", scope: "orders:admin", caseSensitive: false }];
+    deployment = await startLoadBalancerDeployment({ log: { admin: adminLog.log, validator: validatorLog.log }, validatorEnv: { TESSERA_ROUTES: JSON.stringify(routes) } });
     token = await deployment.issue(["orders:read"]);
   });
 
@@ -96,6 +98,24 @@ describe("bad input on every surface: a clean refusal, never a 500, never a toke
     // The absolute form nginx's $request_uri can carry is matched on its path.
     expect((await forwardAuth([...auth, "X-Original-Method", "GET", "X-Original-URI", "http://shop.example/orders/1"])).status).toBe(200);
     expect((await forwardAuth([...auth, "X-Original-Method", "POST", "X-Original-URI", "http://shop.example/orders"])).status).toBe(403);
+  });
+
+  it("refuses /REPORTS, /Reports and /%52EPORTS under a case-insensitive /reports route, on forward-auth and ext_authz", async () => {
+    const auth = ["Authorization", `Bearer ${token.value}`];
+    const paths = ["/reports", "/REPORTS", "/Reports/2024", "/%52EPORTS/x"];
+    for (const path of paths) {
+      const answer = await forwardAuth([...auth, "X-Original-Method", "GET", "X-Original-URI", path]);
+      expect(answer.status, path).toBe(403);
+      expect(JSON.parse(answer.body), path).toEqual({ code: "insufficient_scope" });
+    }
+    const client = extAuthzClient(deployment.validator.grpcPort);
+    try {
+      for (const path of paths) expect((await client.check(httpCheck("GET", path, { authorization: `Bearer ${token.value}` }))).status?.code, path).toBe(7);
+    } finally {
+      client.close();
+    }
+    // A case-sensitive route (the default) does not cover another case: right for upstreams that tell them apart.
+    expect((await forwardAuth([...auth, "X-Original-Method", "GET", "X-Original-URI", "/ADMIN"])).status).toBe(200);
   });
 
   it("answers oversized headers with 431 from the HTTP parser, not a 500", async () => {
