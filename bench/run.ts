@@ -9,6 +9,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { adminPlaneReport, measureAdminPlane, type AdminPlaneOptions } from "./admin-plane.js";
 import { measureGrpcValidate, validateTokenBody } from "./grpc-validate.js";
+import { measureHostileCheck } from "./hostile-check.js";
 import { checkRequestBody, measureExtAuthz, measureForwardAuth } from "./surfaces.js";
 import { startBenchDeployment } from "./support/bench-deployment.js";
 import { fillDatabase } from "./support/fill-database.js";
@@ -20,9 +21,9 @@ const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? 2);
 const snapshotTokens = Number(process.env.TESSERA_BENCH_TOKENS ?? 1_000_000);
 /**
- * A comma-separated subset of surfaces,snapshot,propagation,admin: prints its
- * rows; bench/results.md is left alone, except that a run with admin rewrites
- * the admin-plane section.
+ * A comma-separated subset of surfaces,hostile,snapshot,propagation,admin:
+ * prints its rows; bench/results.md is left alone, except that a run with admin
+ * rewrites the admin-plane section.
  */
 const only = process.env.TESSERA_BENCH_ONLY?.split(",");
 const runs = (part: string) => only === undefined || only.includes(part);
@@ -64,6 +65,31 @@ async function surfaces(): Promise<void> {
     notes.push(`forward-auth served ${forward.subjectRps.median.toFixed(0)} req/s against the bare server's ${forward.baselineRps.median.toFixed(0)} (HTTP/1.1, 32 keep-alive connections).`);
   } finally {
     await Promise.all([validator.stop(), grpcBaseline.stop(), httpBaseline.stop()]);
+    await deployment.close();
+  }
+}
+
+/** What a client sending Check messages of tiny fields costs the validator, and ValidateToken's latency meanwhile. */
+async function hostile(): Promise<void> {
+  const deployment = await startBenchDeployment();
+  const admin = createClient(TokenAdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${deployment.admin.port}` }));
+  const { tokenValue } = await admin.createToken({ name: "bench", scopes: ["orders:read"] }, { headers: { authorization: `Bearer ${deployment.admin.bootstrapped!.adminToken}` } });
+  const validator = await spawnPinned("bench/servers/validator-server.ts", { ...deployment.env, TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0" });
+  try {
+    say("Check messages of tiny fields: server CPU per call, and ValidateToken p99 under a flood of them…");
+    const figures = await measureHostileCheck(validator.child.pid!, Number(validator.ready.grpcPort), tokenValue, validateTokenBody(tokenValue, "orders:read"), rounds, seconds);
+    for (const [shape, ratio] of Object.entries(figures.costRatios)) {
+      rows.push({ figure: `Check of ${shape}: server CPU per call ÷ an ordinary Check's`, target: "≤ 20", measured: `${formatSpread(ratio, 1)}; ${figures.costMs[shape]!.toFixed(3)} ms a call`, met: ratio.median <= 20 });
+    }
+    rows.push({
+      figure: "ValidateToken p50 (1 in flight) while one client floods 250 KiB Checks of tiny fields ÷ p50 while it floods ordinary Checks",
+      target: "≤ 1.5",
+      measured: `${formatSpread(figures.floodP50Ratio)}; ${figures.floodP50Us} µs against ${figures.p50Us} µs`,
+      met: figures.floodP50Ratio.median <= 1.5,
+    });
+    notes.push(`An ordinary Check cost the validator ${(figures.costMs["ordinary Check"]! * 1000).toFixed(0)} µs of CPU per call (gRPC included).`);
+  } finally {
+    await validator.stop();
     await deployment.close();
   }
 }
@@ -126,6 +152,7 @@ async function adminPlane(): Promise<void> {
 
 const startedAt = Date.now();
 if (runs("surfaces")) await surfaces();
+if (runs("hostile")) await hostile();
 if (runs("snapshot")) await memoryAndSnapshot();
 if (runs("propagation")) propagation();
 if (runs("admin")) await adminPlane();

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
@@ -15,6 +18,41 @@ async function expectInvalid(call: Promise<unknown>, field: string) {
   expect(err, `expected ${field} to be refused`).toBeInstanceOf(ConnectError);
   expect((err as ConnectError).code).toBe(Code.InvalidArgument);
   expect((err as ConnectError).rawMessage.startsWith(`${field}:`), (err as ConnectError).rawMessage).toBe(true);
+}
+
+/**
+ * Out-of-range page tokens and timestamps: INVALID_ARGUMENT naming the field. Before, Postgres
+ * accepted some and PGlite failed on all of them with INTERNAL, so this runs on both.
+ */
+async function expectOutOfRangeRefused(client: AdminClient) {
+  const uuid = "00000000-0000-4000-8000-000000000000";
+  const pageToken = (at: string) => Buffer.from(`${at}|${uuid}`, "utf8").toString("base64url");
+  const outOfRange = ["+010000-01-01T00:00:00.000Z", "+275760-09-13T00:00:00.000Z", "-001000-01-01T00:00:00.000Z", "0000-01-01T00:00:00.000Z"];
+  for (const at of outOfRange) {
+    await expectInvalid(client.listTokens({ pageToken: pageToken(at) }), "page_token");
+    await expectInvalid(client.listPrincipals({ pageToken: pageToken(at) }), "page_token");
+    await expectInvalid(client.listGroups({ pageToken: pageToken(at) }), "page_token");
+    await expectInvalid(client.listOrganisations({ pageToken: pageToken(at) }), "page_token");
+  }
+  await expectInvalid(client.listAuditEvents({ pageToken: Buffer.from("audit|99999999999999999999").toString("base64url") }), "page_token");
+  // Binary timestamps carry any int64 of seconds; google.protobuf.Timestamp allows years 1 to 9999 only.
+  const timestamps = [
+    { seconds: 253_402_300_800n, nanos: 0 }, // 10000-01-01
+    { seconds: -62_135_596_801n, nanos: 0 }, // the last second of 1 BC
+    { seconds: 10n ** 15n, nanos: 0 },
+    { seconds: -(10n ** 15n), nanos: 0 },
+    { seconds: 1_700_000_000n, nanos: -1 },
+    { seconds: 1_700_000_000n, nanos: 1_000_000_000 },
+  ];
+  for (const at of timestamps) {
+    await expectInvalid(client.listTokens({ expiresBefore: at }), "expires_before");
+    await expectInvalid(client.listAuditEvents({ startTime: at }), "start_time");
+    await expectInvalid(client.listAuditEvents({ endTime: at }), "end_time");
+    await expectInvalid(client.createToken({ name: "far", scopes: [], expiry: { kind: { case: "at", value: at } } }), "expiry.at");
+  }
+  // The edges of the range are still accepted.
+  await client.listTokens({ expiresBefore: { seconds: 253_402_300_799n, nanos: 999_999_999 } });
+  await client.listAuditEvents({ startTime: { seconds: -62_135_596_800n, nanos: 0 } });
 }
 
 describe("bad input to the admin API", () => {
@@ -65,7 +103,7 @@ describe("bad input to the admin API", () => {
     const tokenId = (await client.createToken({ name: "target", scopes: [] })).token!.id;
     const groupId = (await client.createGroup({ name: "bad-input-group" })).group!.id;
     const before = await storeCounts(database.handle.db);
-    const uuid = "00000000-0000-4000-8000-000000000000";
+  const uuid = "00000000-0000-4000-8000-000000000000";
     const d = (seconds: number, nanos = 0) => ({ seconds: BigInt(seconds), nanos });
     // Tokens
     await expectInvalid(client.createToken({ name: "g", scopes: [], level: 2 }), "group_id");
@@ -120,6 +158,60 @@ describe("bad input to the admin API", () => {
     expect(await storeCounts(database.handle.db)).toEqual(before);
   });
 
+  it("refuses names holding bidi overrides, isolates, zero-width or other invisible characters, by field and code point", async () => {
+    const before = await storeCounts(database.handle.db);
+    const hidden = [
+      ["\u202e", "U+202E"], // right-to-left override: "txt.exe" shown as "exe.txt"
+      ["\u2066", "U+2066"], // left-to-right isolate
+      ["\u200f", "U+200F"], // right-to-left mark
+      ["\u200b", "U+200B"], // zero-width space: "admin" and "ad\u200bmin" look alike
+      ["\u200d", "U+200D"], // zero-width joiner
+      ["\ufeff", "U+FEFF"], // byte order mark
+      ["\u00ad", "U+00AD"], // soft hyphen
+      ["\u3164", "U+3164"], // Hangul filler, a blank that is not a space
+    ];
+    for (const [character, codePoint] of hidden) {
+      const name = `pay${character}roll`;
+      const expectHidden = async (call: Promise<unknown>, field: string) => {
+        await expectInvalid(call, field);
+        const err = (await call.catch((e: unknown) => e)) as ConnectError;
+        expect(err.rawMessage).toContain(codePoint);
+      };
+      await expectHidden(client.createToken({ name, scopes: [] }), "name");
+      await expectHidden(client.createOrganisation({ name }), "name");
+      await expectHidden(client.createGroup({ name }), "name");
+      await expectHidden(client.createPrincipal({ name, kind: 1 }), "name");
+      await expectHidden(client.signIn({ organisation: name, userName: "a", password: "long enough password" }), "organisation");
+    }
+    // Ordinary letters from other scripts stay welcome.
+    const accented = await client.createGroup({ name: "Équipe Zürich 東京" });
+    expect(accented.group!.name).toBe("Équipe Zürich 東京");
+    expect(await storeCounts(database.handle.db)).toEqual({ ...before, audits: before.audits + 1 });
+  });
+
+  it("refuses unknown fields in Connect JSON, naming the field, and creates nothing", async () => {
+    const before = await storeCounts(database.handle.db);
+    const post = (method: string, body: string) =>
+      fetch(`http://127.0.0.1:${admin.port}/tessera.v1.TokenAdminService/${method}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin.bootstrapped!.adminToken}` },
+        body,
+      });
+    // "scope" for "scopes": silently ignored, it made a token with no scopes.
+    const misspelt = await post("CreateToken", JSON.stringify({ name: "typo", scope: ["orders:read"] }));
+    expect(misspelt.status).toBe(400);
+    const error = (await misspelt.json()) as { code: string; message: string };
+    expect(error.code).toBe("invalid_argument");
+    expect(error.message).toContain('"scope"');
+    const nested = await post("CreateToken", JSON.stringify({ name: "typo", expiry: { after: { amount: 1, unit: "EXPIRY_UNIT_DAYS", units: 3 } } }));
+    expect(nested.status).toBe(400);
+    expect(((await nested.json()) as { message: string }).message).toContain('"units"');
+    // Known fields, in either spelling protobuf JSON allows, still work.
+    const made = await post("CreateToken", JSON.stringify({ name: "spelt right", scopes: [], expiry: { after: { amount: 1, unit: "EXPIRY_UNIT_DAYS" } } }));
+    expect(made.status).toBe(200);
+    expect(await storeCounts(database.handle.db)).toMatchObject({ tokens: before.tokens + 1 });
+  });
+
   it("refuses an oversized request body before parsing it", async () => {
     const err = await client.createToken({ name: "big", scopes: ["x".repeat(2 * 1024 * 1024)] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
@@ -136,5 +228,31 @@ describe("bad input to the admin API", () => {
 
   it("says NOT_FOUND for a token that does not exist", async () => {
     await expect(client.getToken({ tokenId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+});
+
+describe.each([
+  ["postgres", async () => {
+    const database = await createPostgresDatabase();
+    const admin = await startAdmin(deploymentEnv(database, uniqueRedisPrefix()));
+    return { admin, drop: () => database.drop() };
+  }],
+  ["pglite", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-bad-input-"));
+    const admin = await startAdmin({ TESSERA_DATA_DIR: dir, TESSERA_LOG_LEVEL: "silent" });
+    return { admin, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }],
+] as const)("out-of-range positions and times on %s", (_engine, start) => {
+  let running: { admin: RunningAdmin; drop(): Promise<void> };
+  beforeAll(async () => {
+    running = await start();
+  });
+  afterAll(async () => {
+    await running?.admin.close();
+    await running?.drop();
+  });
+
+  it("refuses out-of-range page tokens and timestamps with INVALID_ARGUMENT naming the field, never INTERNAL", async () => {
+    await expectOutOfRangeRefused(adminClient(running.admin.port, running.admin.bootstrapped!.adminToken));
   });
 });

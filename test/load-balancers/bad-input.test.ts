@@ -1,7 +1,11 @@
 import { request } from "node:http";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CheckRequestSchema } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { captureLog, type CapturedLog } from "./support/captured-log.js";
-import { startLoadBalancerDeployment, type IssuedToken, type LoadBalancerDeployment } from "./support/deployment.js";
+import { startLoadBalancerDeployment, testRoutes, type IssuedToken, type LoadBalancerDeployment } from "./support/deployment.js";
 import { extAuthzClient, httpCheck } from "./support/ext-authz-client.js";
 import { httpCall, type HttpAnswer } from "./support/http-call.js";
 
@@ -17,6 +21,17 @@ function oversizedHeaders(port: number, bytes: number): Promise<number> {
   });
 }
 
+/** Calls a unary method with raw bytes for a request: what a broken or hostile client can send. */
+function rawUnary(port: number, path: string, bytes: Uint8Array): Promise<{ code: number; details: string; response?: Buffer }> {
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), (err: ServiceError | null, response?: Buffer) => {
+      client.close();
+      resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: "", response });
+    });
+  });
+}
+
 describe("bad input on every surface: a clean refusal, never a 500, never a token in the log", () => {
   let deployment: LoadBalancerDeployment;
   let validatorLog: CapturedLog;
@@ -27,7 +42,9 @@ describe("bad input on every surface: a clean refusal, never a 500, never a toke
   beforeAll(async () => {
     validatorLog = captureLog("token-validator");
     adminLog = captureLog("token-admin");
-    deployment = await startLoadBalancerDeployment({ log: { admin: adminLog.log, validator: validatorLog.log } });
+    // The test routes, and /reports for an upstream that ignores case.
+    const routes = [...testRoutes, { prefix: "/reports", scope: "orders:admin", caseSensitive: false }];
+    deployment = await startLoadBalancerDeployment({ log: { admin: adminLog.log, validator: validatorLog.log }, validatorEnv: { TESSERA_ROUTES: JSON.stringify(routes) } });
     token = await deployment.issue(["orders:read"]);
   });
 
@@ -83,6 +100,24 @@ describe("bad input on every surface: a clean refusal, never a 500, never a toke
     expect((await forwardAuth([...auth, "X-Original-Method", "POST", "X-Original-URI", "http://shop.example/orders"])).status).toBe(403);
   });
 
+  it("refuses /REPORTS, /Reports and /%52EPORTS under a case-insensitive /reports route, on forward-auth and ext_authz", async () => {
+    const auth = ["Authorization", `Bearer ${token.value}`];
+    const paths = ["/reports", "/REPORTS", "/Reports/2024", "/%52EPORTS/x"];
+    for (const path of paths) {
+      const answer = await forwardAuth([...auth, "X-Original-Method", "GET", "X-Original-URI", path]);
+      expect(answer.status, path).toBe(403);
+      expect(JSON.parse(answer.body), path).toEqual({ code: "insufficient_scope" });
+    }
+    const client = extAuthzClient(deployment.validator.grpcPort);
+    try {
+      for (const path of paths) expect((await client.check(httpCheck("GET", path, { authorization: `Bearer ${token.value}` }))).status?.code, path).toBe(7);
+    } finally {
+      client.close();
+    }
+    // A case-sensitive route (the default) does not cover another case: right for upstreams that tell them apart.
+    expect((await forwardAuth([...auth, "X-Original-Method", "GET", "X-Original-URI", "/ADMIN"])).status).toBe(200);
+  });
+
   it("answers oversized headers with 431 from the HTTP parser, not a 500", async () => {
     expect(await oversizedHeaders(deployment.validator.httpPort, 100 * 1024)).toBe(431);
     // The server is still there.
@@ -112,6 +147,54 @@ describe("bad input on every surface: a clean refusal, never a 500, never a toke
       // The caller lacks tessera:introspect: refused before the form is read.
       expect(answer.status).toBe(403);
     }
+  });
+
+  it("answers malformed protobuf on every gRPC method with INVALID_ARGUMENT, not INTERNAL", async () => {
+    const port = deployment.validator.grpcPort;
+    const malformed = {
+      "a length past the end": new Uint8Array([0x0a, 0x05, 0x41]),
+      "an unterminated varint": new Uint8Array([0x08, 0xff, 0xff, 0xff]),
+      "wire type 7": new Uint8Array([0x0f]),
+      "an end-group with no start": new Uint8Array([0x0c]),
+    };
+    const methods = ["/tessera.v1.TokenValidatorService/ValidateToken", "/envoy.service.auth.v3.Authorization/Check", "/grpc.health.v1.Health/Check"];
+    for (const method of methods) {
+      for (const [what, bytes] of Object.entries(malformed)) {
+        const answer = await rawUnary(port, method, bytes);
+        expect(answer.code, `${method}, ${what}: ${answer.details}`).toBe(status.INVALID_ARGUMENT);
+      }
+    }
+    // Thousands of tiny fields are not a ValidateTokenRequest of two.
+    const tiny = new BinaryWriter();
+    for (let i = 0; i < 10_000; i++) tiny.tag(9, WireType.Varint).uint32(0);
+    expect((await rawUnary(port, methods[0]!, tiny.finish())).code).toBe(status.INVALID_ARGUMENT);
+    // The server is still there and still right.
+    const client = extAuthzClient(port);
+    try {
+      expect((await client.check(httpCheck("GET", "/orders/1", { authorization: `Bearer ${token.value}` }))).status?.code).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("ext_authz denies a Check past its header bounds (not a gRPC error an Envoy might fail open on), and refuses one past the message bound", async () => {
+    const port = deployment.validator.grpcPort;
+    const client = extAuthzClient(port);
+    try {
+      const manyHeaders = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`x-h${i}`, "v"]));
+      const tooMany = await client.check(httpCheck("GET", "/orders/1", { authorization: `Bearer ${token.value}`, ...manyHeaders }));
+      expect(tooMany.status).toMatchObject({ code: 16, message: "invalid_request" });
+      const bigHeaders = { "x-big": "b".repeat(100 * 1024) };
+      const tooBig = await client.check(httpCheck("GET", "/orders/1", { authorization: `Bearer ${token.value}`, ...bigHeaders }));
+      expect(tooBig.status).toMatchObject({ code: 16, message: "invalid_request" });
+      // Envoy's own default limits (100 headers, 60 KiB) pass.
+      const envoyMost = Object.fromEntries(Array.from({ length: 95 }, (_, i) => [`x-h${i}`, "v".repeat(600)]));
+      expect((await client.check(httpCheck("GET", "/orders/1", { authorization: `Bearer ${token.value}`, ...envoyMost }))).status?.code).toBe(0);
+    } finally {
+      client.close();
+    }
+    const huge = toBinary(CheckRequestSchema, create(CheckRequestSchema, httpCheck("GET", "/orders/1", { "x-huge": "h".repeat(200 * 1024) })));
+    expect((await rawUnary(port, "/envoy.service.auth.v3.Authorization/Check", huge)).code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
   it("never answered 500 and never logged a token value", async () => {

@@ -16,7 +16,7 @@ export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
   return {
     db, feed: bus.feed, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus.roster), roster: bus.roster,
-    passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perPrincipal: 5, perSource: 50, windowMs: 60_000 }), sessionTtlMs: 3600_000,
+    passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perSource: 50, freePerPrincipal: 5, delayMs: 1000, maxDelayMs: 60_000, windowMs: 60_000 }), sessionTtlMs: 3600_000,
   };
 }
 

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
@@ -27,6 +28,15 @@ export function adminClient(port: number, token?: string, protocol: "grpc" | "co
       ? createGrpcTransport({ baseUrl, interceptors })
       : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors });
   return createClient(TokenAdminService, transport);
+}
+
+/**
+ * A token-admin client (gRPC) whose connections come from `localAddress`, any
+ * of 127.0.0.0/8: to the server, a client at another address.
+ */
+export function adminClientFrom(port: number, localAddress: string): AdminClient {
+  const nodeOptions = { createConnection: () => connect({ host: "127.0.0.1", port, localAddress }) };
+  return createClient(TokenAdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}`, nodeOptions }));
 }
 
 export interface ValidatorClient {

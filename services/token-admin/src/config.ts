@@ -1,12 +1,17 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, connectionEnv, connectionLimitsOf, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { maxWaitMs } from "./transport/parse.js";
 
 /** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
 export const adminEnv = z
   .object({
     ...commonEnv,
     TESSERA_ADMIN_PORT: port(8080),
+    // Admin clients are people, the CLI and automation: a thousand connections is plenty, and stays
+    // below a 1024 open-file limit with room for the database pool and Redis.
+    // A request may wait up to 30 s for validators (await_validators): the request bound must exceed it.
+    ...connectionEnv({ maxConnections: 1000, requestTimeoutMs: 60_000 }),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
     // Between reporting NOT_SERVING and draining: long enough for balancers to notice.
@@ -18,7 +23,11 @@ export const adminEnv = z
     TESSERA_FAULT_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     TESSERA_USAGE_WRITE_MS: millis(5000),
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
+    // Failures a principal may have before each further attempt is delayed (a source may make 10× as many attempts).
     TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    // The first delay; it doubles with each further failure, up to the maximum. Slowed, never locked out.
+    TESSERA_SIGN_IN_DELAY_MS: millis(1000),
+    TESSERA_SIGN_IN_MAX_DELAY_MS: millis(60_000),
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
@@ -27,6 +36,14 @@ export const adminEnv = z
     path: ["TESSERA_PEPPER"],
     message: "is required with DATABASE_URL (every admin and validator must share it)",
   })
+  .refine((env) => env.TESSERA_SIGN_IN_DELAY_MS <= env.TESSERA_SIGN_IN_MAX_DELAY_MS, {
+    path: ["TESSERA_SIGN_IN_DELAY_MS"],
+    message: "must not exceed TESSERA_SIGN_IN_MAX_DELAY_MS",
+  })
+  .refine((env) => env.TESSERA_REQUEST_TIMEOUT_MS > maxWaitMs, {
+    path: ["TESSERA_REQUEST_TIMEOUT_MS"],
+    message: `must exceed ${maxWaitMs} ms, the longest a call may wait for validators`,
+  })
   .transform((env) => ({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -34,6 +51,7 @@ export const adminEnv = z
     pepper: env.TESSERA_PEPPER,
     host: env.TESSERA_HOST,
     port: env.TESSERA_ADMIN_PORT,
+    connections: connectionLimitsOf(env),
     logLevel: env.TESSERA_LOG_LEVEL,
     redisPrefix: env.TESSERA_REDIS_PREFIX,
     dbPoolSize: env.TESSERA_DB_POOL_SIZE,
@@ -43,8 +61,13 @@ export const adminEnv = z
     faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
     usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
     sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
-    signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,
-    signInWindowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
+    signIn: {
+      perSource: env.TESSERA_SIGN_IN_MAX_FAILURES * 10,
+      freePerPrincipal: env.TESSERA_SIGN_IN_MAX_FAILURES,
+      delayMs: env.TESSERA_SIGN_IN_DELAY_MS,
+      maxDelayMs: env.TESSERA_SIGN_IN_MAX_DELAY_MS,
+      windowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
+    },
     consoleDir: env.TESSERA_CONSOLE_DIR,
     tracing: tracingOptions(env, "token-admin"),
   }));

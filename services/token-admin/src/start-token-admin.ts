@@ -7,6 +7,7 @@ import { openDatabase } from "@tessera/shared/db/database";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
+import { createConnectionMetrics } from "@tessera/shared/metrics/connection-metrics";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
@@ -78,9 +79,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
 
   await migrateToLatest(database.db);
   const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
-  const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
   const signInLimiter = closers.add(
-    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits),
+    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, config.signIn) : createMemoryAttemptLimiter(config.signIn),
     (limiter) => limiter.close(),
   );
   const deps: AdminDeps = {
@@ -119,6 +119,9 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     },
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
+    // Connect ignores unknown JSON fields by default, so a misspelt field ("scope" for "scopes")
+    // was dropped silently; refused instead, with the field named (INVALID_ARGUMENT).
+    jsonOptions: { ignoreUnknownFields: false },
     shutdownSignal: shutdown.signal,
     contextValues: (req) => {
       const peer = peerAddress(req);
@@ -126,7 +129,12 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       return createContextValues().set(peerKey, peer).set(sourceKey, `${peer} ${userAgent}`.trim());
     },
   });
-  const listener = closers.add(await listenHttp(handler, { host: config.host, port: config.port }), (l) => l.close(0));
+  const connections = createConnectionMetrics(metrics);
+  const listener = closers.add(
+    await listenHttp(handler, { host: config.host, port: config.port, limits: config.connections, onRefused: connections.refused("admin") }),
+    (l) => l.close(0),
+  );
+  connections.watch("admin", listener.openConnections);
   health.setAll("serving");
   log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process", tracing: tracing !== undefined }, "token-admin listening");
 

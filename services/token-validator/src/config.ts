@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 import { isWellFormedScope } from "@tessera/shared/token/scope";
 import { parseRoutes, type Route } from "./transport/route-table.js";
 
@@ -30,6 +30,17 @@ export const validatorEnv = z
     ...commonEnv,
     TESSERA_VALIDATOR_PORT: port(9090),
     TESSERA_VALIDATOR_HTTP_PORT: port(9191),
+    // Per listener (gRPC, HTTP). Envoys pool a few connections per worker, services one per channel.
+    ...connectionEnv({ maxConnections: 4000, requestTimeoutMs: 30_000 }),
+    // gRPC only: every connection is recycled (GOAWAY) after this long, which also bounds a call whose
+    // message never finishes arriving; the grace lets calls in flight finish.
+    TESSERA_MAX_CONNECTION_AGE_MS: millis(300_000),
+    TESSERA_MAX_CONNECTION_AGE_GRACE_MS: millis(10_000),
+    // Largest gRPC request read: Envoy's CheckRequest carries up to 60 KiB of headers by default, plus peers and metadata.
+    TESSERA_GRPC_MAX_MESSAGE_BYTES: z.coerce.number().int().min(4096).max(16 * 1024 * 1024).default(128 * 1024),
+    // What Check reads of a request's headers; above Envoy's own defaults (100 headers, 60 KiB).
+    TESSERA_CHECK_MAX_HEADERS: z.coerce.number().int().min(1).max(10_000).default(200),
+    TESSERA_CHECK_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(96 * 1024),
     TESSERA_VALIDATOR_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
     TESSERA_POLL_INTERVAL_MS: millis(1000),
     TESSERA_MAX_STALENESS_MS: millis(5000),
@@ -93,6 +104,11 @@ export const validatorEnv = z
     host: env.TESSERA_HOST,
     grpcPort: env.TESSERA_VALIDATOR_PORT,
     httpPort: env.TESSERA_VALIDATOR_HTTP_PORT,
+    connections: connectionLimitsOf(env),
+    maxConnectionAgeMs: env.TESSERA_MAX_CONNECTION_AGE_MS,
+    maxConnectionAgeGraceMs: env.TESSERA_MAX_CONNECTION_AGE_GRACE_MS,
+    grpcMaxMessageBytes: env.TESSERA_GRPC_MAX_MESSAGE_BYTES,
+    checkLimits: { maxHeaders: env.TESSERA_CHECK_MAX_HEADERS, maxHeaderBytes: env.TESSERA_CHECK_MAX_HEADER_BYTES },
     logLevel: env.TESSERA_LOG_LEVEL,
     redisPrefix: env.TESSERA_REDIS_PREFIX,
     validatorId: env.TESSERA_VALIDATOR_ID ?? `${hostname()}-${process.pid}`,

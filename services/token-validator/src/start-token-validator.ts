@@ -7,6 +7,7 @@ import { ServerReflection } from "@tessera/shared/gen/grpc/reflection/v1/reflect
 import { TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
+import { createConnectionMetrics } from "@tessera/shared/metrics/connection-metrics";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import { Closers } from "@tessera/shared/runtime/closers";
@@ -26,7 +27,7 @@ import { extAuthzCheck, extAuthzServiceDefinition } from "./transport/ext-authz-
 import { forwardAuth } from "./transport/forward-auth.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
 import { grpcReflectionService } from "./transport/grpc-reflection.js";
-import { startGrpcServer } from "./transport/grpc-server.js";
+import { startGrpcServer, type GrpcService } from "./transport/grpc-server.js";
 import { startHttpServer } from "./transport/http-server.js";
 import { introspect } from "./transport/introspect.js";
 import { createRouteTable } from "./transport/route-table.js";
@@ -124,9 +125,10 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   const routes = createRouteTable(config.routes);
   const health = createHealthState([TokenValidatorService.typeName, Authorization.typeName]);
   const reflection = createReflectionResponder([TokenValidatorService, Authorization, Health, ServerReflection]);
+  const connections = createConnectionMetrics(metricsRegistry);
   const validate = validateToken(decisions, observe, metrics.meter("grpc"));
   const check = extAuthzCheck(decisions, observe, { tokenHeader: config.tokenHeader, headersToRemove: config.headersToRemove, identityHeaders: config.identityHeaders, routes }, metrics.meter("ext_authz"));
-  const grpc = await startGrpcServer(config.host, config.grpcPort, [
+  const grpcServices: GrpcService[] = [
     {
       service: TokenValidatorService,
       definition: validateTokenDefinition(),
@@ -134,13 +136,23 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     },
     {
       service: Authorization,
-      definition: extAuthzServiceDefinition(config.tokenHeader, traced !== undefined),
+      definition: extAuthzServiceDefinition(config.tokenHeader, config.checkLimits, traced !== undefined),
       implementation: { check: traced ? traced.unary(`${Authorization.typeName}/Check`, "ext_authz", check, (call) => call.request) : check },
     },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
-  ]);
-  closers.add(grpc, (server) => server.close(0));
+  ];
+  const grpc = closers.add(
+    await startGrpcServer(grpcServices, {
+      host: config.host,
+      port: config.grpcPort,
+      limits: { ...config.connections, maxConnectionAgeMs: config.maxConnectionAgeMs, maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs },
+      maxMessageBytes: config.grpcMaxMessageBytes,
+      onRefused: connections.refused("grpc"),
+    }),
+    (server) => server.close(0),
+  );
+  connections.watch("grpc", grpc.openConnections);
   const auth = forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth"));
   const introspection = introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect"));
   const httpRoutes = validatorHttpRoutes({
@@ -150,7 +162,11 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     ready: () => health.get("") === "serving",
     log,
   });
-  const http = closers.add(await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes), (server) => server.close(0));
+  const http = closers.add(
+    await startHttpServer({ host: config.host, port: config.httpPort, limits: config.connections, onRefused: connections.refused("http") }, httpRoutes),
+    (server) => server.close(0),
+  );
+  connections.watch("http", http.openConnections);
   log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
 
   const startedMs = Date.now();

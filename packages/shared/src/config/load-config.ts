@@ -24,6 +24,47 @@ export const millis = (fallback: number) => z.coerce.number().int().positive().d
 export const flag = (fallback: boolean) =>
   z.enum(["true", "false", "1", "0"]).default(fallback ? "true" : "false").transform((v) => v === "true" || v === "1");
 
+/** A positive count with a ceiling. */
+const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/**
+ * Bounds on each listener's connections, so idle and slow clients cannot hold
+ * sockets for ever. The idle bound outlasts nginx's 60 s upstream keep-alive, so
+ * a proxy in front closes its idle connections first and never reuses one the
+ * server is closing.
+ */
+export const connectionEnv = (defaults: { maxConnections: number; requestTimeoutMs: number }) => ({
+  TESSERA_MAX_CONNECTIONS: count(defaults.maxConnections, 1_000_000),
+  TESSERA_HEADERS_TIMEOUT_MS: millis(10_000),
+  TESSERA_REQUEST_TIMEOUT_MS: millis(defaults.requestTimeoutMs),
+  TESSERA_IDLE_TIMEOUT_MS: millis(65_000),
+});
+
+/** How long and how many connections a client may hold on a listener; every phase of a connection has a bound. */
+export interface ConnectionLimits {
+  /** Open connections at most; beyond it new ones are closed as they arrive. */
+  readonly maxConnections: number;
+  /** From accept until the first request's headers are in: bounds the protocol sniff, a partial request and a partial HTTP/2 preface. */
+  readonly headersTimeoutMs: number;
+  /** From a request's headers until its answer is sent: bounds a slow body and a client that will not read the answer. */
+  readonly requestTimeoutMs: number;
+  /** With nothing in flight this long, an HTTP/1.1 connection is closed and an HTTP/2 session sent GOAWAY and closed. */
+  readonly idleTimeoutMs: number;
+}
+
+/** The settings of connectionEnv, as a listener takes them. */
+export const connectionLimitsOf = (env: {
+  TESSERA_MAX_CONNECTIONS: number;
+  TESSERA_HEADERS_TIMEOUT_MS: number;
+  TESSERA_REQUEST_TIMEOUT_MS: number;
+  TESSERA_IDLE_TIMEOUT_MS: number;
+}): ConnectionLimits => ({
+  maxConnections: env.TESSERA_MAX_CONNECTIONS,
+  headersTimeoutMs: env.TESSERA_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: env.TESSERA_REQUEST_TIMEOUT_MS,
+  idleTimeoutMs: env.TESSERA_IDLE_TIMEOUT_MS,
+});
+
 /** Settings every Tessera process shares. */
 export const commonEnv = {
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),

@@ -1,45 +1,81 @@
 import { Redis } from "ioredis";
-import type { AttemptLimiter } from "../domain/access/attempt-limiter.js";
+import type { Attempt, AttemptLimiter, AttemptVerdict } from "../domain/access/attempt-limiter.js";
 
 export interface AttemptLimits {
-  /** Failures per principal within the window. */
-  readonly perPrincipal: number;
-  /** Failures per source address within the window (a source may try many names). */
+  /** Attempts per source address within the window (a source may try many names). */
   readonly perSource: number;
+  /** Failures a principal may have before it is slowed down. */
+  readonly freePerPrincipal: number;
+  /** The first delay after those; it doubles with each further failure, up to maxDelayMs. */
+  readonly delayMs: number;
+  readonly maxDelayMs: number;
+  /** How long counts last: a source's from its first attempt, a principal's from its last failure. */
   readonly windowMs: number;
 }
 
-const limitFor = (key: string, limits: AttemptLimits) => (key.startsWith("source:") ? limits.perSource : limits.perPrincipal);
+/** The delay a principal's `failures`-th failure imposes on its next attempt (0 while it has free ones left). */
+export function delayAfter(failures: number, limits: AttemptLimits): number {
+  if (failures < limits.freePerPrincipal) return 0;
+  return Math.min(limits.maxDelayMs, limits.delayMs * 2 ** (failures - limits.freePerPrincipal));
+}
 
-const decrementLiveKeys = `for _, key in ipairs(KEYS) do
-  if redis.call("EXISTS", key) == 1 then redis.call("DECR", key) end
+// KEYS: source count, principal failures, principal hold (exists while the principal must wait).
+// ARGV: perSource, windowMs, freePerPrincipal, delayMs, maxDelayMs. Returns {allowed 0/1, retry after ms}.
+const beginScript = `
+local used = tonumber(redis.call("GET", KEYS[1]) or "0")
+if used >= tonumber(ARGV[1]) then return {0, math.max(redis.call("PTTL", KEYS[1]), 1)} end
+redis.call("INCR", KEYS[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2], "NX")
+local hold = redis.call("PTTL", KEYS[3])
+if hold > 0 then return {0, hold} end
+local failures = redis.call("INCR", KEYS[2])
+redis.call("PEXPIRE", KEYS[2], ARGV[2])
+local free = tonumber(ARGV[3])
+if failures >= free then
+  local delay = math.min(tonumber(ARGV[5]), tonumber(ARGV[4]) * 2 ^ (failures - free))
+  redis.call("SET", KEYS[3], "1", "PX", math.floor(delay))
 end
+return {1, 0}`;
+
+// KEYS: counts to give one attempt back to (only while still in their window: DECR on an expired
+// key would start one at -1 with no expiry), then keys to delete.
+const giveBackScript = `
+for i = 1, tonumber(ARGV[1]) do
+  if tonumber(redis.call("GET", KEYS[i]) or "0") > 0 then redis.call("DECR", KEYS[i]) end
+end
+for i = tonumber(ARGV[1]) + 1, #KEYS do redis.call("DEL", KEYS[i]) end
 return 0`;
 
 /**
- * Attempts counted in Redis, so every admin replica sees the same counts. A
- * fixed window from the first attempt: INCR, and PEXPIRE NX, in one MULTI.
+ * Attempts counted in Redis, so every admin replica sees the same counts; each
+ * step is one script, so concurrent attempts see each other's counts. A delay
+ * is a key that expires when it ends.
  */
 export function createRedisAttemptLimiter(url: string, prefix: string, limits: AttemptLimits): AttemptLimiter & { close(): Promise<void> } {
   const redis = new Redis(url, { connectionName: `${prefix}-sign-in`, maxRetriesPerRequest: 2 });
   redis.on("error", () => {}); // reported by the bus's own connections; sign-in fails closed below
-  const redisKey = (key: string) => `${prefix}:sign-in:${key}`;
+  const keysOf = (attempt: Attempt) => ({
+    source: `${prefix}:sign-in:${attempt.source}`,
+    failures: `${prefix}:sign-in:${attempt.principal}`,
+    hold: `${prefix}:sign-in:${attempt.principal}:hold`,
+  });
+  const giveBack = (counts: string[], deletes: string[]) => redis.eval(giveBackScript, counts.length + deletes.length, ...counts, ...deletes, counts.length);
   return {
-    async begin(keys) {
-      const multi = redis.multi();
-      for (const key of keys) multi.incr(redisKey(key)).pexpire(redisKey(key), limits.windowMs, "NX");
-      const replies = await multi.exec();
-      if (!replies) throw new Error("sign-in attempt count was not recorded");
-      return keys.every((key, i) => {
-        const [error, count] = replies[i * 2]!;
-        if (error) throw error;
-        return Number(count) <= limitFor(key, limits);
-      });
+    async begin(attempt): Promise<AttemptVerdict> {
+      const keys = keysOf(attempt);
+      const [allowed, retryAfterMs] = (await redis.eval(
+        beginScript, 3, keys.source, keys.failures, keys.hold,
+        limits.perSource, limits.windowMs, limits.freePerPrincipal, limits.delayMs, limits.maxDelayMs,
+      )) as [number, number];
+      return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs };
     },
-    async succeeded(clearKey, returnKeys) {
-      await redis.del(redisKey(clearKey));
-      // Only a count still in its window is given back: DECR on an expired key would start one at -1 with no expiry.
-      if (returnKeys.length > 0) await redis.eval(decrementLiveKeys, returnKeys.length, ...returnKeys.map(redisKey));
+    async succeeded(attempt) {
+      const keys = keysOf(attempt);
+      await giveBack([keys.source], [keys.failures, keys.hold]);
+    },
+    async abandoned(attempt) {
+      const keys = keysOf(attempt);
+      await giveBack([keys.source, keys.failures], [keys.hold]);
     },
     async close() {
       await redis.quit().catch(() => {});
@@ -47,34 +83,54 @@ export function createRedisAttemptLimiter(url: string, prefix: string, limits: A
   };
 }
 
+interface Count {
+  count: number;
+  endsAtMs: number;
+}
+
 /** The same limiter in process memory, for the embedded single process. */
 export function createMemoryAttemptLimiter(limits: AttemptLimits, now: () => number = Date.now): AttemptLimiter & { close(): Promise<void> } {
-  const counts = new Map<string, { count: number; endsAtMs: number }>();
-  const current = (key: string) => {
-    const entry = counts.get(key);
-    if (entry && entry.endsAtMs <= now()) counts.delete(key);
-    return counts.get(key);
+  const sources = new Map<string, Count>();
+  const principals = new Map<string, Count & { holdUntilMs: number }>();
+  const live = <T extends Count>(map: Map<string, T>, key: string): T | undefined => {
+    const entry = map.get(key);
+    if (entry && entry.endsAtMs <= now()) map.delete(key);
+    return map.get(key);
   };
+  // Expired entries would otherwise stay until their key is seen again.
+  const sweep = setInterval(() => {
+    for (const map of [sources, principals]) for (const key of map.keys()) live(map, key);
+  }, limits.windowMs);
+  sweep.unref();
   return {
-    async begin(keys) {
-      let allowed = true;
-      for (const key of keys) {
-        const entry = current(key) ?? { count: 0, endsAtMs: now() + limits.windowMs };
-        entry.count++;
-        counts.set(key, entry);
-        if (entry.count > limitFor(key, limits)) allowed = false;
-      }
-      return allowed;
+    async begin(attempt): Promise<AttemptVerdict> {
+      const at = now();
+      const source = live(sources, attempt.source) ?? { count: 0, endsAtMs: at + limits.windowMs };
+      if (source.count >= limits.perSource) return { allowed: false, retryAfterMs: Math.max(1, source.endsAtMs - at) };
+      source.count++;
+      sources.set(attempt.source, source);
+      const principal = live(principals, attempt.principal) ?? { count: 0, endsAtMs: 0, holdUntilMs: 0 };
+      if (principal.holdUntilMs > at) return { allowed: false, retryAfterMs: principal.holdUntilMs - at };
+      principal.count++;
+      principal.endsAtMs = at + limits.windowMs;
+      principal.holdUntilMs = at + delayAfter(principal.count, limits);
+      principals.set(attempt.principal, principal);
+      return { allowed: true };
     },
-    async succeeded(clearKey, returnKeys) {
-      counts.delete(clearKey);
-      for (const key of returnKeys) {
-        const entry = current(key);
-        if (entry) entry.count = Math.max(0, entry.count - 1);
-      }
+    async succeeded(attempt) {
+      principals.delete(attempt.principal);
+      const source = live(sources, attempt.source);
+      if (source) source.count = Math.max(0, source.count - 1);
+    },
+    async abandoned(attempt) {
+      for (const entry of [live(sources, attempt.source), live(principals, attempt.principal)]) if (entry) entry.count = Math.max(0, entry.count - 1);
+      const principal = principals.get(attempt.principal);
+      if (principal) principal.holdUntilMs = 0;
     },
     async close() {
-      counts.clear();
+      clearInterval(sweep);
+      sources.clear();
+      principals.clear();
     },
   };
 }

@@ -1,11 +1,11 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { AuditRow } from "@tessera/shared/db/schema";
 import type { ListAuditEventsRequest } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { AuditEventSchema, type AuditEvent } from "@tessera/shared/gen/tessera/v1/audit_pb";
 import type { ListAuditEventsInput } from "../domain/audit/list-audit-events.js";
 import type { NamedAuditEvent } from "../domain/audit/list-named-audit-events.js";
-import { parseOptionalId, parseOptionalText, parsePageSize } from "./parse.js";
+import { parseOptionalId, parseOptionalText, parsePageSize, parseTimestamp } from "./parse.js";
 
 export function auditEventToProto(row: AuditRow, names?: Omit<NamedAuditEvent, "row">): AuditEvent {
   // jsonb arrives parsed on pg and on PGlite; anything else is shown as empty.
@@ -36,7 +36,7 @@ export function parseListAuditEvents(req: ListAuditEventsRequest): ListAuditEven
     organisationId: parseOptionalId("organisation_id", req.organisationId),
     principalId: parseOptionalId("principal_id", req.principalId),
     action: parseOptionalText("action", req.action, 64),
-    from: req.startTime && timestampDate(req.startTime),
-    until: req.endTime && timestampDate(req.endTime),
+    from: parseTimestamp("start_time", req.startTime),
+    until: parseTimestamp("end_time", req.endTime),
   };
 }

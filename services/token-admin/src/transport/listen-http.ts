@@ -1,7 +1,8 @@
 import type * as http from "node:http";
-import type * as http2 from "node:http2";
+import * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { createServer } from "@httptoolkit/httpolyglot";
+import type { ConnectionLimits } from "@tessera/shared/config/load-config";
 
 /** A request handler both http and http2 servers accept (connect-node's adapter is one). */
 export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
@@ -9,6 +10,8 @@ export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest,
 export interface HttpListener {
   /** The bound port (useful when 0 was asked for). */
   readonly port: number;
+  /** Accepted connections not yet closed (for a gauge). */
+  openConnections(): number;
   /** Stops accepting, lets in-flight requests finish for `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
@@ -16,8 +19,11 @@ export interface HttpListener {
 export interface ListenOptions {
   host: string;
   port: number;
+  limits: ConnectionLimits;
   /** Bounds a request's headers; generous for a bearer token and gRPC metadata. */
   maxHeaderBytes?: number;
+  /** Told of each connection refused at the cap (for a metric; nothing is logged per refusal). */
+  onRefused?: () => void;
 }
 
 /**
@@ -29,57 +35,112 @@ export function peerAddress(req: http.IncomingMessage | http2.Http2ServerRequest
   return socket.remoteAddress ?? socket.stream?.remoteAddress ?? "unknown";
 }
 
-const isSession = (connection: Socket | http2.Http2Session): connection is http2.Http2Session => "goaway" in connection;
+/** An HTTP/1.1 socket, or an HTTP/2 session (which then stands for its socket). */
+type Connection = Socket | http2.Http2Session;
+
+interface Tracked {
+  /** Requests whose answers are not yet sent. */
+  inFlight: number;
+  /** The bound of the phase the connection is in: headers, or idle. Unset while requests are in flight. */
+  timer: NodeJS.Timeout | undefined;
+}
+
+const isSession = (connection: Connection): connection is http2.Http2Session => "goaway" in connection;
+
+/** The accepted socket under a session: Node wraps what httpolyglot hands over, keeping the original as `stream`. */
+const socketOf = (session: http2.Http2Session) => ((session.socket as Socket & { stream?: Socket }).stream ?? session.socket) as Socket;
 
 /**
  * Serves one handler for gRPC (HTTP/2 cleartext, prior knowledge) and for
  * Connect JSON and gRPC-Web over HTTP/1.1 on one port. Node's cleartext http2
  * server ignores `allowHTTP1`, so httpolyglot sniffs each connection's first
  * bytes (the HTTP/2 preface starts with "PRI") and hands it to the right server.
+ *
+ * Node's own headersTimeout and requestTimeout never reach sockets handed over
+ * that way (they are checked only for servers that listen themselves), and its
+ * HTTP/2 server has no idle bound, so every phase is bounded here instead,
+ * per `limits`.
  */
 export async function listenHttp(handler: NodeHandler, options: ListenOptions): Promise<HttpListener> {
+  const { limits } = options;
   const maxHeaderBytes = options.maxHeaderBytes ?? 16 * 1024;
-  // Responses in flight per connection (an HTTP/1.1 socket or an HTTP/2 session).
-  // Closing ends a connection once nothing on it is in flight, rather than waiting
-  // for the client: idle keep-alive sockets, and HTTP/2 sessions holding a stream
-  // whose answer was already sent (a refused oversized upload) would otherwise
-  // hold shutdown for the whole grace period.
-  const inFlight = new Map<Socket | http2.Http2Session, number>();
+  const connections = new Map<Connection, Tracked>();
+  // Every accepted socket until it closes, for the final cut at shutdown.
+  const sockets = new Set<Socket>();
   let closing = false;
-  const end = (connection: Socket | http2.Http2Session) => (isSession(connection) ? connection.destroy() : connection.end());
-  const counted: NodeHandler = (req, res) => {
-    const connection = "stream" in req ? req.stream.session! : (req.socket as Socket);
-    inFlight.set(connection, (inFlight.get(connection) ?? 0) + 1);
+
+  // Ends a connection that has nothing in flight: GOAWAY for a session (it closes once its streams
+  // are done), FIN for a socket.
+  const end = (connection: Connection) => (isSession(connection) ? connection.close() : connection.end());
+  // Past a bound the socket is cut: ending it would wait for a client that may never close its side.
+  const cut = (connection: Connection) => {
+    if (!isSession(connection)) return connection.destroy();
+    connection.close();
+    socketOf(connection).destroySoon();
+  };
+  const arm = (connection: Connection, tracked: Tracked, ms: number) => {
+    clearTimeout(tracked.timer);
+    tracked.timer = setTimeout(() => cut(connection), ms);
+  };
+  const track = (connection: Connection, ms: number) => {
+    const tracked: Tracked = { inFlight: 0, timer: undefined };
+    connections.set(connection, tracked);
+    arm(connection, tracked, ms);
+    connection.once("close", () => {
+      clearTimeout(tracked.timer);
+      connections.delete(connection);
+    });
+  };
+
+  const bounded: NodeHandler = (req, res) => {
+    const connection: Connection = "stream" in req ? req.stream.session! : req.socket;
+    const tracked = connections.get(connection);
+    if (tracked) {
+      tracked.inFlight++;
+      clearTimeout(tracked.timer);
+      tracked.timer = undefined;
+    }
+    // Past its bound a request is cut: its HTTP/2 stream alone, or its HTTP/1.1 socket.
+    const overdue = setTimeout(() => ("stream" in req ? req.stream.close(http2.constants.NGHTTP2_CANCEL) : req.socket.destroy()), limits.requestTimeoutMs);
     res.once("close", () => {
-      const left = (inFlight.get(connection) ?? 1) - 1;
-      inFlight.set(connection, left);
-      if (closing && left === 0) end(connection);
+      clearTimeout(overdue);
+      if (!tracked) return;
+      tracked.inFlight--;
+      if (tracked.inFlight > 0) return;
+      // Closing ends a connection once nothing on it is in flight, rather than waiting for the client.
+      if (closing) end(connection);
+      else arm(connection, tracked, limits.idleTimeoutMs);
     });
     handler(req, res);
   };
   const server = createServer(
     {
-      http: { maxHeaderSize: maxHeaderBytes, headersTimeout: 10_000, requestTimeout: 60_000 },
-      http2: { maxSessionMemory: 10, settings: { maxHeaderListSize: maxHeaderBytes } },
+      // keepAliveTimeout 0: the idle bound below rules, for HTTP/1.1 as for HTTP/2.
+      http: { maxHeaderSize: maxHeaderBytes, keepAliveTimeout: 0 },
+      http2: { maxSessionMemory: 10, settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: 100 } },
     },
-    counted as http.RequestListener,
+    bounded as http.RequestListener,
   );
-  const sockets = new Set<Socket>();
+  server.maxConnections = limits.maxConnections;
+  if (options.onRefused) server.on("drop", options.onRefused);
   server.on("connection", (socket: Socket) => {
+    // httpolyglot forwards this listener to its inner servers, so a socket is seen again when
+    // the sniff hands it over: it stays in the phase it was in.
+    if (sockets.has(socket)) return;
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
     // httpolyglot hands HTTP/2 a wrapped socket, so Node's own no-delay never reaches
     // the real one; without this, Nagle's algorithm adds ~40 ms to every small answer.
     socket.setNoDelay(true);
-    sockets.add(socket);
-    inFlight.set(socket, inFlight.get(socket) ?? 0);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      inFlight.delete(socket);
-    });
+    track(socket, limits.headersTimeoutMs);
   });
-  // httpolyglot forwards listeners to its inner servers: this one reaches the HTTP/2 server.
+  // Also forwarded: this one reaches the HTTP/2 server. Once the preface is in, the session is the
+  // connection; with no stream open it is idle.
   server.on("session", (session: http2.Http2Session) => {
-    inFlight.set(session, 0);
-    session.once("close", () => inFlight.delete(session));
+    const socket = socketOf(session);
+    clearTimeout(connections.get(socket)?.timer);
+    connections.delete(socket);
+    track(session, limits.idleTimeoutMs);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -89,13 +150,14 @@ export async function listenHttp(handler: NodeHandler, options: ListenOptions): 
 
   return {
     port: (server.address() as AddressInfo).port,
+    openConnections: () => sockets.size,
     async close(graceMs) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const [connection, count] of inFlight) {
+      for (const [connection, tracked] of connections) {
         // GOAWAY first, so HTTP/2 clients open no new streams on a busy session.
         if (isSession(connection)) connection.close();
-        if (count === 0) end(connection);
+        else if (tracked.inFlight === 0) end(connection);
       }
       const grace = setTimeout(() => {
         for (const socket of sockets) socket.destroy();

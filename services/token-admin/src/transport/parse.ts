@@ -1,4 +1,4 @@
-import type { Duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 
 // Untrusted request fields become domain values here, bounded, or fail with
@@ -7,6 +7,13 @@ import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // C0/C1 controls, line and paragraph separators: nothing a name needs.
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// Characters that change how a name reads without being seen, so one name can pose as another in
+// listings and audit: bidi marks, embeddings, overrides and isolates, zero-width spaces and joiners,
+// the BOM, soft hyphens, fillers, variation selectors and tags (Unicode's format characters and its
+// default-ignorable code points), and unpaired surrogates.
+const invisibleCharacters = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Cs}]/u;
+
+const codePoint = (character: string) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
 /** A required UUID (lowercase, canonical form). */
 export function parseId(field: string, value: string): string {
@@ -20,12 +27,14 @@ export function parseOptionalId(field: string, value: string): string | undefine
   return value === "" ? undefined : parseId(field, value);
 }
 
-/** A display name: trimmed, 1..maxLength characters, no control characters. */
+/** A display name: trimmed, 1..maxLength characters, no control, invisible or bidi formatting characters. */
 export function parseName(field: string, value: string, maxLength = 100): string {
   const name = value.trim();
   if (name.length === 0) throw invalidArgument(field, "must not be empty");
   if (name.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
   if (controlCharacters.test(name)) throw invalidArgument(field, "must not contain control characters");
+  const invisible = invisibleCharacters.exec(name);
+  if (invisible) throw invalidArgument(field, `must not contain invisible or bidirectional formatting characters (${codePoint(invisible[0])})`);
   return name;
 }
 
@@ -61,6 +70,23 @@ export function parseWait(field: string, value: Duration | undefined): number {
   if (ms < 0 || value.nanos < 0) throw invalidArgument(field, "must not be negative");
   if (ms > maxWaitMs) throw invalidArgument(field, `must be at most ${maxWaitMs / 1000} s`);
   return ms;
+}
+
+// google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+const minTimestampSeconds = -62_135_596_800n;
+const maxTimestampSeconds = 253_402_300_799n;
+
+/**
+ * A point in time, or undefined when not given. Binary protobuf carries any
+ * int64 of seconds; outside the Timestamp's range (years 1 to 9999) or with
+ * nanos outside 0..999,999,999 it is refused rather than reaching the database.
+ */
+export function parseTimestamp(field: string, value: Timestamp | undefined): Date | undefined {
+  if (!value) return undefined;
+  if (value.seconds < minTimestampSeconds || value.seconds > maxTimestampSeconds) throw invalidArgument(field, "must be between the years 1 and 9999");
+  if (value.nanos < 0 || value.nanos > 999_999_999) throw invalidArgument(field, "nanos must be between 0 and 999999999");
+  // Rounded down: timestampDate rounds nanos up, carrying 9999-12-31T23:59:59.9999 into the year 10000.
+  return new Date(Number(value.seconds) * 1000 + Math.floor(value.nanos / 1_000_000));
 }
 
 /** Unspecified (0) means "not given"; an unknown enum number is refused. */

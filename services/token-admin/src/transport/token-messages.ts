@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { TokenKindColumn, TokenLevelName } from "@tessera/shared/db/schema";
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import {
@@ -24,7 +24,7 @@ import type { ListTokensInput } from "../domain/tokens/list-tokens.js";
 import type { Token, TokenStatusName } from "../domain/tokens/token.js";
 import type { TokenStatusFilter } from "../store/token-store.js";
 import { parseSeconds } from "./identity-messages.js";
-import { parseEnum, parseId, parseName, parseOptionalId, parseOptionalText, parsePageSize, parseStringList } from "./parse.js";
+import { parseEnum, parseId, parseName, parseOptionalId, parseOptionalText, parsePageSize, parseStringList, parseTimestamp } from "./parse.js";
 
 const levelToProto = { user: TokenLevel.USER, group: TokenLevel.GROUP, org: TokenLevel.ORG } as const;
 const kindToProto = { personal: TokenKind.PERSONAL, exchanged: TokenKind.EXCHANGED, session: TokenKind.SESSION } as const;
@@ -82,7 +82,7 @@ export function parseExpiry(expiry: Expiry | undefined, field = "expiry"): Expir
       return { kind: "after", amount: kind.value.amount, unit };
     }
     case "at":
-      return { kind: "at", at: timestampDate(kind.value) };
+      return { kind: "at", at: parseTimestamp(`${field}.at`, kind.value)! };
     case "endOfDate":
       if (kind.value.length > 10) throw invalidArgument(`${field}.end_of_date`, "must be a calendar date YYYY-MM-DD");
       return { kind: "end_of_date", date: kind.value };
@@ -158,6 +158,6 @@ export function parseListTokens(req: ListTokensRequest): ListTokensInput {
     status: parseEnum("status", req.status, statusFromProto),
     createdBy: parseOptionalId("created_by", req.createdBy),
     nameContains: parseOptionalText("name_contains", req.nameContains, 100),
-    expiresBefore: req.expiresBefore ? timestampDate(req.expiresBefore) : undefined,
+    expiresBefore: parseTimestamp("expires_before", req.expiresBefore),
   };
 }

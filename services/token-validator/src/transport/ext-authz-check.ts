@@ -4,7 +4,7 @@ import { HeaderValueOption_HeaderAppendAction as AppendAction } from "@tessera/s
 import { Authorization, CheckResponseSchema, type CheckResponse } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { decide, type DecisionContext } from "../domain/decide.js";
 import type { DecisionObserver } from "../domain/surface.js";
-import { readCheckRequest, type CheckFacts } from "./check-request-reader.js";
+import { readCheckRequest, type CheckFacts, type CheckLimits } from "./check-request-reader.js";
 import { allowedResponseWriter } from "./check-response-writer.js";
 import { credentialFromHeader, missingCredential } from "./credential.js";
 import { allDenyAnswers, ambiguousRequestAnswer, denyAnswerFor, invalidRequestAnswer, missingTokenAnswer, type DenyAnswer } from "./deny-answer.js";
@@ -52,11 +52,11 @@ export function deniedResponse(answer: DenyAnswer): CheckResponse {
 
 /**
  * The grpc-js definition of Authorization/Check with a codec of its own: the
- * request is read straight off the wire into CheckFacts (with the request's
- * W3C trace context when `traceContext`) and the answer is already bytes.
- * Same path and wire format as the generated service.
+ * request is read straight off the wire into CheckFacts, within `limits` (with
+ * the request's W3C trace context when `traceContext`), and the answer is already
+ * bytes. Same path and wire format as the generated service.
  */
-export function extAuthzServiceDefinition(tokenHeader: string, traceContext = false): ServiceDefinition {
+export function extAuthzServiceDefinition(tokenHeader: string, limits: CheckLimits, traceContext = false): ServiceDefinition {
   const method = Authorization.method.check;
   const header = new TextEncoder().encode(tokenHeader);
   const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -66,7 +66,7 @@ export function extAuthzServiceDefinition(tokenHeader: string, traceContext = fa
       originalName: method.localName,
       requestStream: false,
       responseStream: false,
-      requestDeserialize: (bytes: Buffer) => readCheckRequest(bytes, header, traceContext),
+      requestDeserialize: (bytes: Buffer) => readCheckRequest(bytes, header, limits, traceContext),
       responseSerialize: asBuffer,
       // Server side only; clients use the generated schema (grpcServiceDefinition).
       requestSerialize: () => {
@@ -83,7 +83,8 @@ export function extAuthzServiceDefinition(tokenHeader: string, traceContext = fa
  * else the route table, one decision from memory. Allowed: OK with identity
  * headers set and the credential removed. Refused: a denied response (401,
  * 403 or 503) with WWW-Authenticate and a small JSON body, encoded once at
- * start. No I/O, no logging. Served with extAuthzServiceDefinition's codec.
+ * start; so is a request past the header bounds (401 invalid_request). No I/O,
+ * no logging. Served with extAuthzServiceDefinition's codec.
  */
 export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, options: ExtAuthzOptions, meter: SurfaceMeter): handleUnaryCall<CheckFacts, Uint8Array> {
   const { tokenHeader, identityHeaders, routes } = options;
@@ -97,6 +98,8 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
   };
 
   const check = (facts: CheckFacts): Uint8Array => {
+    // Past the header bounds: a denial, not a gRPC error, which an Envoy with failure_mode_allow would let through.
+    if (facts.overLimit) return refuse(invalidRequestAnswer);
     // A check without HTTP attributes (Envoy's network filter) carries no credential to read.
     const credential = credentialFromHeader(facts.http ? facts.credential : undefined, bearer);
     if (typeof credential !== "string") return refuse(credential === missingCredential ? missingTokenAnswer : invalidRequestAnswer);

@@ -1,6 +1,8 @@
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import { grpcServiceDefinition } from "@tessera/shared/grpc/grpc-definition";
+import { refuseMalformedRequests } from "./malformed-requests.js";
 
 export interface GrpcService {
   readonly service: DescService;
@@ -9,31 +11,81 @@ export interface GrpcService {
   readonly definition?: ServiceDefinition;
 }
 
+/** How long and how many connections a client may hold on the gRPC port. */
+export interface GrpcConnectionLimits {
+  /** Open connections at most; beyond it new ones are closed as they arrive. */
+  readonly maxConnections: number;
+  /** With no call in flight this long a connection gets GOAWAY and is closed; this also bounds one that never sends a byte. */
+  readonly idleTimeoutMs: number;
+  /** Every connection gets GOAWAY after this long (±10 %), then `maxConnectionAgeGraceMs` for calls in flight: bounds a call that never finishes arriving. */
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+}
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly limits: GrpcConnectionLimits;
+  /** Largest request message read; a larger one is refused (RESOURCE_EXHAUSTED) before it is decoded. */
+  readonly maxMessageBytes: number;
+  /** Told of each connection refused at the cap (for a metric). */
+  readonly onRefused?: () => void;
+}
+
 export interface RunningGrpcServer {
   readonly port: number;
+  /** Accepted connections not yet closed (for a gauge). */
+  openConnections(): number;
   /** Finishes in-flight calls for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
 
-/** Requests are small (a token, a scope; Envoy's CheckRequest without a body): refuse anything large. */
-const maxReceiveBytes = 256 * 1024;
-
-export async function startGrpcServer(host: string, port: number, services: readonly GrpcService[]): Promise<RunningGrpcServer> {
+/**
+ * grpc-js serving `services`, every phase of a connection bounded. grpc-js has
+ * no connection cap of its own, so this process accepts the connections (a
+ * net.Server with maxConnections) and injects them into grpc-js, which applies
+ * the idle and age bounds. A request that is not the method's message is
+ * answered INVALID_ARGUMENT (see malformed-requests.ts).
+ */
+export async function startGrpcServer(services: readonly GrpcService[], options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const { limits } = options;
   const server = new Server({
-    "grpc.max_receive_message_length": maxReceiveBytes,
+    "grpc.max_receive_message_length": options.maxMessageBytes,
     // Answer pings from clients that keep connections warm (Envoy does).
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    "grpc.max_connection_idle_ms": limits.idleTimeoutMs,
+    "grpc.max_connection_age_ms": limits.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": limits.maxConnectionAgeGraceMs,
+    // Calls are microseconds; a hundred at once per connection is far more than a client needs.
+    "grpc.max_concurrent_streams": 100,
   });
-  for (const { service, implementation, definition } of services) server.addService(definition ?? grpcServiceDefinition(service), implementation);
-  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-  const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
+  for (const { service, implementation, definition } of services) {
+    const guarded = refuseMalformedRequests(definition ?? grpcServiceDefinition(service), implementation);
+    server.addService(guarded.definition, guarded.implementation);
+  }
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+  const listener = createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    injector.injectConnection(socket);
+  });
+  listener.maxConnections = limits.maxConnections;
+  if (options.onRefused) listener.on("drop", options.onRefused);
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port, options.host, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
   return {
-    port: boundPort,
-    close: (graceMs) =>
-      new Promise<void>((resolve) => {
+    port: (listener.address() as AddressInfo).port,
+    openConnections: () => sockets.size,
+    async close(graceMs) {
+      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+      await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
           resolve();
@@ -42,6 +94,10 @@ export async function startGrpcServer(host: string, port: number, services: read
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+      // Sessions are closed by now; a socket still open never became one.
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+    },
   };
 }

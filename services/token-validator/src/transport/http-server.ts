@@ -1,17 +1,23 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ConnectionLimits } from "@tessera/shared/config/load-config";
 
 /** A listening HTTP server and how to stop it. */
 export interface RunningHttpServer {
   readonly port: number;
+  /** Connections open now (for a gauge). */
+  openConnections(): number;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
 
-/** Where to listen; port 0 asks the OS for a free one. */
+/** Where to listen (port 0 asks the OS for a free one) and how long and how many connections a client may hold. */
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
+  readonly limits: ConnectionLimits;
+  /** Told of each connection refused at the cap (for a metric). */
+  readonly onRefused?: () => void;
 }
 
 /**
@@ -20,8 +26,6 @@ export interface HttpServerOptions {
  * than Node's bare 431; beyond it Node answers 431 itself.
  */
 const maxHeaderBytes = 64 * 1024;
-/** Longer than the idle timeout of the proxies' upstream keep-alive pools (nginx 60 s), so they close first. */
-const keepAliveTimeoutMs = 65_000;
 /** While draining, how often connections that have gone idle are closed. */
 const drainPollMs = 20;
 
@@ -32,14 +36,31 @@ const drainPollMs = 20;
  * answer says `Connection: close`), the rest cut after the grace period.
  */
 export async function startHttpServer(options: HttpServerOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningHttpServer> {
+  const { limits } = options;
   let closing = false;
   const server = createServer(
-    { maxHeaderSize: maxHeaderBytes, keepAliveTimeout: keepAliveTimeoutMs, headersTimeout: 10_000, requestTimeout: 30_000 },
+    {
+      maxHeaderSize: maxHeaderBytes,
+      // Node bounds each phase itself here (this server listens on its own socket, unlike token-admin's).
+      // headersTimeout counts from the connection's start, so it also bounds a client that sends nothing.
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.idleTimeoutMs,
+      // Those two are checked on this interval (30 s by default): a bound is kept to within a quarter of it.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+    },
     (req, res) => {
       if (closing) res.setHeader("connection", "close");
       handler(req, res);
     },
   );
+  server.maxConnections = limits.maxConnections;
+  if (options.onRefused) server.on("drop", options.onRefused);
+  let open = 0;
+  server.on("connection", (socket) => {
+    open++;
+    socket.once("close", () => open--);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -49,6 +70,7 @@ export async function startHttpServer(options: HttpServerOptions, handler: (req:
   });
   return {
     port: (server.address() as AddressInfo).port,
+    openConnections: () => open,
     async close(graceMs) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

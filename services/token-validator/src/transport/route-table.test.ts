@@ -29,6 +29,29 @@ describe("route table", () => {
     expect(createRouteTable([]).empty).toBe(true);
   });
 
+  it("matches a case-insensitive route whatever the case of the path, and only that route", () => {
+    const mixed = createRouteTable(
+      parseRoutes(
+        JSON.stringify([
+          { prefix: "/admin", scope: "orders:admin", caseSensitive: false },
+          { prefix: "/Reports", scope: "reports:read" },
+        ]),
+      ),
+    );
+    for (const path of ["/admin", "/ADMIN", "/Admin/users", "/aDmIn/"]) expect(mixed.requiredScope("GET", path), path).toBe("orders:admin");
+    // Percent-encoded unreserved letters are decoded before matching, so case cannot hide behind them either.
+    expect(mixed.requiredScope("GET", pathForMatching("/%41DMIN/x")!)).toBe("orders:admin");
+    expect(mixed.requiredScope("GET", "/administrators")).toBe("");
+    // Case-sensitive by default.
+    expect(mixed.requiredScope("GET", "/Reports/1")).toBe("reports:read");
+    expect(mixed.requiredScope("GET", "/reports/1")).toBe("");
+    expect(table.requiredScope("GET", "/ORDERS")).toBe("");
+  });
+
+  it("refuses a caseSensitive that is not a boolean", () => {
+    expect(() => parseRoutes(JSON.stringify([{ prefix: "/x", scope: "", caseSensitive: "no" }]))).toThrow(/\[0\.caseSensitive\]/);
+  });
+
   it("refuses a bad table, naming the problem without echoing it", () => {
     expect(() => parseRoutes("{not json")).toThrow(/JSON array/);
     expect(() => parseRoutes(JSON.stringify([{ prefix: "orders", scope: "orders:read" }]))).toThrow(/\[0\.prefix\]/);

@@ -9,6 +9,8 @@ export interface Route {
   readonly prefix: string;
   /** Empty: any valid token. */
   readonly scope: string;
+  /** False: the prefix matches whatever the case of the path ("/admin" covers "/ADMIN"), for upstreams that ignore case. */
+  readonly caseSensitive: boolean;
 }
 
 /** Answers which scope a request needs. Pure and allocation-free on the usual path. */
@@ -31,6 +33,7 @@ const routeSchema = z
       .optional(),
     prefix: z.string().max(1000).regex(/^\/[^?#\s]*$/, 'must start with "/" and hold no query, fragment or spaces'),
     scope: z.string().refine((scope) => scope === "" || isWellFormedScope(scope), "must be a scope such as orders:read, or empty for any valid token"),
+    caseSensitive: z.boolean().default(true),
   })
   .strict();
 
@@ -51,7 +54,7 @@ export function parseRoutes(json: string): readonly Route[] {
   if (!result.success) {
     throw new Error(result.error.issues.map((issue) => `[${issue.path.join(".")}] ${issue.message}`).join("; "));
   }
-  return Object.freeze(result.data.map((route) => Object.freeze({ method: route.method, prefix: route.prefix, scope: route.scope })));
+  return Object.freeze(result.data.map((route) => Object.freeze({ method: route.method, prefix: route.prefix, scope: route.scope, caseSensitive: route.caseSensitive })));
 }
 
 /**
@@ -114,16 +117,22 @@ function underPrefix(path: string, prefix: string): boolean {
 /**
  * A route table: the longest matching prefix wins; at equal length a route
  * naming the method beats one that does not. Routes are sorted once, so a
- * lookup is one scan that stops at the first match.
+ * lookup is one scan that stops at the first match. A route that ignores case
+ * is matched against the path in lower case, computed once per lookup and only
+ * if the table has such a route.
  */
 export function createRouteTable(routes: readonly Route[]): RouteTable {
-  const sorted = [...routes].sort((a, b) => b.prefix.length - a.prefix.length || Number(a.method === undefined) - Number(b.method === undefined));
+  const sorted = [...routes]
+    .sort((a, b) => b.prefix.length - a.prefix.length || Number(a.method === undefined) - Number(b.method === undefined))
+    .map((route) => (route.caseSensitive ? route : { ...route, prefix: route.prefix.toLowerCase() }));
+  const anyIgnoresCase = sorted.some((route) => !route.caseSensitive);
   return {
     empty: sorted.length === 0,
     requiredScope(method, path) {
       const wanted = method === "HEAD" ? "GET" : method.toUpperCase();
+      const lowerPath = anyIgnoresCase ? path.toLowerCase() : path;
       for (const route of sorted) {
-        if ((route.method === undefined || route.method === wanted) && underPrefix(path, route.prefix)) return route.scope;
+        if ((route.method === undefined || route.method === wanted) && underPrefix(route.caseSensitive ? path : lowerPath, route.prefix)) return route.scope;
       }
       return "";
     },

@@ -18,10 +18,11 @@ describe("surface settings", () => {
 
   it("reads the route table inline or from a file, and header names in any case", () => {
     const routes = [{ method: "GET", prefix: "/orders", scope: "orders:read" }];
-    expect(loadValidatorConfig({ TESSERA_ROUTES: JSON.stringify(routes) }).routes).toEqual(routes);
+    const parsed = [{ ...routes[0], caseSensitive: true }];
+    expect(loadValidatorConfig({ TESSERA_ROUTES: JSON.stringify(routes) }).routes).toEqual(parsed);
     const file = join(mkdtempSync(join(tmpdir(), "tessera-routes-")), "routes.json");
     writeFileSync(file, JSON.stringify(routes));
-    expect(loadValidatorConfig({ TESSERA_ROUTES_FILE: file }).routes).toEqual(routes);
+    expect(loadValidatorConfig({ TESSERA_ROUTES_FILE: file }).routes).toEqual(parsed);
     const custom = loadValidatorConfig({ TESSERA_TOKEN_HEADER: "X-Api-Key", TESSERA_SCOPES_HEADER: "X-Scopes" });
     expect(custom.tokenHeader).toBe("x-api-key");
     expect(custom.headersToRemove).toEqual(["x-api-key"]);

@@ -17,13 +17,23 @@ export interface ValidateTokenQuery {
   readonly requiredScope: string;
 }
 
-/** Reads a ValidateTokenRequest (field 1 token, 2 required_scope), skipping anything else. */
+/** Fields read at most: the request has two, so a message of thousands of tiny fields is not one (it costs milliseconds to walk). */
+const maxFields = 64;
+
+/**
+ * Reads a ValidateTokenRequest (field 1 token, 2 required_scope), skipping
+ * anything else. Throws on malformed protobuf, a group, or more than maxFields
+ * fields (the server answers INVALID_ARGUMENT).
+ */
 export function readValidateTokenRequest(bytes: Uint8Array): ValidateTokenQuery {
   const reader = new BinaryReader(bytes);
   let token = "";
   let requiredScope = "";
+  let fieldsLeft = maxFields;
   while (reader.pos < reader.len) {
+    if (--fieldsLeft < 0) throw new RangeError(`more than ${maxFields} fields`);
     const [field, wireType] = reader.tag();
+    if (wireType === WireType.StartGroup) throw new RangeError("groups are not read");
     if (field === 1 && wireType === WireType.LengthDelimited) token = reader.string();
     else if (field === 2 && wireType === WireType.LengthDelimited) requiredScope = reader.string();
     else reader.skip(wireType, field);

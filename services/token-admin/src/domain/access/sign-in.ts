@@ -34,19 +34,27 @@ const keyOf = (kind: string, value: string) => `${kind}:${createHash("sha256").u
  * Organisation + user name + password → a short-lived session token for the
  * admin API (prefix tsr_ses). argon2id verification; an unknown user costs the
  * same verification, and every failure gets the same error. Attempts are
- * limited per principal and per source; a success clears the principal's count
- * and does not count against the source.
+ * limited per source and slowed per principal (see AttemptLimiter); a success
+ * clears the principal's count and does not count against the source, and an
+ * attempt whose password was never checked (the hashing pool busy, the
+ * database down) counts against neither.
  */
 export async function signIn(deps: AdminDeps, input: SignInInput): Promise<SignedIn> {
   const limiter = deps.signInLimiter;
-  const principalKey = keyOf("principal", `${input.organisation}\u0000${input.userName}`);
-  const sourceKey = keyOf("source", input.peer);
-  if (!(await limiter.begin([principalKey, sourceKey]))) throw new TesseraError("resource_exhausted", "too many failed sign-ins; try again later");
+  const attempt = { source: keyOf("source", input.peer), principal: keyOf("principal", `${input.organisation}\u0000${input.userName}`) };
+  const verdict = await limiter.begin(attempt);
+  if (!verdict.allowed) throw new TesseraError("resource_exhausted", `too many failed sign-ins; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
 
-  const principal = await findPrincipalBySignInName(deps.db, input.organisation, input.userName);
+  let principal: Awaited<ReturnType<typeof findPrincipalBySignInName>>;
   let verified = false;
-  if (principal?.password_hash) verified = await deps.passwords.verify(principal.password_hash, input.password);
-  else await deps.passwords.verifyNothing(input.password);
+  try {
+    principal = await findPrincipalBySignInName(deps.db, input.organisation, input.userName);
+    if (principal?.password_hash) verified = await deps.passwords.verify(principal.password_hash, input.password);
+    else await deps.passwords.verifyNothing(input.password);
+  } catch (err) {
+    await limiter.abandoned(attempt).catch(() => {});
+    throw err;
+  }
   const now = deps.now();
 
   if (!principal || !verified || principal.disabled_at) {
@@ -58,7 +66,7 @@ export async function signIn(deps: AdminDeps, input: SignInInput): Promise<Signe
     });
     throw rejected();
   }
-  await limiter.succeeded(principalKey, [sourceKey]);
+  await limiter.succeeded(attempt);
 
   const { result } = await commitChange(deps, async (trx, change) => {
     if (!(await findOrganisation(trx, principal.organisation_id))) throw rejected();

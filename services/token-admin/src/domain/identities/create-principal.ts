@@ -30,7 +30,11 @@ export async function createPrincipal(deps: AdminDeps, caller: Caller, input: Cr
   if (input.role === "group_admin" && !input.groupId) throw invalidArgument("group_id", "a group admin needs a group");
   assertMayGrantRole(caller, input.role, "role");
   assertMayGrantScopes(caller, input.permissions, "permissions");
-  // Hashing is slow (~0.1 s): done before the transaction, so no lock is held for it.
+  // Authorised before hashing, which takes ~0.1 s of a small shared pool: a caller who may not
+  // create here must not be able to fill it. The target is the request's own organisation and group
+  // (that they exist, and the group is in the organisation, is checked in the transaction).
+  authorize(caller, "CreatePrincipal", { organisationId: orgId, groupId: input.groupId ?? null, principalId: null }, "GetOrganisation", `organisation ${orgId}`);
+  // Done before the transaction, so no lock is held for it.
   const passwordHash = input.password === undefined ? null : await deps.passwords.hash(input.password);
   try {
     const { result } = await commitChange(deps, async (trx, change) => {
@@ -40,7 +44,6 @@ export async function createPrincipal(deps: AdminDeps, caller: Caller, input: Cr
         const group = await findGroup(trx, input.groupId);
         if (!group || group.organisation_id !== orgId) throw new TesseraError("not_found", `group ${input.groupId} not found`);
       }
-      authorize(caller, "CreatePrincipal", { organisationId: orgId, groupId: input.groupId ?? null, principalId: null }, "GetOrganisation", `organisation ${orgId}`);
       checkPermissions(input.permissions, organisation.scope_catalog, "permissions");
       const row = await insertPrincipal(trx, {
         organisation_id: orgId,

@@ -1,10 +1,10 @@
 import type { Updateable } from "kysely";
-import type { PrincipalTable, Role } from "@tessera/shared/db/schema";
+import type { PrincipalRow, PrincipalTable, Role } from "@tessera/shared/db/schema";
 import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-error";
 import { principalChangeRecord, tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import { findGroup } from "../../store/group-store.js";
 import { findOrganisation } from "../../store/organisation-store.js";
-import { lockPrincipal, updatePrincipal as updatePrincipalRow } from "../../store/principal-store.js";
+import { findPrincipal, lockPrincipal, updatePrincipal as updatePrincipalRow } from "../../store/principal-store.js";
 import { revokeSessions } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { authorize, reachOf, reaches } from "../access/authorize.js";
@@ -29,6 +29,16 @@ export interface UpdatedPrincipal extends AcknowledgedChange {
   readonly principal: Principal;
 }
 
+/** Throws unless `caller` may apply `change` to the principal `row` (undefined: not found); returns the row. */
+function assertMayUpdate(caller: Caller, id: string, row: PrincipalRow | undefined, change: PrincipalChange): PrincipalRow {
+  if (!row) throw new TesseraError("not_found", `principal ${id} not found`);
+  authorize(caller, "UpdatePrincipal", principalTarget(row), "GetPrincipal", `principal ${id}`);
+  // Nobody changes a principal whose role is above what they may grant (a group admin its peers, say).
+  assertMayGrantRole(caller, row.role, "principal_id");
+  if (typeof change.password === "string" && row.kind !== "human") throw invalidArgument("password", "only people sign in; technical users use tokens");
+  return row;
+}
+
 /**
  * Changes a principal. Shrinking its permissions or disabling it narrows or
  * stops every token it owns at once: validators intersect each token's scopes
@@ -38,14 +48,12 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
   const now = deps.now();
   if (change.role) assertMayGrantRole(caller, change.role, "role");
   if (change.disabled === true && id === caller.principalId) throw new TesseraError("failed_precondition", "you cannot disable yourself");
+  // Authorised before hashing, which takes ~0.1 s of a small shared pool: a caller who may not change
+  // this principal must not be able to fill it. Checked again under the lock below.
+  if (typeof change.password === "string") assertMayUpdate(caller, id, await findPrincipal(deps.db, id), change);
   const passwordHash = typeof change.password === "string" ? await deps.passwords.hash(change.password) : change.password;
   const { result, seq } = await commitChange(deps, async (trx, pending) => {
-    const current = await lockPrincipal(trx, id);
-    if (!current) throw new TesseraError("not_found", `principal ${id} not found`);
-    authorize(caller, "UpdatePrincipal", principalTarget(current), "GetPrincipal", `principal ${id}`);
-    // Nobody changes a principal whose role is above what they may grant (a group admin its peers, say).
-    assertMayGrantRole(caller, current.role, "principal_id");
-    if (passwordHash && current.kind !== "human") throw invalidArgument("password", "only people sign in; technical users use tokens");
+    const current = assertMayUpdate(caller, id, await lockPrincipal(trx, id), change);
     const set: Updateable<PrincipalTable> = { updated_at: now };
     if (change.role) set.role = change.role;
     if (change.permissions) {
