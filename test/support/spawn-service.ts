@@ -11,8 +11,12 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 export interface SpawnedService {
   readonly name: ServiceName;
   readonly child: ChildProcess;
-  /** Everything it wrote to stdout, line by line (JSON log lines and plain text). */
+  /** Everything it wrote to stdout and stderr, line by line (JSON log lines and plain text). */
   readonly lines: string[];
+  /** What it wrote to stderr alone, line by line. */
+  readonly errorLines: string[];
+  /** Its exit code once it has exited (null: killed by a signal). */
+  readonly exited: Promise<number | null>;
   /** Resolves with the first JSON log line matching `predicate` (already seen or yet to come). */
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Resolves with the first capture group of the first output line matching `pattern`. */
@@ -40,6 +44,7 @@ export function spawnService(name: ServiceName, env: Record<string, string | und
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
+  const errorLines: string[] = [];
   const waiters = new Set<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
   const textWaiters = new Set<{ pattern: RegExp; resolve: (match: string) => void }>();
   let partial = "";
@@ -67,13 +72,23 @@ export function spawnService(name: ServiceName, env: Record<string, string | und
     }
   };
   child.stdout!.setEncoding("utf8").on("data", onText);
-  child.stderr!.setEncoding("utf8").on("data", onText);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let errorPartial = "";
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
+    errorPartial += text;
+    const complete = errorPartial.split("\n");
+    errorPartial = complete.pop() ?? "";
+    errorLines.push(...complete);
+    onText(text);
+  });
+  // "close", not "exit": every byte it wrote has been read by then.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
 
   return {
     name,
     child,
     lines,
+    errorLines,
+    exited,
     waitForLog(predicate, timeoutMs = 20_000) {
       const seen = lines.map(parse).find((line) => line && predicate(line));
       if (seen) return Promise.resolve(seen);

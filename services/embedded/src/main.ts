@@ -3,26 +3,38 @@ import { resolvePepper } from "@tessera/shared/config/pepper";
 import { openDatabase } from "@tessera/shared/db/database";
 import { createLogger } from "@tessera/shared/log/logger";
 import { closeOnSignals } from "@tessera/shared/runtime/shutdown";
+import { startOrExit } from "@tessera/shared/runtime/start-or-exit";
 import { formatBootstrapBanner } from "@tessera/token-admin/bootstrap-banner";
 import { loadAdminConfig } from "@tessera/token-admin/config";
 import { startTokenAdmin } from "@tessera/token-admin/start-token-admin";
 import { loadValidatorConfig } from "@tessera/token-validator/config";
 import { startTokenValidator } from "@tessera/token-validator/start-token-validator";
+import { routeGrpcLogs } from "@tessera/token-validator/transport/grpc-logging";
 
 // `npm start`: token-admin and token-validator in one process, sharing one
 // database (PGlite in TESSERA_DATA_DIR unless DATABASE_URL is set) and one bus
-// (in-process unless REDIS_URL is set). Nothing to install.
-const adminConfig = loadAdminConfig();
-const validatorConfig = loadValidatorConfig();
-const log = createLogger(adminConfig.logLevel, "tessera");
-
-const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded" });
-const pepper = resolvePepper(adminConfig.pepper, adminConfig.dataDir);
-const bus = openBus({ redisUrl: adminConfig.redisUrl, prefix: adminConfig.redisPrefix, pepper, log });
-const shared = { database, bus, pepper };
-
-const admin = await startTokenAdmin(adminConfig, createLogger(adminConfig.logLevel, "token-admin"), shared);
-const validator = await startTokenValidator(validatorConfig, createLogger(validatorConfig.logLevel, "token-validator"), shared);
+// (in-process unless REDIS_URL is set). Nothing to install. The data folder and
+// everything in it are for this user alone.
+process.umask(0o077);
+const { adminConfig, log, admin, validator, close } = await startOrExit("tessera", async () => {
+  const adminConfig = loadAdminConfig();
+  const validatorConfig = loadValidatorConfig();
+  const log = createLogger(adminConfig.logLevel, "tessera");
+  routeGrpcLogs(log);
+  // First: it locks the data folder, so a second `npm start` on it stops here.
+  const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded" });
+  const pepper = resolvePepper(adminConfig.pepper, adminConfig.dataDir);
+  const bus = openBus({ redisUrl: adminConfig.redisUrl, prefix: adminConfig.redisPrefix, pepper, log });
+  const shared = { database, bus, pepper };
+  const admin = await startTokenAdmin(adminConfig, createLogger(adminConfig.logLevel, "token-admin"), shared);
+  const validator = await startTokenValidator(validatorConfig, createLogger(validatorConfig.logLevel, "token-validator"), shared);
+  const close = async () => {
+    await validator.close();
+    await admin.close();
+    await Promise.allSettled([bus.close(), database.close()]);
+  };
+  return { adminConfig, log, admin, validator, close };
+});
 
 if (admin.bootstrapped) {
   process.stdout.write(formatBootstrapBanner({ adminToken: admin.bootstrapped.adminToken, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort }));
@@ -31,8 +43,4 @@ if (admin.bootstrapped) {
 }
 log.info({ console: `http://127.0.0.1:${admin.port}/`, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
 
-closeOnSignals(log, async () => {
-  await validator.close();
-  await admin.close();
-  await Promise.allSettled([bus.close(), database.close()]);
-});
+closeOnSignals(log, close);

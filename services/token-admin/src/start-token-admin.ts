@@ -4,12 +4,14 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { openBus } from "@tessera/shared/bus/open-bus";
 import { resolvePepper } from "@tessera/shared/config/pepper";
 import { openDatabase } from "@tessera/shared/db/database";
+import { describeDatabaseFailure } from "@tessera/shared/db/database-errors";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
+import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import type { AdminConfig } from "./config.js";
 import type { AdminDeps } from "./domain/admin-deps.js";
@@ -68,7 +70,9 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
   if (config.faultPublishDelayMs > 0) log.warn({ delayMs: config.faultPublishDelayMs }, "TESSERA_FAULT_PUBLISH_DELAY_MS is set: publishes are held back on purpose (tests only)");
 
-  await migrateToLatest(database.db);
+  await migrateToLatest(database.db).catch((err: unknown) => {
+    throw new StartupError(describeDatabaseFailure(err, database.engine === "pglite" ? "TESSERA_DATA_DIR" : "DATABASE_URL"), { cause: err });
+  });
   const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
   const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
   const signInLimiter = closers.add(
@@ -118,7 +122,12 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       return createContextValues().set(peerKey, peer).set(sourceKey, `${peer} ${userAgent}`.trim());
     },
   });
-  const listener = closers.add(await listenHttp(handler, { host: config.host, port: config.port }), (l) => l.close(0));
+  const listener = closers.add(
+    await listenHttp(handler, { host: config.host, port: config.port }).catch((err: unknown) => {
+      throw listenFailure(err, { host: config.host, port: config.port, setting: "TESSERA_ADMIN_PORT" });
+    }),
+    (l) => l.close(0),
+  );
   health.setAll("serving");
   log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
 

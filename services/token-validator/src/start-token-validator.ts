@@ -11,6 +11,7 @@ import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry"
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
+import { listenFailure } from "@tessera/shared/runtime/startup-error";
 import { createDigestKeyer } from "@tessera/shared/token/token-digest";
 import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
 import { startUsageFlusher } from "./bus/usage-flusher.js";
@@ -129,7 +130,9 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
-  ]);
+  ]).catch((err: unknown) => {
+    throw listenFailure(err, { host: config.host, port: config.grpcPort, setting: "TESSERA_VALIDATOR_PORT" });
+  });
   closers.add(grpc, (server) => server.close(0));
   const httpRoutes = validatorHttpRoutes({
     forwardAuth: forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth")),
@@ -138,7 +141,12 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     ready: () => health.get("") === "serving",
     log,
   });
-  const http = closers.add(await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes), (server) => server.close(0));
+  const http = closers.add(
+    await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes).catch((err: unknown) => {
+      throw listenFailure(err, { host: config.host, port: config.httpPort, setting: "TESSERA_VALIDATOR_HTTP_PORT" });
+    }),
+    (server) => server.close(0),
+  );
   log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId }, "token-validator listening");
 
   const startedMs = Date.now();

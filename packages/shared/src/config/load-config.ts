@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { StartupError } from "../runtime/startup-error.js";
+import { estimateEntropyBits, minPepperBits } from "./pepper-entropy.js";
 
 /**
  * Parses the environment once at start. Names every bad variable at once and
@@ -8,7 +10,7 @@ export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEn
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(config)"}: ${issue.message}`);
-    throw new Error(`invalid configuration: ${problems.join("; ")}`);
+    throw new StartupError(`invalid configuration: ${problems.join("; ")}`);
   }
   return Object.freeze(result.data);
 }
@@ -28,8 +30,14 @@ export const commonEnv = {
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
   TESSERA_DATA_DIR: z.string().min(1).default(".tessera"),
-  // Shorter than 32 characters is too weak to key an HMAC that guards every token.
-  TESSERA_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
+  // Shorter than 32 characters, or repetitive, is too weak to key an HMAC that guards every token.
+  TESSERA_PEPPER: z
+    .string()
+    .min(32, "must be at least 32 characters")
+    .refine((pepper) => estimateEntropyBits(pepper) >= minPepperBits, {
+      message: `must carry at least ${minPepperBits} bits of entropy (length × Shannon entropy of its characters): use \`openssl rand -base64 32\``,
+    })
+    .optional(),
   TESSERA_HOST: z.string().min(1).default("127.0.0.1"),
   TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Namespaces Redis channels and keys, so that deployments (and test runs) can share a Redis.

@@ -10,11 +10,15 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Brings the schema to the newest migration. Safe to run from several processes at once. */
+/**
+ * Brings the schema to the newest migration. Safe to run from several processes
+ * at once. A migration that fails throws "migration <name> failed: <why>"; a
+ * database that cannot be reached throws its own error (no migration ran).
+ */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`migration ${failed} failed`, { cause: error });
-  }
+  if (!error) return;
+  const failed = results?.find((r) => r.status === "Error")?.migrationName;
+  if (failed === undefined) throw error;
+  throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

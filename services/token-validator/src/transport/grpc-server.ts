@@ -28,7 +28,11 @@ export async function startGrpcServer(host: string, port: number, services: read
   for (const { service, implementation, definition } of services) server.addService(definition ?? grpcServiceDefinition(service), implementation);
   const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+      if (!err) return resolve(bound);
+      server.forceShutdown();
+      reject(err);
+    }),
   );
   return {
     port: boundPort,
