@@ -39,6 +39,18 @@ export function updateToken(trx: Transaction<Database>, id: string, set: TokenUp
   return trx.updateTable("token").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Revokes the live tokens exchanged from `parentId` (a regenerated parent's children); returns them. */
+export function revokeChildren(trx: Transaction<Database>, parentId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
+  return trx
+    .updateTable("token")
+    .set({ revoked_at: now, revoked_by: revokedBy })
+    .where("parent_token_id", "=", parentId)
+    .where("revoked_at", "is", null)
+    .where("deleted_at", "is", null)
+    .returningAll()
+    .execute();
+}
+
 /** Revokes a principal's live session tokens except `keepId` (the caller's own session); returns them. */
 export function revokeSessions(trx: Transaction<Database>, ownerId: string, keepId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
   return trx

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, PrincipalRow, TokenRow } from "@tessera/shared/db/schema";
+import { toBuffer } from "@tessera/shared/db/database";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
 import { parseToken } from "@tessera/shared/token/token-format";
 import { findOrganisation } from "../../store/organisation-store.js";
@@ -39,7 +40,8 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
   if (tokenValue === undefined) throw new TesseraError("unauthenticated", "missing bearer token");
   if (parseToken(tokenValue) === undefined) throw rejected();
   const now = deps.now();
-  const token = await findTokenByDigest(deps.db, deps.digest(tokenValue), now);
+  const digest = deps.digest(tokenValue);
+  const token = await findTokenByDigest(deps.db, digest, now);
   const owner = token && (await standingOwner(deps.db, token, now));
   if (!token || !owner) throw rejected();
   // The feature flag governs API tokens; a signed-in session and the built-in
@@ -58,6 +60,7 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
     role: owner.role,
     permissions: owner.permissions,
     tokenId: token.id,
+    credentialEndsAt: toBuffer(token.digest).equals(digest) ? undefined : (token.previous_digest_expires_at ?? undefined),
     source: options.source,
   };
 }
