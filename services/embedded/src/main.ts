@@ -4,6 +4,7 @@ import { openDatabase } from "@tessera/shared/db/database";
 import { createLogger } from "@tessera/shared/log/logger";
 import { closeOnSignals } from "@tessera/shared/runtime/shutdown";
 import { startOrExit } from "@tessera/shared/runtime/start-or-exit";
+import { handOverAdminToken } from "@tessera/token-admin/admin-token-handover";
 import { formatBootstrapBanner } from "@tessera/token-admin/bootstrap-banner";
 import { loadAdminConfig } from "@tessera/token-admin/config";
 import { startTokenAdmin } from "@tessera/token-admin/start-token-admin";
@@ -36,8 +37,11 @@ const { adminConfig, log, admin, validator, close } = await startOrExit("tessera
   return { adminConfig, log, admin, validator, close };
 });
 
-if (admin.bootstrapped) {
-  process.stdout.write(formatBootstrapBanner({ adminToken: admin.bootstrapped.adminToken, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort }));
+const bootstrapped = admin.bootstrapped;
+if (bootstrapped) {
+  const token = { adminToken: bootstrapped.adminToken, expiresAt: bootstrapped.adminTokenExpiresAt };
+  const banner = () => process.stdout.write(formatBootstrapBanner({ ...token, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort }));
+  handOverAdminToken(adminConfig, token, banner, log);
 } else {
   log.info("store already initialised: use the admin token printed on its first start");
 }

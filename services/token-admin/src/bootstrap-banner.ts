@@ -1,5 +1,6 @@
 export interface BannerFacts {
   readonly adminToken: string;
+  readonly expiresAt: Date;
   readonly adminPort: number;
   readonly validatorPort?: number;
   /** The validator's HTTP port: forward-auth, /introspect, /metrics. */
@@ -14,6 +15,9 @@ export function formatBootstrapBanner(facts: BannerFacts): string {
     "Tessera is ready. The built-in admin token is shown this once — keep it safe:",
     "",
     `  TESSERA_TOKEN=${facts.adminToken}`,
+    "",
+    `It expires ${facts.expiresAt.toISOString()} (TESSERA_ADMIN_TOKEN_TTL_MS): create your own admins before then.`,
+    "Lost or expired: stop Tessera and run `npm run recover-admin` for a new one (the old one is revoked).",
     "",
     "Open the web console and sign in with that token:",
     `  ${admin}/`,

@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 
 const adminEnv = z
   .object({
@@ -17,6 +19,9 @@ const adminEnv = z
     TESSERA_FAULT_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     TESSERA_USAGE_WRITE_MS: millis(5000),
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
+    // The built-in admin's token: how long it lives, and (with DATABASE_URL) the file it is written to instead of stdout.
+    TESSERA_ADMIN_TOKEN_TTL_MS: millis(defaultAdminTokenTtlMs),
+    TESSERA_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
     TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
@@ -42,6 +47,8 @@ const adminEnv = z
     faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
     usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
     sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
+    adminTokenTtlMs: env.TESSERA_ADMIN_TOKEN_TTL_MS,
+    adminTokenFile: env.TESSERA_ADMIN_TOKEN_FILE ?? join(env.TESSERA_DATA_DIR, "admin-token"),
     signInMaxFailures: env.TESSERA_SIGN_IN_MAX_FAILURES,
     signInWindowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
     consoleDir: env.TESSERA_CONSOLE_DIR,

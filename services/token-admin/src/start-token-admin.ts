@@ -91,7 +91,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
   };
-  const bootstrapped = await bootstrap(deps);
+  const bootstrapped = await bootstrap(deps, config.adminTokenTtlMs);
   const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log), async (writer) => {
     writer.stop();
     await writer.drain();

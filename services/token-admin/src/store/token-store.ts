@@ -39,6 +39,19 @@ export function updateToken(trx: Transaction<Database>, id: string, set: TokenUp
   return trx.updateTable("token").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Revokes an owner's live tokens of one name (the built-in admin's own, at recovery); returns them. */
+export function revokeTokensNamed(trx: Transaction<Database>, ownerId: string, name: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
+  return trx
+    .updateTable("token")
+    .set({ revoked_at: now, revoked_by: revokedBy })
+    .where("owner_id", "=", ownerId)
+    .where("name", "=", name)
+    .where("revoked_at", "is", null)
+    .where("deleted_at", "is", null)
+    .returningAll()
+    .execute();
+}
+
 /** Revokes the live tokens exchanged from `parentId` (a regenerated parent's children); returns them. */
 export function revokeChildren(trx: Transaction<Database>, parentId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
   return trx
