@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -36,11 +40,19 @@ function parse(line: string): LogLine | undefined {
   }
 }
 
-/** Starts `node services/<name>/dist/main.js` with the given environment added. */
+/** A path of its own for TESSERA_ADMIN_TOKEN_FILE, so no test writes into the repository or shares a file. */
+export function uniqueAdminTokenFile(): string {
+  return join(tmpdir(), `tessera-admin-token-${randomBytes(6).toString("hex")}`);
+}
+
+/**
+ * Starts `node services/<name>/dist/main.js` with the given environment added
+ * (and, unless given, a token file of its own for a production bootstrap).
+ */
 export function spawnService(name: ServiceName, env: Record<string, string | undefined>): SpawnedService {
   const child = spawn(process.execPath, [`services/${name}/dist/main.js`], {
     cwd: root,
-    env: { PATH: process.env.PATH, TESSERA_LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH, TESSERA_LOG_LEVEL: "info", TESSERA_ADMIN_TOKEN_FILE: uniqueAdminTokenFile(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
@@ -134,4 +146,10 @@ export function spawnService(name: ServiceName, env: Record<string, string | und
 export async function listeningPort(service: SpawnedService, message: string, field = "port"): Promise<number> {
   const line = await service.waitForLog((l) => l.msg === message);
   return Number(line[field]);
+}
+
+/** The built-in admin token a token-admin on Postgres bootstrapped with: read from its file once its log says it is there. */
+export async function bootstrapToken(service: SpawnedService): Promise<string> {
+  const line = await service.waitForLog((l) => l.msg?.startsWith("built-in admin token written") === true);
+  return readFileSync(String(line.file), "utf8").trim();
 }
