@@ -17,7 +17,7 @@ export interface SliceResult {
  */
 export async function runTokenSlice(adminPort: number, adminToken: string, validatorPorts: number[]): Promise<SliceResult> {
   const admin = adminClient(adminPort, adminToken);
-  const validators: ValidatorClient[] = validatorPorts.map(validatorClient);
+  const validators: ValidatorClient[] = validatorPorts.map((port) => validatorClient(port));
   try {
     const created = await admin.createToken({ name: "slice", scopes: ["orders:read"], expiry: { kind: { case: "after", value: { amount: 1, unit: 2 } } } });
     const value = created.tokenValue;

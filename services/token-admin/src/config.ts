@@ -2,11 +2,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { commonEnv, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 
 const adminEnv = z
   .object({
     ...commonEnv,
+    ...serverTlsEnv,
     TESSERA_ADMIN_PORT: port(8080),
     TESSERA_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_SHUTDOWN_GRACE_MS: millis(10_000),
@@ -31,9 +33,13 @@ const adminEnv = z
     path: ["TESSERA_PEPPER"],
     message: "is required with DATABASE_URL (every admin and validator must share it)",
   })
-  .transform((env) => ({
+  .transform(withServerTls)
+  .transform(({ env, tls }) => ({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisCa: env.TESSERA_REDIS_CA_FILE,
+    /** Set: the admin port speaks TLS only (HTTP/2 and HTTP/1.1 by ALPN). */
+    tls,
     dataDir: env.TESSERA_DATA_DIR,
     pepper: env.TESSERA_PEPPER,
     host: env.TESSERA_HOST,

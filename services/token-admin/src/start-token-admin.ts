@@ -66,7 +66,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   const database =
     shared?.database ??
     closers.add(await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin" }), (db) => db.close());
-  const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
+  const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
   if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
   if (config.faultPublishDelayMs > 0) log.warn({ delayMs: config.faultPublishDelayMs }, "TESSERA_FAULT_PUBLISH_DELAY_MS is set: publishes are held back on purpose (tests only)");
 
@@ -76,7 +76,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
   const limits = { perPrincipal: config.signInMaxFailures, perSource: config.signInMaxFailures * 10, windowMs: config.signInWindowMs };
   const signInLimiter = closers.add(
-    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits) : createMemoryAttemptLimiter(limits),
+    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, limits, config.redisCa) : createMemoryAttemptLimiter(limits),
     (limiter) => limiter.close(),
   );
   const deps: AdminDeps = {
@@ -123,13 +123,14 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     },
   });
   const listener = closers.add(
-    await listenHttp(handler, { host: config.host, port: config.port }).catch((err: unknown) => {
+    await listenHttp(handler, { host: config.host, port: config.port, tls: config.tls }).catch((err: unknown) => {
       throw listenFailure(err, { host: config.host, port: config.port, setting: "TESSERA_ADMIN_PORT" });
     }),
     (l) => l.close(0),
   );
   health.setAll("serving");
-  log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
+  const scheme = config.tls ? "https" : "http";
+  log.info({ port: listener.port, tls: config.tls !== undefined, console: consoleFiles.count > 0 ? `${scheme}://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process" }, "token-admin listening");
 
   return {
     port: listener.port,

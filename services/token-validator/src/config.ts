@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { commonEnv, flag, loadConfig, millis, port } from "@tessera/shared/config/load-config";
+import { pemFile, serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { isWellFormedScope } from "@tessera/shared/token/scope";
 import { parseRoutes, type Route } from "./transport/route-table.js";
 
@@ -27,6 +28,9 @@ const routesJson = (read: (value: string) => string) =>
 const validatorEnv = z
   .object({
     ...commonEnv,
+    ...serverTlsEnv,
+    // Set: both ports (gRPC and HTTP) ask every client for a certificate this CA signed (mTLS).
+    TESSERA_TLS_CLIENT_CA_FILE: pemFile(),
     TESSERA_VALIDATOR_PORT: port(9090),
     TESSERA_VALIDATOR_HTTP_PORT: port(9191),
     TESSERA_VALIDATOR_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
@@ -82,9 +86,13 @@ const validatorEnv = z
     path: ["TESSERA_POLL_INTERVAL_MS"],
     message: "must be below TESSERA_MAX_STALENESS_MS, or a healthy validator would count as stale",
   })
-  .transform((env) => ({
+  .transform(withServerTls)
+  .transform(({ env, tls }) => ({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisCa: env.TESSERA_REDIS_CA_FILE,
+    /** Set: both ports speak TLS only; with `clientCa`, every client must present a certificate it signed. */
+    tls,
     dataDir: env.TESSERA_DATA_DIR,
     pepper: env.TESSERA_PEPPER,
     host: env.TESSERA_HOST,

@@ -81,7 +81,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     );
   const bus =
     shared?.bus ??
-    closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
+    closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
 
   const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redisUrl !== undefined || shared !== undefined });
   // One registry per start, never prom-client's global one; read only when scraped.
@@ -130,7 +130,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     },
     { service: Health, implementation: grpcHealthService(health) },
     { service: ServerReflection, implementation: grpcReflectionService(reflection) },
-  ]).catch((err: unknown) => {
+  ], config.tls).catch((err: unknown) => {
     throw listenFailure(err, { host: config.host, port: config.grpcPort, setting: "TESSERA_VALIDATOR_PORT" });
   });
   closers.add(grpc, (server) => server.close(0));
@@ -142,12 +142,12 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     log,
   });
   const http = closers.add(
-    await startHttpServer({ host: config.host, port: config.httpPort }, httpRoutes).catch((err: unknown) => {
+    await startHttpServer({ host: config.host, port: config.httpPort, tls: config.tls }, httpRoutes).catch((err: unknown) => {
       throw listenFailure(err, { host: config.host, port: config.httpPort, setting: "TESSERA_VALIDATOR_HTTP_PORT" });
     }),
     (server) => server.close(0),
   );
-  log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId }, "token-validator listening");
+  log.info({ port: grpc.port, httpPort: http.port, tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, validatorId: config.validatorId }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();

@@ -1,6 +1,8 @@
+import { accessSync, constants } from "node:fs";
 import { z } from "zod";
 import { StartupError } from "../runtime/startup-error.js";
 import { estimateEntropyBits, minPepperBits } from "./pepper-entropy.js";
+import { pemFile } from "./tls-config.js";
 
 /**
  * Parses the environment once at start. Names every bad variable at once and
@@ -25,10 +27,44 @@ export const millis = (fallback: number) => z.coerce.number().int().positive().d
 export const flag = (fallback: boolean) =>
   z.enum(["true", "false", "1", "0"]).default(fallback ? "true" : "false").transform((v) => v === "true" || v === "1");
 
+const sslModes = new Set(["disable", "prefer", "require", "verify-ca", "verify-full", "no-verify"]);
+
+/**
+ * A postgres:// URL whose TLS parameters (libpq's sslmode, sslrootcert, sslcert,
+ * sslkey, which node-postgres reads) are usable: a file it names that cannot be
+ * read is reported here, once, rather than as a stack trace from deep in pg.
+ * Problems name the parameter, never the URL (it may hold a password).
+ */
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+  .superRefine((value, ctx) => {
+    let params: URLSearchParams;
+    try {
+      params = new URL(value).searchParams;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+      return;
+    }
+    const mode = params.get("sslmode");
+    if (mode !== null && !sslModes.has(mode)) ctx.addIssue({ code: "custom", message: `sslmode must be one of ${[...sslModes].join(", ")}` });
+    for (const param of ["sslrootcert", "sslcert", "sslkey"]) {
+      const path = params.get(param);
+      if (path === null) continue;
+      try {
+        accessSync(path, constants.R_OK);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `${param}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})` });
+      }
+    }
+  });
+
 /** Settings every Tessera process shares. */
 export const commonEnv = {
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  // redis://[:password@]host:port, or rediss:// for TLS (the server's CA in TESSERA_REDIS_CA_FILE unless the system trusts it).
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  TESSERA_REDIS_CA_FILE: pemFile(),
   TESSERA_DATA_DIR: z.string().min(1).default(".tessera"),
   // Shorter than 32 characters, or repetitive, is too weak to key an HMAC that guards every token.
   TESSERA_PEPPER: z

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { redisTlsOptions } from "@tessera/shared/bus/redis-link";
 import type { AttemptLimiter } from "../domain/access/attempt-limiter.js";
 
 export interface AttemptLimits {
@@ -20,8 +21,8 @@ return 0`;
  * Attempts counted in Redis, so every admin replica sees the same counts. A
  * fixed window from the first attempt: INCR, and PEXPIRE NX, in one MULTI.
  */
-export function createRedisAttemptLimiter(url: string, prefix: string, limits: AttemptLimits): AttemptLimiter & { close(): Promise<void> } {
-  const redis = new Redis(url, { connectionName: `${prefix}-sign-in`, maxRetriesPerRequest: 2 });
+export function createRedisAttemptLimiter(url: string, prefix: string, limits: AttemptLimits, ca?: Buffer): AttemptLimiter & { close(): Promise<void> } {
+  const redis = new Redis(url, { ...redisTlsOptions(ca), connectionName: `${prefix}-sign-in`, maxRetriesPerRequest: 2 });
   redis.on("error", () => {}); // reported by the bus's own connections; sign-in fails closed below
   const redisKey = (key: string) => `${prefix}:sign-in:${key}`;
   return {

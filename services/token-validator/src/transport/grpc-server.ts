@@ -1,5 +1,6 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
+import type { ServerTls } from "@tessera/shared/config/tls-config";
 import { grpcServiceDefinition } from "@tessera/shared/grpc/grpc-definition";
 
 export interface GrpcService {
@@ -18,7 +19,13 @@ export interface RunningGrpcServer {
 /** Requests are small (a token, a scope; Envoy's CheckRequest without a body): refuse anything large. */
 const maxReceiveBytes = 256 * 1024;
 
-export async function startGrpcServer(host: string, port: number, services: readonly GrpcService[]): Promise<RunningGrpcServer> {
+/** Cleartext HTTP/2, or TLS when given — with a client CA, only clients presenting a certificate it signed get in. */
+function credentialsFor(tls: ServerTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
+}
+
+export async function startGrpcServer(host: string, port: number, services: readonly GrpcService[], tls?: ServerTls): Promise<RunningGrpcServer> {
   const server = new Server({
     "grpc.max_receive_message_length": maxReceiveBytes,
     // Answer pings from clients that keep connections warm (Envoy does).
@@ -28,7 +35,7 @@ export async function startGrpcServer(host: string, port: number, services: read
   for (const { service, implementation, definition } of services) server.addService(definition ?? grpcServiceDefinition(service), implementation);
   const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(address, credentialsFor(tls), (err, bound) => {
       if (!err) return resolve(bound);
       server.forceShutdown();
       reject(err);

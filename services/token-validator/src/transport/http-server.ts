@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import type { ServerTls } from "@tessera/shared/config/tls-config";
 import type { AddressInfo } from "node:net";
 
 /** A listening HTTP server and how to stop it. */
@@ -12,6 +14,8 @@ export interface RunningHttpServer {
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
+  /** Set: HTTPS only; with a client CA, a client without a certificate it signed fails the handshake. */
+  readonly tls?: ServerTls | undefined;
 }
 
 /**
@@ -33,13 +37,15 @@ const drainPollMs = 20;
  */
 export async function startHttpServer(options: HttpServerOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningHttpServer> {
   let closing = false;
-  const server = createServer(
-    { maxHeaderSize: maxHeaderBytes, keepAliveTimeout: keepAliveTimeoutMs, headersTimeout: 10_000, requestTimeout: 30_000 },
-    (req, res) => {
-      if (closing) res.setHeader("connection", "close");
-      handler(req, res);
-    },
-  );
+  const httpOptions: ServerOptions = { maxHeaderSize: maxHeaderBytes, keepAliveTimeout: keepAliveTimeoutMs, headersTimeout: 10_000, requestTimeout: 30_000 };
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader("connection", "close");
+    handler(req, res);
+  };
+  const tls = options.tls;
+  const server = tls
+    ? createTlsServer({ ...httpOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: 10_000 }, answer)
+    : createServer(httpOptions, answer);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
