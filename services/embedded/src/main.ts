@@ -40,11 +40,11 @@ const { adminConfig, log, admin, validator, close } = await startOrExit("tessera
 const bootstrapped = admin.bootstrapped;
 if (bootstrapped) {
   const token = { adminToken: bootstrapped.adminToken, expiresAt: bootstrapped.adminTokenExpiresAt };
-  const banner = () => process.stdout.write(formatBootstrapBanner({ ...token, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort }));
+  const banner = () => process.stdout.write(formatBootstrapBanner({ ...token, tls: adminConfig.tls !== undefined, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort }));
   handOverAdminToken(adminConfig, token, banner, log);
 } else {
   log.info("store already initialised: use the admin token printed on its first start");
 }
-log.info({ console: `http://127.0.0.1:${admin.port}/`, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
+log.info({ console: adminConfig.tls ? `https://localhost:${admin.port}/` : `http://127.0.0.1:${admin.port}/`, adminPort: admin.port, validatorPort: validator.grpcPort, validatorHttpPort: validator.httpPort, dataDir: adminConfig.databaseUrl ? undefined : adminConfig.dataDir }, "tessera embedded: ready");
 
 closeOnSignals(log, close);

@@ -18,6 +18,6 @@ const { admin, config, log } = await startOrExit("token-admin", async () => {
 const bootstrapped = admin.bootstrapped;
 if (bootstrapped) {
   const token = { adminToken: bootstrapped.adminToken, expiresAt: bootstrapped.adminTokenExpiresAt };
-  handOverAdminToken(config, token, () => process.stdout.write(formatBootstrapBanner({ ...token, adminPort: admin.port })), log);
+  handOverAdminToken(config, token, () => process.stdout.write(formatBootstrapBanner({ ...token, tls: config.tls !== undefined, adminPort: admin.port })), log);
 }
 closeOnSignals(log, () => admin.close());
