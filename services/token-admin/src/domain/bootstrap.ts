@@ -1,9 +1,12 @@
 import { allScopes } from "@tessera/shared/token/scope";
+import type { Transaction } from "kysely";
+import type { Database, PrincipalRow, TokenRow } from "@tessera/shared/db/schema";
 import { principalChangeRecord, organisationChangeRecord } from "@tessera/shared/feed/change-records";
+import type { Digester } from "@tessera/shared/token/token-digest";
 import { insertOrganisation } from "../store/organisation-store.js";
 import { insertPrincipal } from "../store/principal-store.js";
 import type { AdminDeps } from "./admin-deps.js";
-import { commitChange } from "./commit-change.js";
+import { commitChange, type PendingChange } from "./commit-change.js";
 import { issueToken } from "./tokens/issue-token.js";
 
 export interface Bootstrapped {
@@ -46,19 +49,7 @@ export async function bootstrap(deps: AdminDeps, adminTokenTtlMs: number = defau
       created_by: null,
     });
     change.feed(organisationChangeRecord(organisation), principalChangeRecord(admin));
-    const { row, value } = await issueToken(trx, change, deps.digest, {
-      organisationId: organisation.id,
-      ownerId: admin.id,
-      groupId: null,
-      name: builtInAdminTokenName,
-      level: "user",
-      kind: "personal",
-      scopes: [],
-      admin: true,
-      createdBy: admin.id,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + adminTokenTtlMs),
-    });
+    const { row, value } = await issueBuiltInAdminToken(trx, change, deps.digest, admin, now, adminTokenTtlMs);
     change.audit({
       action: "instance.bootstrap",
       actorId: null,
@@ -71,4 +62,28 @@ export async function bootstrap(deps: AdminDeps, adminTokenTtlMs: number = defau
     return { organisationId: organisation.id, adminId: admin.id, adminToken: value, adminTokenExpiresAt: row.expires_at! };
   });
   return result;
+}
+
+/** Inside a transaction: the built-in admin's own token (every scope, the admin option), expiring `ttlMs` after `now`. */
+export function issueBuiltInAdminToken(
+  trx: Transaction<Database>,
+  change: PendingChange,
+  digest: Digester,
+  admin: PrincipalRow,
+  now: Date,
+  ttlMs: number,
+): Promise<{ row: TokenRow; value: string }> {
+  return issueToken(trx, change, digest, {
+    organisationId: admin.organisation_id,
+    ownerId: admin.id,
+    groupId: null,
+    name: builtInAdminTokenName,
+    level: "user",
+    kind: "personal",
+    scopes: [],
+    admin: true,
+    createdBy: admin.id,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlMs),
+  });
 }

@@ -1,11 +1,10 @@
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
 import { principalChangeRecord, tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import { lockBuiltInAdmin, updatePrincipal } from "../store/principal-store.js";
-import { revokeChildren, revokeTokensNamed } from "../store/token-store.js";
+import { revokeLiveTokens } from "../store/token-store.js";
 import type { AdminDeps } from "./admin-deps.js";
-import { builtInAdminTokenName } from "./bootstrap.js";
+import { builtInAdminTokenName, issueBuiltInAdminToken } from "./bootstrap.js";
 import { commitChange } from "./commit-change.js";
-import { issueToken } from "./tokens/issue-token.js";
 
 /** What a recovery needs: the store and the feed, no server. */
 export type RecoveryDeps = Pick<AdminDeps, "db" | "feed" | "digest" | "now" | "log">;
@@ -35,23 +34,11 @@ export async function recoverAdmin(deps: RecoveryDeps, input: { ttlMs: number; s
       admin = await updatePrincipal(trx, admin.id, { disabled_at: null, updated_at: now });
       change.feed(principalChangeRecord(admin));
     }
-    const revoked = await revokeTokensNamed(trx, admin.id, builtInAdminTokenName, admin.id, now);
+    const revoked = await revokeLiveTokens(trx, { ownerId: admin.id, name: builtInAdminTokenName }, admin.id, now);
     const children = [];
-    for (const token of revoked) children.push(...(await revokeChildren(trx, token.id, admin.id, now)));
+    for (const token of revoked) children.push(...(await revokeLiveTokens(trx, { parentId: token.id }, admin.id, now)));
     change.feed(...[...revoked, ...children].map((token) => tokenChangeRecord(token)));
-    const { row, value } = await issueToken(trx, change, deps.digest, {
-      organisationId: admin.organisation_id,
-      ownerId: admin.id,
-      groupId: null,
-      name: builtInAdminTokenName,
-      level: "user",
-      kind: "personal",
-      scopes: [],
-      admin: true,
-      createdBy: admin.id,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + input.ttlMs),
-    });
+    const { row, value } = await issueBuiltInAdminToken(trx, change, deps.digest, admin, now, input.ttlMs);
     change.audit({
       action: "instance.recover_admin", actorId: null, actorTokenId: null, organisationId: admin.organisation_id, tokenId: row.id, principalId: admin.id,
       source: input.source, details: { revoked_token_ids: revoked.map((token) => token.id), exchanged_tokens_revoked: children.length },

@@ -39,29 +39,18 @@ export function updateToken(trx: Transaction<Database>, id: string, set: TokenUp
   return trx.updateTable("token").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Revokes an owner's live tokens of one name (the built-in admin's own, at recovery); returns them. */
-export function revokeTokensNamed(trx: Transaction<Database>, ownerId: string, name: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
-  return trx
-    .updateTable("token")
-    .set({ revoked_at: now, revoked_by: revokedBy })
-    .where("owner_id", "=", ownerId)
-    .where("name", "=", name)
-    .where("revoked_at", "is", null)
-    .where("deleted_at", "is", null)
-    .returningAll()
-    .execute();
-}
+/** Which live tokens to revoke: those exchanged from one parent, or one owner's of one name. */
+export type LiveTokenMatch = { readonly parentId: string } | { readonly ownerId: string; readonly name: string };
 
-/** Revokes the live tokens exchanged from `parentId` (a regenerated parent's children); returns them. */
-export function revokeChildren(trx: Transaction<Database>, parentId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
-  return trx
-    .updateTable("token")
-    .set({ revoked_at: now, revoked_by: revokedBy })
-    .where("parent_token_id", "=", parentId)
-    .where("revoked_at", "is", null)
-    .where("deleted_at", "is", null)
-    .returningAll()
-    .execute();
+/**
+ * Revokes the live tokens matching: those exchanged from a parent (a regenerated
+ * parent's children), or an owner's of one name (the built-in admin's own, at
+ * recovery). Returns them.
+ */
+export function revokeLiveTokens(trx: Transaction<Database>, match: LiveTokenMatch, revokedBy: string, now: Date): Promise<TokenRow[]> {
+  let query = trx.updateTable("token").set({ revoked_at: now, revoked_by: revokedBy }).where("revoked_at", "is", null).where("deleted_at", "is", null);
+  query = "parentId" in match ? query.where("parent_token_id", "=", match.parentId) : query.where("owner_id", "=", match.ownerId).where("name", "=", match.name);
+  return query.returningAll().execute();
 }
 
 /** Revokes a principal's live session tokens except `keepId` (the caller's own session); returns them. */

@@ -2,7 +2,7 @@ import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-er
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import { displayHint, generateToken } from "@tessera/shared/token/token-format";
 import { findOrganisation } from "../../store/organisation-store.js";
-import { lockToken, revokeChildren, updateToken } from "../../store/token-store.js";
+import { lockToken, revokeLiveTokens, updateToken } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import type { Caller } from "../access/caller.js";
 import { commitChange } from "../commit-change.js";
@@ -45,7 +45,7 @@ export async function regenerateToken(deps: AdminDeps, caller: Caller, id: strin
       previous_digest_expires_at: wholeSeconds(new Date(now.getTime() + graceSeconds * 1000)),
       regenerated_at: now,
     });
-    const children = await revokeChildren(trx, id, caller.principalId, now);
+    const children = await revokeLiveTokens(trx, { parentId: id }, caller.principalId, now);
     change.feed(tokenChangeRecord(updated), ...children.map((child) => tokenChangeRecord(child)));
     change.audit({
       action: "token.regenerate", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: updated.organisation_id,
