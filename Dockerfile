@@ -10,7 +10,8 @@ RUN npm ci --no-fund --no-audit && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production TESSERA_HOST=0.0.0.0
+# The data folder (the built-in admin's token file with DATABASE_URL; everything embedded) where the node user may write.
+ENV NODE_ENV=production TESSERA_HOST=0.0.0.0 TESSERA_DATA_DIR=/home/node/.tessera
 COPY --from=build /app /app
 USER node
 EXPOSE 8080 9090 9191

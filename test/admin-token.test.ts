@@ -114,6 +114,19 @@ describe("the built-in admin's token in production: a 0600 file, an expiry, a lo
     expect((await adminClient(admin.port, fresh).getCaller({})).principal?.name).toBe("admin");
   });
 
+  it("a token file that cannot be written: the token goes nowhere else, and the log says how to recover", async () => {
+    const fresh = await createPostgresDatabase();
+    const unwritable = spawnService("token-admin", { ...env, DATABASE_URL: fresh.url!, TESSERA_ADMIN_TOKEN_FILE: "/etc/hostname/admin-token", TESSERA_ADMIN_PORT: "0" });
+    try {
+      const line = await unwritable.waitForLog((l) => l.msg?.startsWith("cannot write the built-in admin token") === true);
+      expect(line.msg).toContain("npm run recover-admin");
+      expect(unwritable.lines.join("\n")).not.toMatch(/tsr_/);
+    } finally {
+      await unwritable.stop();
+      await fresh.drop();
+    }
+  });
+
   it("says so, in one line, on a store never bootstrapped", async () => {
     const empty = await createPostgresDatabase();
     try {

@@ -11,9 +11,10 @@ export interface AdminTokenToHandOver {
 /**
  * Gives the built-in admin's new token to the operator, once. In production (a
  * DATABASE_URL) it is written to TESSERA_ADMIN_TOKEN_FILE, 0600, and never to
- * stdout or a log — container logs are read by many; embedded, `printBanner`
- * shows it on the terminal. Returns the file written, if any, and logs where
- * it went (never the token).
+ * stdout or a log — container logs are read by many; a file that cannot be
+ * written is logged with how to recover. Embedded, `printBanner` shows it on
+ * the terminal. Returns the file written, if any, and logs where it went
+ * (never the token).
  */
 export function handOverAdminToken(
   config: Pick<AdminConfig, "databaseUrl" | "adminTokenFile">,
@@ -25,7 +26,16 @@ export function handOverAdminToken(
     printBanner();
     return undefined;
   }
-  writePrivateFile(config.adminTokenFile, `${token.adminToken}\n`);
+  try {
+    writePrivateFile(config.adminTokenFile, `${token.adminToken}\n`);
+  } catch (err) {
+    // The store is bootstrapped and the token is gone with this process: say how to get another.
+    log?.error(
+      { file: config.adminTokenFile, err: (err as Error).message },
+      "cannot write the built-in admin token: set TESSERA_ADMIN_TOKEN_FILE to a path this user may write, then run `npm run recover-admin` for a new one",
+    );
+    return undefined;
+  }
   log?.info({ file: config.adminTokenFile, expiresAt: token.expiresAt.toISOString() }, "built-in admin token written to its file (readable by this user only; TESSERA_ADMIN_TOKEN_FILE)");
   return config.adminTokenFile;
 }
