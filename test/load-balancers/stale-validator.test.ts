@@ -16,7 +16,7 @@ import { captureLog } from "./support/captured-log.js";
 import { testRoutes } from "./support/deployment.js";
 import { startEchoUpstream, type EchoUpstream } from "./support/echo-upstream.js";
 import { extAuthzClient, httpCheck } from "./support/ext-authz-client.js";
-import { freePort, httpCall } from "./support/http-call.js";
+import { httpCall } from "./support/http-call.js";
 import { startCaddy, startNginx, type RunningProxy } from "./support/reverse-proxies.js";
 
 // A validator that cannot load its replica (its database has no schema yet) is
@@ -33,19 +33,25 @@ describe("a stale validator fails closed on every surface, visibly", () => {
 
   beforeAll(async () => {
     await adminQuery(`create database ${name}`);
-    [grpcPort, httpPort] = [await freePort(), await freePort()];
     const config = loadValidatorConfig({
       DATABASE_URL: url,
       REDIS_URL: redisUrl,
       TESSERA_PEPPER: testPepper,
       TESSERA_REDIS_PREFIX: uniqueRedisPrefix(),
-      TESSERA_VALIDATOR_PORT: String(grpcPort),
-      TESSERA_VALIDATOR_HTTP_PORT: String(httpPort),
+      TESSERA_VALIDATOR_PORT: "0",
+      TESSERA_VALIDATOR_HTTP_PORT: "0",
       TESSERA_ROUTES: JSON.stringify(testRoutes),
     });
-    // Serves at once, then retries its snapshot until the schema appears (below, in afterAll).
-    starting = startTokenValidator(config, captureLog("token-validator").log);
-    await eventually(async () => httpCall(httpPort, "/ready").then(() => true, () => false), 10_000);
+    // Serves at once, then retries its snapshot until the schema appears (below, in afterAll):
+    // the ports the OS gave it are known from its "listening" line before the start resolves.
+    const captured = captureLog("token-validator");
+    starting = startTokenValidator(config, captured.log);
+    let listening: { port: number; httpPort: number } | undefined;
+    await eventually(async () => {
+      listening = captured.lines.map((line) => JSON.parse(line) as { msg: string; port: number; httpPort: number }).find((line) => line.msg === "token-validator listening");
+      return listening !== undefined;
+    }, 10_000);
+    [grpcPort, httpPort] = [listening!.port, listening!.httpPort];
     upstream = await startEchoUpstream();
     proxies.push(await startNginx(httpPort, upstream.port), await startCaddy(httpPort, upstream.port));
   });

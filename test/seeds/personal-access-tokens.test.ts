@@ -28,7 +28,8 @@ describe("seed: personal access tokens as alternative passwords", () => {
   it("create with a name and an expiration", async () => {
     const created = await me.createToken({ name: "laptop git", scopes: ["repo:read"], expiry: { kind: { case: "after", value: { amount: 90, unit: 3 } } } });
     expect(created.token).toMatchObject({ name: "laptop git", ownerId: myId, kind: TokenKind.PERSONAL });
-    expect(created.token?.expireTime).toBeDefined();
+    // 90 calendar days in the organisation's zone (UTC here): to the second, from the creation instant.
+    expect(Number(created.token!.expireTime!.seconds) - Number(created.token!.createTime!.seconds)).toBe(90 * 86_400);
   });
 
   it("copy: the value shown is the whole token, ready to paste", async () => {
@@ -89,11 +90,15 @@ describe("seed: personal access tokens as alternative passwords", () => {
     const active = await me.createToken({ name: "s-active", scopes: [] });
     const disabled = await me.createToken({ name: "s-disabled", scopes: [] });
     const revoked = await me.createToken({ name: "s-revoked", scopes: [] });
-    const expiring = await me.createToken({ name: "s-expired", scopes: [], expiry: { kind: { case: "at", value: { seconds: BigInt(Math.floor(Date.now() / 1000) + 1), nanos: 0 } } } });
+    // At least a whole second ahead, however late in a second the test starts.
+    const expiresAtSeconds = Math.ceil(Date.now() / 1000) + 1;
+    const expiring = await me.createToken({ name: "s-expired", scopes: [], expiry: { kind: { case: "at", value: { seconds: BigInt(expiresAtSeconds), nanos: 0 } } } });
+    expect(expiring.token!.expireTime!.seconds).toBe(BigInt(expiresAtSeconds));
     await me.disableToken({ tokenId: disabled.token!.id });
     await me.revokeToken({ tokenId: revoked.token!.id });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
     const status = async (id: string) => (await me.getToken({ tokenId: id })).token!.status;
+    expect(await status(expiring.token!.id)).toBe(TokenStatus.ACTIVE);
+    await eventually(async () => (await status(expiring.token!.id)) === TokenStatus.EXPIRED, 5000, 50);
     expect(await status(active.token!.id)).toBe(TokenStatus.ACTIVE);
     expect(await status(disabled.token!.id)).toBe(TokenStatus.DISABLED);
     expect(await status(revoked.token!.id)).toBe(TokenStatus.REVOKED);
