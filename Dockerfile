@@ -11,7 +11,8 @@ RUN npm ci --no-fund --no-audit && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production TESSERA_HOST=0.0.0.0
+# The data folder (the built-in admin's token file with DATABASE_URL; everything embedded) where the node user may write.
+ENV NODE_ENV=production TESSERA_HOST=0.0.0.0 TESSERA_DATA_DIR=/app/.tessera
 COPY --from=build /app /app
 # The non-root user's own folder (TESSERA_DATA_DIR, `.tessera`): without DATABASE_URL the
 # store (PGlite) and its generated pepper live here; with it, the admin token file does.

@@ -61,7 +61,7 @@ const schemaKeys: Record<Service, Set<string>> = {
   "token-validator": new Set(Object.keys(validatorEnv.in.shape)),
 };
 /** Well-formed stand-ins for the secrets, so the services' own config validation can run on the manifests. */
-const secretStandIns: Record<string, string> = { pepper: "p".repeat(32), "database-url": "postgres://tessera@db/tessera", "redis-url": "redis://redis:6379" };
+const secretStandIns: Record<string, string> = { pepper: "Qv3x9Lm2Tz7Rk4Wc8Yh1Pb6Nd5Fg0Js3Ua+Ee/Io=", "database-url": "postgres://tessera@db/tessera", "redis-url": "redis://redis:6379" };
 
 function loadKubernetes(): KubeObject[] {
   return readdirSync(kubernetesDir)
@@ -254,7 +254,10 @@ describe("deploy/kubernetes and docker-compose.yml agree with the services", () 
     }
     const compose = parseAllDocuments(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true })[0]!.toJS() as { services: Record<string, ComposeService> };
     const tessera = Object.entries(compose.services).filter(([, s]) => s.command?.some((arg) => arg.endsWith("/dist/main.js")));
-    const envOf = (s: ComposeService) => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v).replace(/^\$\{TESSERA_PEPPER:\?.*\}$/, secretStandIns.pepper!)]));
+    // Compose's ${VAR:?message} takes its value from the user's environment: stand-ins here.
+    const composeSecrets: Record<string, string> = { TESSERA_PEPPER: secretStandIns.pepper!, TESSERA_POSTGRES_PASSWORD: "0123abcd", TESSERA_REDIS_PASSWORD: "4567ef01" };
+    const interpolate = (value: string) => value.replace(/\$\{(\w+):\?[^}]*\}/g, (_, name: string) => composeSecrets[name] ?? "");
+    const envOf = (s: ComposeService) => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
 
     it("sets only variables the services read, with values they accept, and publishes their ports", () => {
       expect(tessera.map(([name]) => name).sort()).toEqual(["token-admin", "token-validator-1", "token-validator-2"]);

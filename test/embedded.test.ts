@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,8 @@ describe("embedded mode (npm start): one process, PGlite, in-process bus", () =>
   let adminToken: string;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "tessera-embedded-"));
+    // A folder Tessera creates itself (mkdtemp's would be 0700 already).
+    dataDir = join(mkdtempSync(join(tmpdir(), "tessera-embedded-")), "data");
     tessera = spawnService("embedded", { TESSERA_SHUTDOWN_DELAY_MS: "0", TESSERA_DATA_DIR: dataDir, TESSERA_ADMIN_PORT: "0", TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0" });
     const ready = await tessera.waitForLog((l) => l.msg === "tessera embedded: ready", 60_000);
     adminPort = Number(ready.adminPort);
@@ -26,7 +27,7 @@ describe("embedded mode (npm start): one process, PGlite, in-process bus", () =>
 
   afterAll(async () => {
     await tessera?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(join(dataDir, ".."), { recursive: true, force: true });
   });
 
   it("prints the one-time admin token and copy-paste examples", () => {
@@ -42,7 +43,11 @@ describe("embedded mode (npm start): one process, PGlite, in-process bus", () =>
     expect(await lateDenials(adminPort, adminToken, [validatorPort], 10, 1000 + marginMs)).toEqual([]);
   });
 
-  it("keeps its generated pepper readable by its owner only", () => {
+  it("keeps its data folder and every file in it to its owner alone (0700 / 0600)", () => {
     expect(statSync(join(dataDir, "pepper")).mode & 0o077).toBe(0);
+    const entries = readdirSync(dataDir, { recursive: true, encoding: "utf8" }).map((entry) => join(dataDir, entry));
+    expect(entries.length).toBeGreaterThan(100); // PGlite's own files are among them
+    const open = [dataDir, ...entries].filter((path) => (statSync(path).mode & 0o077) !== 0);
+    expect(open).toEqual([]);
   });
 });

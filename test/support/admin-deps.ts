@@ -10,7 +10,7 @@ import { watchValidatorAcks } from "@tessera/token-admin/bus/validator-acks";
 import { createMemoryAttemptLimiter } from "@tessera/token-admin/bus/attempt-limiter";
 import { createArgon2Passwords } from "@tessera/token-admin/crypto/argon2-passwords";
 
-export const testPepper = "test-pepper-test-pepper-test-pepper-0123";
+export const testPepper = "tP4x-Qm9vR2kLw7ZcY8nJ3hG6fBd1sXe-test-0u5a";
 
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {

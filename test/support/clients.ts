@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { credentials, makeGenericClientConstructor, type Client as GrpcClient, type ServiceError } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, type ChannelCredentials, type Client as GrpcClient, type ServiceError } from "@grpc/grpc-js";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import {
   TokenValidatorService,
@@ -46,9 +46,9 @@ export interface ValidatorClient {
 
 const ValidatorStub = makeGenericClientConstructor(grpcServiceDefinition(TokenValidatorService), "TokenValidatorService");
 
-/** A grpc-js client of ValidateToken, as internal services would use it. */
-export function validatorClient(port: number): ValidatorClient {
-  const client = new ValidatorStub(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as GrpcClient & {
+/** A grpc-js client of ValidateToken, as internal services would use it (cleartext unless given TLS credentials). */
+export function validatorClient(port: number, channel: ChannelCredentials = credentials.createInsecure()): ValidatorClient {
+  const client = new ValidatorStub(`127.0.0.1:${port}`, channel) as unknown as GrpcClient & {
     validateToken: (req: unknown, callback: (err: ServiceError | null, res: ValidateTokenResponse) => void) => void;
   };
   const call = promisify(client.validateToken.bind(client)) as (req: unknown) => Promise<ValidateTokenResponse>;

@@ -5,7 +5,7 @@ import type { Database } from "@tessera/shared/db/schema";
 import { Health, HealthCheckResponse_ServingStatus } from "@tessera/shared/gen/grpc/health/v1/health_pb";
 import { validatorClient, type ValidatorClient } from "./clients.js";
 import { deploymentEnv } from "./in-process.js";
-import { listeningPort, spawnService, type SpawnedService } from "./spawn-service.js";
+import { bootstrapToken, listeningPort, spawnService, type SpawnedService } from "./spawn-service.js";
 import type { TestDatabase } from "./test-database.js";
 import { createMessageSeal } from "@tessera/shared/feed/message-seal";
 import { createRedisChangeFeed } from "@tessera/shared/bus/redis-change-feed";
@@ -30,7 +30,7 @@ export interface SpawnedAdmin {
 export async function spawnAdmin(env: Record<string, string>, bootstraps = false): Promise<SpawnedAdmin> {
   const service = spawnService("token-admin", { TESSERA_ADMIN_PORT: "0", TESSERA_SHUTDOWN_DELAY_MS: "0", ...env });
   const port = await listeningPort(service, "token-admin listening");
-  const token = bootstraps ? await service.waitForText(/TESSERA_TOKEN=(tsr_pat_\w+)/) : undefined;
+  const token = bootstraps ? await bootstrapToken(service) : undefined;
   return { service, port, token };
 }
 

@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -11,8 +15,12 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 export interface SpawnedService {
   readonly name: ServiceName;
   readonly child: ChildProcess;
-  /** Everything it wrote to stdout, line by line (JSON log lines and plain text). */
+  /** Everything it wrote to stdout and stderr, line by line (JSON log lines and plain text). */
   readonly lines: string[];
+  /** What it wrote to stderr alone, line by line. */
+  readonly errorLines: string[];
+  /** Its exit code once it has exited (null: killed by a signal). */
+  readonly exited: Promise<number | null>;
   /** Resolves with the first JSON log line matching `predicate` (already seen or yet to come). */
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Resolves with the first capture group of the first output line matching `pattern`. */
@@ -32,6 +40,11 @@ function parse(line: string): LogLine | undefined {
   }
 }
 
+/** A path of its own for TESSERA_ADMIN_TOKEN_FILE, so no test writes into the repository or shares a file. */
+export function uniqueAdminTokenFile(): string {
+  return join(tmpdir(), `tessera-admin-token-${randomBytes(6).toString("hex")}`);
+}
+
 export interface SpawnOptions {
   /** Instead of `node services/<name>/dist/main.js`, e.g. `npm run start:admin`. */
   readonly command?: readonly string[];
@@ -39,16 +52,21 @@ export interface SpawnOptions {
   readonly ownProcessGroup?: boolean;
 }
 
-/** Starts `node services/<name>/dist/main.js` (or `options.command`) from the repository root, with the given environment added. */
+/**
+ * Starts `node services/<name>/dist/main.js` (or `options.command`) from the
+ * repository root, with the given environment added (and, unless given, a token
+ * file of its own for a production bootstrap).
+ */
 export function spawnService(name: ServiceName, env: Record<string, string | undefined>, options: SpawnOptions = {}): SpawnedService {
   const [file, ...args] = options.command ?? [process.execPath, `services/${name}/dist/main.js`];
   const child = spawn(file!, args, {
     cwd: root,
     detached: options.ownProcessGroup ?? false,
-    env: { PATH: process.env.PATH, TESSERA_LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH, TESSERA_LOG_LEVEL: "info", TESSERA_ADMIN_TOKEN_FILE: uniqueAdminTokenFile(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
+  const errorLines: string[] = [];
   const waiters = new Set<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
   const textWaiters = new Set<{ pattern: RegExp; resolve: (match: string) => void }>();
   let partial = "";
@@ -76,13 +94,23 @@ export function spawnService(name: ServiceName, env: Record<string, string | und
     }
   };
   child.stdout!.setEncoding("utf8").on("data", onText);
-  child.stderr!.setEncoding("utf8").on("data", onText);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let errorPartial = "";
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
+    errorPartial += text;
+    const complete = errorPartial.split("\n");
+    errorPartial = complete.pop() ?? "";
+    errorLines.push(...complete);
+    onText(text);
+  });
+  // "close", not "exit": every byte it wrote has been read by then.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
 
   return {
     name,
     child,
     lines,
+    errorLines,
+    exited,
     waitForLog(predicate, timeoutMs = 20_000) {
       const seen = lines.map(parse).find((line) => line && predicate(line));
       if (seen) return Promise.resolve(seen);
@@ -128,4 +156,10 @@ export function spawnService(name: ServiceName, env: Record<string, string | und
 export async function listeningPort(service: SpawnedService, message: string, field = "port"): Promise<number> {
   const line = await service.waitForLog((l) => l.msg === message);
   return Number(line[field]);
+}
+
+/** The built-in admin token a token-admin on Postgres bootstrapped with: read from its file once its log says it is there. */
+export async function bootstrapToken(service: SpawnedService): Promise<string> {
+  const line = await service.waitForLog((l) => l.msg?.startsWith("built-in admin token written") === true);
+  return readFileSync(String(line.file), "utf8").trim();
 }

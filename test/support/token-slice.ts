@@ -15,7 +15,7 @@ export interface SliceResult {
  */
 export async function runTokenSlice(adminPort: number, adminToken: string, validatorPorts: number[]): Promise<SliceResult> {
   const admin = adminClient(adminPort, adminToken);
-  const validators: ValidatorClient[] = validatorPorts.map(validatorClient);
+  const validators: ValidatorClient[] = validatorPorts.map((port) => validatorClient(port));
   try {
     const created = await admin.createToken({ name: "slice", scopes: ["orders:read"], expiry: { kind: { case: "after", value: { amount: 1, unit: 2 } } } });
     const value = created.tokenValue;
@@ -61,7 +61,7 @@ export async function runTokenSlice(adminPort: number, adminToken: string, valid
  */
 export async function lateDenials(adminPort: number, adminToken: string, validatorPorts: number[], trials: number, boundMs: number): Promise<number[]> {
   const admin = adminClient(adminPort, adminToken);
-  const validators = validatorPorts.map(validatorClient);
+  const validators = validatorPorts.map((port) => validatorClient(port));
   const late: number[] = [];
   try {
     for (let trial = 0; trial < trials; trial++) {

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { CliContext } from "./cli-context.js";
 import type { CliIo } from "./cli-io.js";
 import { adminApi } from "./clients.js";
+import { registerAdminCommands } from "./commands/admin.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerIdentityCommands } from "./commands/identities.js";
 import { registerTokenCommands } from "./commands/tokens.js";
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerTokenCommands(program, ctx);
   registerIdentityCommands(program, ctx);
   registerAuditCommand(program, ctx);
+  registerAdminCommands(program, ctx);
   registerValidateCommand(program, ctx);
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -1,12 +1,16 @@
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { commonEnv, connectionEnv, connectionLimitsOf, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
+import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
 
 /** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
 export const adminEnv = z
   .object({
     ...commonEnv,
+    ...serverTlsEnv,
     TESSERA_ADMIN_PORT: port(8080),
     // Admin clients are people, the CLI and automation: a thousand connections is plenty, and stays
     // below a 1024 open-file limit with room for the database pool and Redis.
@@ -23,6 +27,9 @@ export const adminEnv = z
     TESSERA_FAULT_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     TESSERA_USAGE_WRITE_MS: millis(5000),
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
+    // The built-in admin's token: how long it lives, and (with DATABASE_URL) the file it is written to instead of stdout.
+    TESSERA_ADMIN_TOKEN_TTL_MS: millis(defaultAdminTokenTtlMs),
+    TESSERA_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
     // Failures a principal may have before each further attempt is delayed (a source may make 10× as many attempts).
     TESSERA_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     // The first delay; it doubles with each further failure, up to the maximum. Slowed, never locked out.
@@ -44,33 +51,41 @@ export const adminEnv = z
     path: ["TESSERA_REQUEST_TIMEOUT_MS"],
     message: `must exceed ${maxWaitMs} ms, the longest a call may wait for validators`,
   })
-  .transform((env) => ({
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: env.REDIS_URL,
-    dataDir: env.TESSERA_DATA_DIR,
-    pepper: env.TESSERA_PEPPER,
-    host: env.TESSERA_HOST,
-    port: env.TESSERA_ADMIN_PORT,
-    connections: connectionLimitsOf(env),
-    logLevel: env.TESSERA_LOG_LEVEL,
-    redisPrefix: env.TESSERA_REDIS_PREFIX,
-    dbPoolSize: env.TESSERA_DB_POOL_SIZE,
-    shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
-    shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
-    feedHeartbeatMs: env.TESSERA_FEED_HEARTBEAT_MS,
-    faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
-    usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
-    sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
-    signIn: {
-      perSource: env.TESSERA_SIGN_IN_MAX_FAILURES * 10,
-      freePerPrincipal: env.TESSERA_SIGN_IN_MAX_FAILURES,
-      delayMs: env.TESSERA_SIGN_IN_DELAY_MS,
-      maxDelayMs: env.TESSERA_SIGN_IN_MAX_DELAY_MS,
-      windowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
-    },
-    consoleDir: env.TESSERA_CONSOLE_DIR,
-    tracing: tracingOptions(env, "token-admin"),
-  }));
+  .transform((env, ctx) => {
+    const { tls } = withServerTls(env, ctx);
+    return {
+      databaseUrl: env.DATABASE_URL,
+      redisUrl: env.REDIS_URL,
+      redisCa: env.TESSERA_REDIS_CA_FILE,
+      /** Set: the admin port speaks TLS only (HTTP/2 and HTTP/1.1 by ALPN). */
+      tls,
+      dataDir: env.TESSERA_DATA_DIR,
+      pepper: env.TESSERA_PEPPER,
+      host: env.TESSERA_HOST,
+      port: env.TESSERA_ADMIN_PORT,
+      connections: connectionLimitsOf(env),
+      logLevel: env.TESSERA_LOG_LEVEL,
+      redisPrefix: env.TESSERA_REDIS_PREFIX,
+      dbPoolSize: env.TESSERA_DB_POOL_SIZE,
+      shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+      shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
+      feedHeartbeatMs: env.TESSERA_FEED_HEARTBEAT_MS,
+      faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
+      usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
+      sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
+      signIn: {
+        perSource: env.TESSERA_SIGN_IN_MAX_FAILURES * 10,
+        freePerPrincipal: env.TESSERA_SIGN_IN_MAX_FAILURES,
+        delayMs: env.TESSERA_SIGN_IN_DELAY_MS,
+        maxDelayMs: env.TESSERA_SIGN_IN_MAX_DELAY_MS,
+        windowMs: env.TESSERA_SIGN_IN_WINDOW_MS,
+      },
+      adminTokenTtlMs: env.TESSERA_ADMIN_TOKEN_TTL_MS,
+      adminTokenFile: env.TESSERA_ADMIN_TOKEN_FILE ?? join(env.TESSERA_DATA_DIR, "admin-token"),
+      consoleDir: env.TESSERA_CONSOLE_DIR,
+      tracing: tracingOptions(env, "token-admin"),
+    };
+  });
 
 export type AdminConfig = Readonly<z.output<typeof adminEnv>>;
 

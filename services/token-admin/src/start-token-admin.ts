@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { openBus } from "@tessera/shared/bus/open-bus";
 import { resolvePepper } from "@tessera/shared/config/pepper";
 import { openDatabase } from "@tessera/shared/db/database";
+import { describeDatabaseFailure } from "@tessera/shared/db/database-errors";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { createHealthState } from "@tessera/shared/health/health-state";
 import type { Logger } from "@tessera/shared/log/logger";
@@ -11,6 +12,7 @@ import { createConnectionMetrics } from "@tessera/shared/metrics/connection-metr
 import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
+import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigester } from "@tessera/shared/token/token-digest";
 import { traceQueries } from "@tessera/shared/tracing/query-spans";
 import { startTracing } from "@tessera/shared/tracing/tracing";
@@ -73,14 +75,16 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin", onQuery: tracing && traceQueries(tracing) }),
       (db) => db.close(),
     );
-  const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
+  const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
   if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
   if (config.faultPublishDelayMs > 0) log.warn({ delayMs: config.faultPublishDelayMs }, "TESSERA_FAULT_PUBLISH_DELAY_MS is set: publishes are held back on purpose (tests only)");
 
-  await migrateToLatest(database.db);
+  await migrateToLatest(database.db).catch((err: unknown) => {
+    throw new StartupError(describeDatabaseFailure(err, database.engine === "pglite" ? "TESSERA_DATA_DIR" : "DATABASE_URL"), { cause: err });
+  });
   const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
   const signInLimiter = closers.add(
-    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, config.signIn) : createMemoryAttemptLimiter(config.signIn),
+    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, config.signIn, config.redisCa) : createMemoryAttemptLimiter(config.signIn),
     (limiter) => limiter.close(),
   );
   const deps: AdminDeps = {
@@ -95,7 +99,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
   };
-  const bootstrapped = await bootstrap(deps);
+  const bootstrapped = await bootstrap(deps, config.adminTokenTtlMs);
   const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log), async (writer) => {
     writer.stop();
     await writer.drain();
@@ -131,12 +135,15 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   });
   const connections = createConnectionMetrics(metrics);
   const listener = closers.add(
-    await listenHttp(handler, { host: config.host, port: config.port, limits: config.connections, onRefused: connections.refused("admin") }),
+    await listenHttp(handler, { host: config.host, port: config.port, limits: config.connections, onRefused: connections.refused("admin"), tls: config.tls }).catch((err: unknown) => {
+      throw listenFailure(err, { host: config.host, port: config.port, setting: "TESSERA_ADMIN_PORT" });
+    }),
     (l) => l.close(0),
   );
   connections.watch("admin", listener.openConnections);
   health.setAll("serving");
-  log.info({ port: listener.port, console: consoleFiles.count > 0 ? `http://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process", tracing: tracing !== undefined }, "token-admin listening");
+  const scheme = config.tls ? "https" : "http";
+  log.info({ port: listener.port, tls: config.tls !== undefined, console: consoleFiles.count > 0 ? `${scheme}://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process", tracing: tracing !== undefined }, "token-admin listening");
 
   return {
     port: listener.port,

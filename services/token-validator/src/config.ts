@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { commonEnv, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { pemFile, serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { isWellFormedScope } from "@tessera/shared/token/scope";
 import { parseRoutes, type Route } from "./transport/route-table.js";
 
@@ -28,6 +29,9 @@ const routesJson = (read: (value: string) => string) =>
 export const validatorEnv = z
   .object({
     ...commonEnv,
+    ...serverTlsEnv,
+    // Set: both ports (gRPC and HTTP) ask every client for a certificate this CA signed (mTLS).
+    TESSERA_TLS_CLIENT_CA_FILE: pemFile(),
     TESSERA_VALIDATOR_PORT: port(9090),
     TESSERA_VALIDATOR_HTTP_PORT: port(9191),
     // Per listener (gRPC, HTTP). Envoys pool a few connections per worker, services one per channel.
@@ -96,44 +100,50 @@ export const validatorEnv = z
     path: ["TESSERA_POLL_INTERVAL_MS"],
     message: "must be below TESSERA_MAX_STALENESS_MS, or a healthy validator would count as stale",
   })
-  .transform((env) => ({
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: env.REDIS_URL,
-    dataDir: env.TESSERA_DATA_DIR,
-    pepper: env.TESSERA_PEPPER,
-    host: env.TESSERA_HOST,
-    grpcPort: env.TESSERA_VALIDATOR_PORT,
-    httpPort: env.TESSERA_VALIDATOR_HTTP_PORT,
-    connections: connectionLimitsOf(env),
-    maxConnectionAgeMs: env.TESSERA_MAX_CONNECTION_AGE_MS,
-    maxConnectionAgeGraceMs: env.TESSERA_MAX_CONNECTION_AGE_GRACE_MS,
-    grpcMaxMessageBytes: env.TESSERA_GRPC_MAX_MESSAGE_BYTES,
-    checkLimits: { maxHeaders: env.TESSERA_CHECK_MAX_HEADERS, maxHeaderBytes: env.TESSERA_CHECK_MAX_HEADER_BYTES },
-    logLevel: env.TESSERA_LOG_LEVEL,
-    redisPrefix: env.TESSERA_REDIS_PREFIX,
-    validatorId: env.TESSERA_VALIDATOR_ID ?? `${hostname()}-${process.pid}`,
-    pollIntervalMs: env.TESSERA_POLL_INTERVAL_MS,
-    maxStalenessMs: env.TESSERA_MAX_STALENESS_MS,
-    failOpen: env.TESSERA_FAIL_OPEN,
-    feedRequired: env.TESSERA_FEED_REQUIRED,
-    heartbeatMs: env.TESSERA_HEARTBEAT_MS,
-    dbPoolSize: env.TESSERA_DB_POOL_SIZE,
-    shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
-    shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
-    usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
-    routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
-    tokenHeader: env.TESSERA_TOKEN_HEADER,
-    headersToRemove: env.TESSERA_HEADERS_TO_REMOVE ?? [env.TESSERA_TOKEN_HEADER],
-    identityHeaders: {
-      tokenId: env.TESSERA_TOKEN_ID_HEADER,
-      owner: env.TESSERA_OWNER_HEADER,
-      organisation: env.TESSERA_ORGANISATION_HEADER,
-      scopes: env.TESSERA_SCOPES_HEADER,
-    },
-    introspectionScope: env.TESSERA_INTROSPECTION_SCOPE,
-    tracing: tracingOptions(env, "token-validator"),
-    traceSampleRatio: env.TESSERA_TRACE_SAMPLE_RATIO,
-  }));
+  .transform((env, ctx) => {
+    const { tls } = withServerTls(env, ctx);
+    return {
+      databaseUrl: env.DATABASE_URL,
+      redisUrl: env.REDIS_URL,
+      redisCa: env.TESSERA_REDIS_CA_FILE,
+      /** Set: both ports speak TLS only; with `clientCa`, every client must present a certificate it signed. */
+      tls,
+      dataDir: env.TESSERA_DATA_DIR,
+      pepper: env.TESSERA_PEPPER,
+      host: env.TESSERA_HOST,
+      grpcPort: env.TESSERA_VALIDATOR_PORT,
+      httpPort: env.TESSERA_VALIDATOR_HTTP_PORT,
+      connections: connectionLimitsOf(env),
+      maxConnectionAgeMs: env.TESSERA_MAX_CONNECTION_AGE_MS,
+      maxConnectionAgeGraceMs: env.TESSERA_MAX_CONNECTION_AGE_GRACE_MS,
+      grpcMaxMessageBytes: env.TESSERA_GRPC_MAX_MESSAGE_BYTES,
+      checkLimits: { maxHeaders: env.TESSERA_CHECK_MAX_HEADERS, maxHeaderBytes: env.TESSERA_CHECK_MAX_HEADER_BYTES },
+      logLevel: env.TESSERA_LOG_LEVEL,
+      redisPrefix: env.TESSERA_REDIS_PREFIX,
+      validatorId: env.TESSERA_VALIDATOR_ID ?? `${hostname()}-${process.pid}`,
+      pollIntervalMs: env.TESSERA_POLL_INTERVAL_MS,
+      maxStalenessMs: env.TESSERA_MAX_STALENESS_MS,
+      failOpen: env.TESSERA_FAIL_OPEN,
+      feedRequired: env.TESSERA_FEED_REQUIRED,
+      heartbeatMs: env.TESSERA_HEARTBEAT_MS,
+      dbPoolSize: env.TESSERA_DB_POOL_SIZE,
+      shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
+      shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
+      usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
+      routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
+      tokenHeader: env.TESSERA_TOKEN_HEADER,
+      headersToRemove: env.TESSERA_HEADERS_TO_REMOVE ?? [env.TESSERA_TOKEN_HEADER],
+      identityHeaders: {
+        tokenId: env.TESSERA_TOKEN_ID_HEADER,
+        owner: env.TESSERA_OWNER_HEADER,
+        organisation: env.TESSERA_ORGANISATION_HEADER,
+        scopes: env.TESSERA_SCOPES_HEADER,
+      },
+      introspectionScope: env.TESSERA_INTROSPECTION_SCOPE,
+      tracing: tracingOptions(env, "token-validator"),
+      traceSampleRatio: env.TESSERA_TRACE_SAMPLE_RATIO,
+    };
+  });
 
 export type ValidatorConfig = Readonly<z.output<typeof validatorEnv>>;
 

@@ -12,6 +12,7 @@ import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry"
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
+import { listenFailure } from "@tessera/shared/runtime/startup-error";
 import { createDigestKeyer } from "@tessera/shared/token/token-digest";
 import { startTracing } from "@tessera/shared/tracing/tracing";
 import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
@@ -87,7 +88,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     );
   const bus =
     shared?.bus ??
-    closers.add(openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
+    closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
 
   const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redisUrl !== undefined || shared !== undefined });
   // One registry per start, never prom-client's global one; read only when scraped.
@@ -149,6 +150,9 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
       limits: { ...config.connections, maxConnectionAgeMs: config.maxConnectionAgeMs, maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs },
       maxMessageBytes: config.grpcMaxMessageBytes,
       onRefused: connections.refused("grpc"),
+      tls: config.tls,
+    }).catch((err: unknown) => {
+      throw listenFailure(err, { host: config.host, port: config.grpcPort, setting: "TESSERA_VALIDATOR_PORT" });
     }),
     (server) => server.close(0),
   );
@@ -163,11 +167,13 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     log,
   });
   const http = closers.add(
-    await startHttpServer({ host: config.host, port: config.httpPort, limits: config.connections, onRefused: connections.refused("http") }, httpRoutes),
+    await startHttpServer({ host: config.host, port: config.httpPort, limits: config.connections, onRefused: connections.refused("http"), tls: config.tls }, httpRoutes).catch((err: unknown) => {
+      throw listenFailure(err, { host: config.host, port: config.httpPort, setting: "TESSERA_VALIDATOR_HTTP_PORT" });
+    }),
     (server) => server.close(0),
   );
   connections.watch("http", http.openConnections);
-  log.info({ port: grpc.port, httpPort: http.port, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
+  log.info({ port: grpc.port, httpPort: http.port, tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();

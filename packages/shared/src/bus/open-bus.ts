@@ -25,6 +25,8 @@ export interface Bus {
 export interface BusOptions {
   /** Unset → in-process (meaningful only when embedded). */
   readonly redisUrl: string | undefined;
+  /** PEM: the CA of a rediss:// server the system does not trust. */
+  readonly redisCa?: Buffer | undefined;
   readonly prefix: string;
   /** Keys the seals of every message that crosses Redis. */
   readonly pepper: string;
@@ -54,6 +56,7 @@ export function openBus(options: BusOptions): Bus {
   let lastLoggedMs = 0;
   const link = openRedisLink({
     url: options.redisUrl,
+    ca: options.redisCa,
     prefix: options.prefix,
     // ioredis retries on its own; one line per ten seconds is enough to see the outage.
     onError: (err) => {

@@ -1,4 +1,13 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+
+/**
+ * TLS options for a connection to REDIS_URL: with a rediss:// URL, ioredis
+ * speaks TLS and checks the server's certificate against the system's CAs, or
+ * against `ca` (TESSERA_REDIS_CA_FILE) when given. A password comes in the URL.
+ */
+export function redisTlsOptions(ca: Buffer | undefined): Pick<RedisOptions, "tls"> {
+  return ca ? { tls: { ca } } : {};
+}
 
 /** The Redis connections one process's bus adapters share. */
 export interface RedisLink {
@@ -13,6 +22,8 @@ export interface RedisLink {
 
 export interface RedisLinkOptions {
   readonly url: string;
+  /** PEM: the CA that signs a rediss:// server's certificate, when the system does not trust it. */
+  readonly ca?: Buffer | undefined;
   readonly prefix: string;
   /** A command with no reply within this fails, so a frozen Redis cannot hold a caller for ever. Default 2,000. */
   readonly commandTimeoutMs?: number;
@@ -28,6 +39,7 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
     // wait instead of queueing for ever; commandTimeout does the same for a Redis that
     // accepts bytes but never answers.
     const redis = new Redis(options.url, {
+      ...redisTlsOptions(options.ca),
       connectionName: `${options.prefix}-${name}`,
       maxRetriesPerRequest: 2,
       commandTimeout: options.commandTimeoutMs ?? 2000,

@@ -1,5 +1,9 @@
+import { accessSync, constants } from "node:fs";
 import { z } from "zod";
 import type { TracingOptions } from "../tracing/tracing.js";
+import { StartupError } from "../runtime/startup-error.js";
+import { estimateEntropyBits, minPepperBits } from "./pepper-entropy.js";
+import { pemFile } from "./tls-config.js";
 
 /**
  * Parses the environment once at start. Names every bad variable at once and
@@ -9,7 +13,7 @@ export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEn
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(config)"}: ${issue.message}`);
-    throw new Error(`invalid configuration: ${problems.join("; ")}`);
+    throw new StartupError(`invalid configuration: ${problems.join("; ")}`);
   }
   return Object.freeze(result.data);
 }
@@ -64,14 +68,53 @@ export const connectionLimitsOf = (env: {
   requestTimeoutMs: env.TESSERA_REQUEST_TIMEOUT_MS,
   idleTimeoutMs: env.TESSERA_IDLE_TIMEOUT_MS,
 });
+const sslModes = new Set(["disable", "prefer", "require", "verify-ca", "verify-full", "no-verify"]);
+
+/**
+ * A postgres:// URL whose TLS parameters (libpq's sslmode, sslrootcert, sslcert,
+ * sslkey, which node-postgres reads) are usable: a file it names that cannot be
+ * read is reported here, once, rather than as a stack trace from deep in pg.
+ * Problems name the parameter, never the URL (it may hold a password).
+ */
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+  .superRefine((value, ctx) => {
+    let params: URLSearchParams;
+    try {
+      params = new URL(value).searchParams;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+      return;
+    }
+    const mode = params.get("sslmode");
+    if (mode !== null && !sslModes.has(mode)) ctx.addIssue({ code: "custom", message: `sslmode must be one of ${[...sslModes].join(", ")}` });
+    for (const param of ["sslrootcert", "sslcert", "sslkey"]) {
+      const path = params.get(param);
+      if (path === null) continue;
+      try {
+        accessSync(path, constants.R_OK);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `${param}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})` });
+      }
+    }
+  });
 
 /** Settings every Tessera process shares. */
 export const commonEnv = {
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  // redis://[:password@]host:port, or rediss:// for TLS (the server's CA in TESSERA_REDIS_CA_FILE unless the system trusts it).
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  TESSERA_REDIS_CA_FILE: pemFile(),
   TESSERA_DATA_DIR: z.string().min(1).default(".tessera"),
-  // Shorter than 32 characters is too weak to key an HMAC that guards every token.
-  TESSERA_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
+  // Shorter than 32 characters, or repetitive, is too weak to key an HMAC that guards every token.
+  TESSERA_PEPPER: z
+    .string()
+    .min(32, "must be at least 32 characters")
+    .refine((pepper) => estimateEntropyBits(pepper) >= minPepperBits, {
+      message: `must carry at least ${minPepperBits} bits of entropy (length × Shannon entropy of its characters): use \`openssl rand -base64 32\``,
+    })
+    .optional(),
   TESSERA_HOST: z.string().min(1).default("127.0.0.1"),
   TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Namespaces Redis channels and keys, so that deployments (and test runs) can share a Redis.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensurePrivateDir } from "../fs/private-dir.js";
 
 /**
  * The HMAC key for token digests: TESSERA_PEPPER when set; otherwise (embedded
@@ -15,7 +16,7 @@ export function resolvePepper(configured: string | undefined, dataDir: string): 
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const pepper = randomBytes(32).toString("base64url");
   // "wx": never overwrite a pepper another process wrote a moment ago.
   try {

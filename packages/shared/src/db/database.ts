@@ -1,6 +1,7 @@
-import { mkdirSync } from "node:fs";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
+import { lockDataDir } from "../fs/data-dir-lock.js";
+import { ensurePrivateDir } from "../fs/private-dir.js";
 import type { Database } from "./schema.js";
 
 export type Engine = "postgres" | "pglite";
@@ -26,7 +27,11 @@ export interface DatabaseOptions {
   onQuery?: ((event: LogEvent) => void) | undefined;
 }
 
-/** Opens real Postgres when a URL is given, else PGlite (Postgres in WASM) in a data folder. */
+/**
+ * Opens real Postgres when a URL is given, else PGlite (Postgres in WASM) in a
+ * data folder created 0700 and locked to this process until closed (a
+ * StartupError names the process holding it).
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
     const pool = new pg.Pool({
@@ -55,11 +60,28 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     import("@electric-sql/pglite/contrib/pg_trgm"),
     import("kysely-pglite-dialect"),
   ]);
-  mkdirSync(options.dataDir, { recursive: true });
-  // pg_trgm serves token name search (an index the migrations build where the extension exists).
-  const pglite = await PGlite.create(`${options.dataDir}/pgdata`, { extensions: { pg_trgm } });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: options.onQuery });
-  return { db, engine: "pglite", close: () => db.destroy() };
+  ensurePrivateDir(options.dataDir);
+  // PGlite has no lock of its own: two processes on one folder would each keep their own copy and the last to close would win.
+  const lock = lockDataDir(options.dataDir);
+  try {
+    // pg_trgm serves token name search (an index the migrations build where the extension exists).
+    const pglite = await PGlite.create(`${options.dataDir}/pgdata`, { extensions: { pg_trgm } });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: options.onQuery });
+    return {
+      db,
+      engine: "pglite",
+      async close() {
+        try {
+          await db.destroy();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }
 
 /** pg returns int8 as a string, PGlite as a number; both become a bigint here. */

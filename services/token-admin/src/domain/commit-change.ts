@@ -29,7 +29,7 @@ const maxAttempts = 3;
  * change_log, so a lost publish costs at most one poll interval.
  */
 export async function commitChange<T>(
-  deps: AdminDeps,
+  deps: Pick<AdminDeps, "db" | "feed" | "now" | "log">,
   work: (trx: Transaction<Database>, change: PendingChange) => Promise<T>,
 ): Promise<Committed<T>> {
   for (let attempt = 1; ; attempt++) {

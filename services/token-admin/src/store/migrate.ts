@@ -39,7 +39,8 @@ const maxAttempts = 3;
  * Safe to run from several processes at once: kysely holds an advisory lock
  * meanwhile. A process waiting on that lock can be picked as a deadlock victim by
  * the other's concurrent index build (which waits for older snapshots to end);
- * it then tries again.
+ * it then tries again. A migration that fails throws "migration <name> failed:
+ * <why>"; a database that cannot be reached throws its own error (no migration ran).
  */
 export async function migrateToLatest(db: Kysely<Database>, target?: string): Promise<void> {
   const migrator = new Migrator({ db, provider, disableTransactions: true });
@@ -47,7 +48,8 @@ export async function migrateToLatest(db: Kysely<Database>, target?: string): Pr
     const { error, results } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
     if (!error) return;
     if (attempt < maxAttempts && isRetryableTransactionError(error)) continue;
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    if (failed === undefined) throw error;
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

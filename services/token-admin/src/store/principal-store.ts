@@ -142,3 +142,16 @@ export function listTokenOwners(db: Kysely<Database>, filter: TokenOwnerFilter, 
   if (filter.nameContains) query = query.where("name", "ilike", substringPattern(filter.nameContains));
   return query.orderBy("name").orderBy("id").limit(limit).execute();
 }
+
+/** Locks the built-in admin: the instance-wide admin that bootstrap created (no creator); undefined before bootstrap. */
+export function lockBuiltInAdmin(trx: Transaction<Database>): Promise<PrincipalRow | undefined> {
+  return trx
+    .selectFrom("principal")
+    .selectAll()
+    .where("role", "=", "admin")
+    .where("created_by", "is", null)
+    .orderBy("created_at")
+    .limit(1)
+    .forUpdate()
+    .executeTakeFirst();
+}

@@ -44,6 +44,20 @@ export function markTokensDeleted(trx: Transaction<Database>, ids: readonly stri
   return trx.updateTable("token").set({ deleted_at: now, deleted_by: deletedBy }).where("id", "in", [...ids]).returningAll().execute();
 }
 
+/** Which live tokens to revoke: those exchanged from one parent, or one owner's of one name. */
+export type LiveTokenMatch = { readonly parentId: string } | { readonly ownerId: string; readonly name: string };
+
+/**
+ * Revokes the live tokens matching: those exchanged from a parent (a regenerated
+ * parent's children), or an owner's of one name (the built-in admin's own, at
+ * recovery). Returns them.
+ */
+export function revokeLiveTokens(trx: Transaction<Database>, match: LiveTokenMatch, revokedBy: string, now: Date): Promise<TokenRow[]> {
+  let query = trx.updateTable("token").set({ revoked_at: now, revoked_by: revokedBy }).where("revoked_at", "is", null).where("deleted_at", "is", null);
+  query = "parentId" in match ? query.where("parent_token_id", "=", match.parentId) : query.where("owner_id", "=", match.ownerId).where("name", "=", match.name);
+  return query.returningAll().execute();
+}
+
 /** Revokes a principal's live session tokens except `keepId` (the caller's own session); returns them. */
 export function revokeSessions(trx: Transaction<Database>, ownerId: string, keepId: string, revokedBy: string, now: Date): Promise<TokenRow[]> {
   return trx

@@ -1,8 +1,10 @@
 import type * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { createServer } from "@httptoolkit/httpolyglot";
 import type { ConnectionLimits } from "@tessera/shared/config/load-config";
+import type { ServerTls } from "@tessera/shared/config/tls-config";
 
 /** A request handler both http and http2 servers accept (connect-node's adapter is one). */
 export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
@@ -24,6 +26,8 @@ export interface ListenOptions {
   maxHeaderBytes?: number;
   /** Told of each connection refused at the cap (for a metric; nothing is logged per refusal). */
   onRefused?: () => void;
+  /** Set: TLS only, HTTP/2 and HTTP/1.1 chosen by ALPN — no sniffing needed. */
+  tls?: ServerTls | undefined;
 }
 
 /**
@@ -51,15 +55,16 @@ const isSession = (connection: Connection): connection is http2.Http2Session => 
 const socketOf = (session: http2.Http2Session) => ((session.socket as Socket & { stream?: Socket }).stream ?? session.socket) as Socket;
 
 /**
- * Serves one handler for gRPC (HTTP/2 cleartext, prior knowledge) and for
- * Connect JSON and gRPC-Web over HTTP/1.1 on one port. Node's cleartext http2
- * server ignores `allowHTTP1`, so httpolyglot sniffs each connection's first
- * bytes (the HTTP/2 preface starts with "PRI") and hands it to the right server.
+ * Serves one handler for gRPC (HTTP/2) and for Connect JSON and gRPC-Web over
+ * HTTP/1.1 on one port. Over TLS, ALPN picks the protocol (h2 or http/1.1). In
+ * cleartext, Node's http2 server ignores `allowHTTP1`, so httpolyglot sniffs each
+ * connection's first bytes (the HTTP/2 preface starts with "PRI") and hands it to
+ * the right server.
  *
  * Node's own headersTimeout and requestTimeout never reach sockets handed over
  * that way (they are checked only for servers that listen themselves), and its
  * HTTP/2 server has no idle bound, so every phase is bounded here instead,
- * per `limits`.
+ * per `limits`: the TLS handshake by its own timeout, then the same phases.
  */
 export async function listenHttp(handler: NodeHandler, options: ListenOptions): Promise<HttpListener> {
   const { limits } = options;
@@ -113,14 +118,29 @@ export async function listenHttp(handler: NodeHandler, options: ListenOptions): 
     });
     handler(req, res);
   };
-  const server = createServer(
-    {
-      // keepAliveTimeout 0: the idle bound below rules, for HTTP/1.1 as for HTTP/2.
-      http: { maxHeaderSize: maxHeaderBytes, keepAliveTimeout: 0 },
-      http2: { maxSessionMemory: 10, settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: 100 } },
-    },
-    bounded as http.RequestListener,
-  );
+  const tls = options.tls;
+  const http2Settings = { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: 100 };
+  const server = tls
+    ? http2.createSecureServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          allowHTTP1: true,
+          // A client that connects and never finishes its handshake holds a socket: not for long.
+          handshakeTimeout: limits.headersTimeoutMs,
+          maxSessionMemory: 10,
+          settings: http2Settings,
+        },
+        bounded as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+      )
+    : createServer(
+        {
+          // keepAliveTimeout 0: the idle bound below rules, for HTTP/1.1 as for HTTP/2.
+          http: { maxHeaderSize: maxHeaderBytes, keepAliveTimeout: 0 },
+          http2: { maxSessionMemory: 10, settings: http2Settings },
+        },
+        bounded as http.RequestListener,
+      );
   server.maxConnections = limits.maxConnections;
   if (options.onRefused) server.on("drop", options.onRefused);
   server.on("connection", (socket: Socket) => {
@@ -132,8 +152,12 @@ export async function listenHttp(handler: NodeHandler, options: ListenOptions): 
     // httpolyglot hands HTTP/2 a wrapped socket, so Node's own no-delay never reaches
     // the real one; without this, Nagle's algorithm adds ~40 ms to every small answer.
     socket.setNoDelay(true);
-    track(socket, limits.headersTimeoutMs);
+    // Over TLS the handshake has its own bound; the connection is tracked once it is secure.
+    if (!tls) track(socket, limits.headersTimeoutMs);
   });
+  // Over TLS, HTTP/1.1 requests arrive on the TLS socket, not the raw one: that is the connection.
+  // An h2 one becomes its session (below).
+  if (tls) server.on("secureConnection", (socket: TLSSocket) => socket.alpnProtocol !== "h2" && track(socket, limits.headersTimeoutMs));
   // Also forwarded: this one reaches the HTTP/2 server. Once the preface is in, the session is the
   // connection; with no stream open it is idle.
   server.on("session", (session: http2.Http2Session) => {

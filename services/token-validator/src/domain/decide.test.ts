@@ -102,6 +102,14 @@ describe("decide", () => {
     expect(check(value).code).toBe(ValidationCode.TOKENS_DISABLED);
   });
 
+  it("holds a session token for no surface: NOT_FOUND, revealing no token, whatever its organisation's switch", () => {
+    const session = generateToken("session");
+    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("s1", session, { kind: TokenKind.SESSION })]);
+    expect(check(session)).toMatchObject({ valid: false, code: ValidationCode.NOT_FOUND, token: undefined });
+    replica.applyEvent(8n, [org("o1", false)]);
+    expect(check(session)).toMatchObject({ valid: false, code: ValidationCode.NOT_FOUND, token: undefined });
+  });
+
   it("refuses a child token the moment its parent is revoked", () => {
     const child = generateToken("exchanged");
     const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value), token("c1", child, { parent: { id: "t1", value }, kind: TokenKind.EXCHANGED })]);

@@ -57,7 +57,8 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
 
   const key = ctx.digestKey(tokenValue);
   const token = replica.byDigest.get(key);
-  if (!token) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness);
+  // A session is for the admin API and console only: on every validator surface it is no token at all.
+  if (!token || token.kind === TokenKind.SESSION) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness);
   const now = toReplicaSeconds(nowMs);
   // The value a RegenerateToken replaced works only until its grace period ends.
   if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness);
@@ -72,8 +73,7 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
 
   const owner = replica.principals.get(token.ownerId);
   if (!owner || owner.disabled) return answer(ValidationCode.OWNER_DISABLED, token, noScopes, seq, freshness);
-  // Session tokens are for people signed in to the console, not API tokens: the org's flag does not reach them.
-  if (token.kind !== TokenKind.SESSION && replica.organisations.get(token.organisationId)?.apiTokensEnabled !== true) {
+  if (replica.organisations.get(token.organisationId)?.apiTokensEnabled !== true) {
     return answer(ValidationCode.TOKENS_DISABLED, token, noScopes, seq, freshness);
   }
 

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
+import type { ServerTls } from "@tessera/shared/config/tls-config";
 import { grpcServiceDefinition } from "@tessera/shared/grpc/grpc-definition";
 import { refuseMalformedRequests } from "./malformed-requests.js";
 
@@ -30,6 +31,8 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** Told of each connection refused at the cap (for a metric). */
   readonly onRefused?: () => void;
+  /** Set: TLS only; with a client CA, only clients presenting a certificate it signed get in. */
+  readonly tls?: ServerTls | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -38,6 +41,12 @@ export interface RunningGrpcServer {
   openConnections(): number;
   /** Finishes in-flight calls for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
+}
+
+/** Cleartext HTTP/2, or TLS when given — with a client CA, only clients presenting a certificate it signed get in. */
+function credentialsFor(tls: ServerTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
 }
 
 /**
@@ -64,7 +73,7 @@ export async function startGrpcServer(services: readonly GrpcService[], options:
     const guarded = refuseMalformedRequests(definition ?? grpcServiceDefinition(service), implementation);
     server.addService(guarded.definition, guarded.implementation);
   }
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const injector = server.createConnectionInjector(credentialsFor(options.tls));
   const sockets = new Set<Socket>();
   const listener = createServer((socket) => {
     sockets.add(socket);

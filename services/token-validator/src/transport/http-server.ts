@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import type { ServerTls } from "@tessera/shared/config/tls-config";
 import type { AddressInfo } from "node:net";
 import type { ConnectionLimits } from "@tessera/shared/config/load-config";
 
@@ -18,6 +20,8 @@ export interface HttpServerOptions {
   readonly limits: ConnectionLimits;
   /** Told of each connection refused at the cap (for a metric). */
   readonly onRefused?: () => void;
+  /** Set: HTTPS only; with a client CA, a client without a certificate it signed fails the handshake. */
+  readonly tls?: ServerTls | undefined;
 }
 
 /**
@@ -38,22 +42,27 @@ const drainPollMs = 20;
 export async function startHttpServer(options: HttpServerOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningHttpServer> {
   const { limits } = options;
   let closing = false;
-  const server = createServer(
-    {
-      maxHeaderSize: maxHeaderBytes,
-      // Node bounds each phase itself here (this server listens on its own socket, unlike token-admin's).
-      // headersTimeout counts from the connection's start, so it also bounds a client that sends nothing.
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.idleTimeoutMs,
-      // Those two are checked on this interval (30 s by default): a bound is kept to within a quarter of it.
-      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
-    },
-    (req, res) => {
-      if (closing) res.setHeader("connection", "close");
-      handler(req, res);
-    },
-  );
+  const httpOptions: ServerOptions = {
+    maxHeaderSize: maxHeaderBytes,
+    // Node bounds each phase itself here (this server listens on its own socket, unlike token-admin's).
+    // headersTimeout counts from the connection's start, so it also bounds a client that sends nothing.
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    // Those two are checked on this interval (30 s by default): a bound is kept to within a quarter of it.
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+  };
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader("connection", "close");
+    handler(req, res);
+  };
+  const tls = options.tls;
+  const server = tls
+    ? createTlsServer(
+        { ...httpOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: limits.headersTimeoutMs },
+        answer,
+      )
+    : createServer(httpOptions, answer);
   server.maxConnections = limits.maxConnections;
   if (options.onRefused) server.on("drop", options.onRefused);
   let open = 0;

@@ -1,4 +1,5 @@
 import type { TokenRow } from "@tessera/shared/db/schema";
+import { toBuffer } from "@tessera/shared/db/database";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
 import { parseToken } from "@tessera/shared/token/token-format";
 import { findCredential } from "../../store/token-store.js";
@@ -24,7 +25,8 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
   if (tokenValue === undefined) throw new TesseraError("unauthenticated", "missing bearer token");
   if (parseToken(tokenValue) === undefined) throw rejected();
   const now = deps.now();
-  const credential = await findCredential(deps.db, deps.digest(tokenValue), now);
+  const digest = deps.digest(tokenValue);
+  const credential = await findCredential(deps.db, digest, now);
   if (!credential) throw rejected();
   const { token, owner, parent } = credential;
   if (!usable(token, now) || owner.disabled_at) throw rejected();
@@ -43,6 +45,7 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
     role: owner.role,
     permissions: owner.permissions,
     tokenId: token.id,
+    credentialEndsAt: toBuffer(token.digest).equals(digest) ? undefined : (token.previous_digest_expires_at ?? undefined),
     source: options.source,
   };
 }

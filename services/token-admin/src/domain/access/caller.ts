@@ -11,6 +11,12 @@ export interface Caller {
   readonly permissions: readonly string[];
   /** The token the caller presented. */
   readonly tokenId: string;
+  /**
+   * When the presented value stops working ahead of its token: the end of the
+   * grace period when it is a regenerated token's previous value. Nothing made
+   * from it (an exchanged token) may outlive that.
+   */
+  readonly credentialEndsAt?: Date | undefined;
   /** Peer address and user agent, for the audit log. */
   readonly source: string;
 }

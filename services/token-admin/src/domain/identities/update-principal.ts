@@ -82,7 +82,9 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
     const row = await updatePrincipalRow(trx, id, set);
     pending.feed(principalChangeRecord(row));
     // A new (or removed) password ends the sessions signed in with the old one; the caller's own survives.
-    const endedSessions = passwordHash !== undefined ? await revokeSessions(trx, id, caller.tokenId, caller.principalId, now) : [];
+    // Disabling ends them all for good (the caller is never the one disabled): enabling again revives none.
+    const disabling = change.disabled === true && current.disabled_at === null;
+    const endedSessions = passwordHash !== undefined || disabling ? await revokeSessions(trx, id, caller.tokenId, caller.principalId, now) : [];
     pending.feed(...endedSessions.map((session) => tokenChangeRecord(session)));
     pending.audit({
       action: "principal.update", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: row.organisation_id, principalId: id,

@@ -18,8 +18,10 @@ export interface ExchangedToken {
 /**
  * Exchanges the personal token the caller presented for a short-lived bearer
  * token (prefix tsr_bat). It carries at most the parent's scopes, ends no later
- * than the parent, and dies the moment the parent is revoked, disabled, deleted
- * or expires, or its owner is disabled: validators check the parent on every use.
+ * than the parent (or than the presented value, when that is a regenerated
+ * token's previous one), dies the moment the parent is revoked, disabled,
+ * deleted or expires, or its owner is disabled — validators check the parent on
+ * every use — and is revoked when the parent is regenerated.
  */
 export async function exchangeToken(deps: AdminDeps, caller: Caller, input: { ttlSeconds: number | undefined; scopes: readonly string[] }): Promise<ExchangedToken> {
   const now = deps.now();
@@ -34,8 +36,9 @@ export async function exchangeToken(deps: AdminDeps, caller: Caller, input: { tt
     const ttl = input.ttlSeconds ?? maxTtl;
     if (ttl > maxTtl) throw invalidArgument("ttl", `must be at most ${maxTtl} s (the organisation's max_exchange_ttl)`);
     checkTokenScopes(input.scopes, [], parent.scopes, "the presented token");
-    const wanted = now.getTime() + ttl * 1000;
-    const expiresAt = new Date(parent.expires_at ? Math.min(wanted, parent.expires_at.getTime()) : wanted);
+    // Never past the parent's expiry, nor past the grace period of a replaced value it was exchanged with.
+    const ends = [now.getTime() + ttl * 1000, parent.expires_at?.getTime(), caller.credentialEndsAt?.getTime()];
+    const expiresAt = new Date(Math.min(...ends.filter((ms): ms is number => ms !== undefined)));
     const issued = await issueToken(trx, change, deps.digest, {
       organisationId: parent.organisation_id,
       ownerId: parent.owner_id,

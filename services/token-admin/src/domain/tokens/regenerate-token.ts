@@ -2,7 +2,7 @@ import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-er
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import { displayHint, generateToken } from "@tessera/shared/token/token-format";
 import { findOrganisation } from "../../store/organisation-store.js";
-import { lockToken, updateToken } from "../../store/token-store.js";
+import { lockToken, revokeLiveTokens, updateToken } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import type { Caller } from "../access/caller.js";
 import { commitChange } from "../commit-change.js";
@@ -20,7 +20,9 @@ export interface RegeneratedToken {
 /**
  * A new value for the same record (id, name, scopes, expiry, owner kept). The
  * old value stops at once, or after `graceSeconds` (up to the organisation's
- * max_regenerate_grace) so that clients can roll over.
+ * max_regenerate_grace) so that clients can roll over. Tokens exchanged from it
+ * are revoked at once, grace or not: a regeneration is how a leaked value is
+ * replaced, and what was exchanged from it may have leaked with it.
  */
 export async function regenerateToken(deps: AdminDeps, caller: Caller, id: string, graceSeconds: number): Promise<RegeneratedToken> {
   const now = deps.now();
@@ -43,10 +45,11 @@ export async function regenerateToken(deps: AdminDeps, caller: Caller, id: strin
       previous_digest_expires_at: wholeSeconds(new Date(now.getTime() + graceSeconds * 1000)),
       regenerated_at: now,
     });
-    change.feed(tokenChangeRecord(updated));
+    const children = await revokeLiveTokens(trx, { parentId: id }, caller.principalId, now);
+    change.feed(tokenChangeRecord(updated), ...children.map((child) => tokenChangeRecord(child)));
     change.audit({
       action: "token.regenerate", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: updated.organisation_id,
-      tokenId: id, principalId: updated.owner_id, source: caller.source, details: { grace_seconds: graceSeconds },
+      tokenId: id, principalId: updated.owner_id, source: caller.source, details: { grace_seconds: graceSeconds, exchanged_tokens_revoked: children.length },
     });
     return { row: updated, value };
   });
