@@ -1,3 +1,4 @@
+import argon2 from "argon2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
@@ -77,6 +78,10 @@ describe("a sign-in turned away by a busy pool", () => {
     deps = { ...(await testAdminDeps(database.handle.db)), passwords: createArgon2Passwords({ signIn: { maxConcurrent: 1, maxQueued: 0 }, setting: { maxConcurrent: 1, maxQueued: 8 } }) };
     admin = (await bootstrapAdmin(deps)).caller;
     await createPrincipal(deps, admin, { organisationId: undefined, groupId: undefined, name: "frank", kind: "human", role: "member", permissions: [], password });
+    // A principal whose hash costs seconds to verify (its parameters travel in the hash): it holds the only slot long enough.
+    const slowpoke = await createPrincipal(deps, admin, { organisationId: undefined, groupId: undefined, name: "slowpoke", kind: "human", role: "member", permissions: [], password });
+    const slowHash = await argon2.hash(password, { type: argon2.argon2id, timeCost: 60 });
+    await deps.db.updateTable("principal").set({ password_hash: slowHash }).where("id", "=", slowpoke.id).execute();
   });
   afterAll(() => database?.drop());
 
@@ -84,13 +89,20 @@ describe("a sign-in turned away by a busy pool", () => {
   const outcome = (call: Promise<unknown>) => call.then(() => "signed in", (err: unknown) => (err instanceof TesseraError ? err.message : String(err)));
 
   it("counts as no failed attempt: ten at once leave the principal free to sign in", async () => {
-    const occupying = outcome(attempt("nobody", "holds the only slot"));
+    // The real pool, watched: the ten start only once the first holds the only slot, however busy the machine.
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const real = deps.passwords;
+    const watched: AdminDeps = { ...deps, passwords: { ...real, verify: (hash, pw) => { const running = real.verify(hash, pw); holding(); return running; } } };
+    const occupying = outcome(signIn(watched, { organisation: "default", userName: "slowpoke", password: "holds the only slot", source: "test", peer: "192.0.2.1" }));
+    await held;
     const turnedAway = await Promise.all(Array.from({ length: 10 }, () => outcome(attempt("frank", "a wrong guess"))));
     // Each was counted when it began (so that concurrent guesses cannot all pass); those that then
     // found the pool busy were given back, delay and all, and those that began inside that delay were
     // refused without counting.
     const busy = turnedAway.filter((answer) => answer === "too many sign-ins at once; retry shortly");
     expect(busy.length, turnedAway.join("; ")).toBeGreaterThan(0);
+    expect(turnedAway).not.toContain("wrong organisation, user name or password");
     for (const answer of turnedAway) expect(answer).toMatch(/^too many sign-ins at once; retry shortly$|^too many failed sign-ins; try again in \d+ s$/);
     expect(await occupying).toBe("wrong organisation, user name or password");
     // Five free failures per principal in these deps: had the busy ones counted, frank would now wait.
