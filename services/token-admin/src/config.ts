@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, connectionEnv, connectionLimitsOf, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
@@ -54,18 +54,11 @@ export const adminEnv = z
   .transform((env, ctx) => {
     const { tls } = withServerTls(env, ctx);
     return {
-      databaseUrl: env.DATABASE_URL,
-      redisUrl: env.REDIS_URL,
-      redisCa: env.TESSERA_REDIS_CA_FILE,
+      ...commonSettingsOf(env),
       /** Set: the admin port speaks TLS only (HTTP/2 and HTTP/1.1 by ALPN). */
       tls,
-      dataDir: env.TESSERA_DATA_DIR,
-      pepper: env.TESSERA_PEPPER,
-      host: env.TESSERA_HOST,
       port: env.TESSERA_ADMIN_PORT,
       connections: connectionLimitsOf(env),
-      logLevel: env.TESSERA_LOG_LEVEL,
-      redisPrefix: env.TESSERA_REDIS_PREFIX,
       dbPoolSize: env.TESSERA_DB_POOL_SIZE,
       shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
       shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,

@@ -56,13 +56,7 @@ function delayedPublisher(feed: ChangePublisher, delayMs: number): ChangePublish
 
 /** Opens the store (migrating it), the bus and the server; bootstraps an empty store. A start that fails half-way closes what it opened. */
 export async function startTokenAdmin(config: AdminConfig, log: Logger, shared?: SharedResources): Promise<RunningAdmin> {
-  const closers = new Closers();
-  try {
-    return await start(config, log, closers, shared);
-  } catch (err) {
-    await closers.closeAll();
-    throw err;
-  }
+  return Closers.starting((closers) => start(config, log, closers, shared));
 }
 
 async function start(config: AdminConfig, log: Logger, closers: Closers, shared: SharedResources | undefined): Promise<RunningAdmin> {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 import { pemFile, serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { isWellFormedScope } from "@tessera/shared/token/scope";
 import { parseRoutes, type Route } from "./transport/route-table.js";
@@ -103,14 +103,9 @@ export const validatorEnv = z
   .transform((env, ctx) => {
     const { tls } = withServerTls(env, ctx);
     return {
-      databaseUrl: env.DATABASE_URL,
-      redisUrl: env.REDIS_URL,
-      redisCa: env.TESSERA_REDIS_CA_FILE,
+      ...commonSettingsOf(env),
       /** Set: both ports speak TLS only; with `clientCa`, every client must present a certificate it signed. */
       tls,
-      dataDir: env.TESSERA_DATA_DIR,
-      pepper: env.TESSERA_PEPPER,
-      host: env.TESSERA_HOST,
       grpcPort: env.TESSERA_VALIDATOR_PORT,
       httpPort: env.TESSERA_VALIDATOR_HTTP_PORT,
       connections: connectionLimitsOf(env),
@@ -118,8 +113,6 @@ export const validatorEnv = z
       maxConnectionAgeGraceMs: env.TESSERA_MAX_CONNECTION_AGE_GRACE_MS,
       grpcMaxMessageBytes: env.TESSERA_GRPC_MAX_MESSAGE_BYTES,
       checkLimits: { maxHeaders: env.TESSERA_CHECK_MAX_HEADERS, maxHeaderBytes: env.TESSERA_CHECK_MAX_HEADER_BYTES },
-      logLevel: env.TESSERA_LOG_LEVEL,
-      redisPrefix: env.TESSERA_REDIS_PREFIX,
       validatorId: env.TESSERA_VALIDATOR_ID ?? `${hostname()}-${process.pid}`,
       pollIntervalMs: env.TESSERA_POLL_INTERVAL_MS,
       maxStalenessMs: env.TESSERA_MAX_STALENESS_MS,

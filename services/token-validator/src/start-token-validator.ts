@@ -63,13 +63,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * current. A start that fails half-way closes what it opened.
  */
 export async function startTokenValidator(config: ValidatorConfig, log: Logger, shared?: SharedResources): Promise<RunningValidator> {
-  const closers = new Closers();
-  try {
-    return await start(config, log, closers, shared);
-  } catch (err) {
-    await closers.closeAll();
-    throw err;
-  }
+  return Closers.starting((closers) => start(config, log, closers, shared));
 }
 
 async function start(config: ValidatorConfig, log: Logger, closers: Closers, shared: SharedResources | undefined): Promise<RunningValidator> {

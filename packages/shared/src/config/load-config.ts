@@ -125,6 +125,29 @@ export const commonEnv = {
   OTEL_BSP_SCHEDULE_DELAY: millis(5000),
 };
 
+/** The settings of commonEnv every service's config carries, under their config names. */
+export function commonSettingsOf(env: {
+  DATABASE_URL?: string | undefined;
+  REDIS_URL?: string | undefined;
+  TESSERA_REDIS_CA_FILE?: Buffer | undefined;
+  TESSERA_DATA_DIR: string;
+  TESSERA_PEPPER?: string | undefined;
+  TESSERA_HOST: string;
+  TESSERA_LOG_LEVEL: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  TESSERA_REDIS_PREFIX: string;
+}) {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    redisCa: env.TESSERA_REDIS_CA_FILE,
+    dataDir: env.TESSERA_DATA_DIR,
+    pepper: env.TESSERA_PEPPER,
+    host: env.TESSERA_HOST,
+    logLevel: env.TESSERA_LOG_LEVEL,
+    redisPrefix: env.TESSERA_REDIS_PREFIX,
+  };
+}
+
 /** Tracing settings from the common variables; undefined when no OTLP endpoint is set. */
 export function tracingOptions(
   env: { OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined; OTEL_SERVICE_NAME?: string | undefined; OTEL_BSP_SCHEDULE_DELAY: number },

@@ -8,6 +8,17 @@ export type Closer = () => unknown;
 export class Closers {
   private readonly closers: Closer[] = [];
 
+  /** Runs a start with a fresh Closers; if it throws, whatever it opened is closed before the error goes on. */
+  static async starting<T>(start: (closers: Closers) => Promise<T>): Promise<T> {
+    const closers = new Closers();
+    try {
+      return await start(closers);
+    } catch (err) {
+      await closers.closeAll();
+      throw err;
+    }
+  }
+
   /** Returns `value`, remembering how to close it. */
   add<T>(value: T, close: (value: T) => unknown): T {
     this.closers.push(() => close(value));
