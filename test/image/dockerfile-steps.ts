@@ -104,6 +104,14 @@ function copy(stage: Stage, args: string, contextDir: string, stages: readonly S
   log(`COPY ${args}`);
 }
 
+/** The image's ENV as the service sees it: an absolute path under WORKDIR (TESSERA_DATA_DIR=/app/.tessera) points into the stage's folder. */
+function imageEnv(stage: Stage): Record<string, string> {
+  const workdir = stage.workdir.endsWith("/") ? stage.workdir : `${stage.workdir}/`;
+  return Object.fromEntries(
+    Object.entries(stage.env).map(([key, value]) => [key, stage.workdir !== "/" && value.startsWith(workdir) ? join(stage.root, value) : value]),
+  );
+}
+
 /** Starts the last stage's CMD as its USER, without DATABASE_URL; resolves once it answers its health check, then stops it. */
 async function startImage(stage: Stage): Promise<void> {
   if (!stage.cmd) throw new Error("the image has no CMD");
@@ -114,7 +122,7 @@ async function startImage(stage: Stage): Promise<void> {
   log(`CMD ${stage.cmd.join(" ")} as ${account?.user ?? "root"}, no DATABASE_URL`);
   const child = spawn(file!, args, {
     cwd: inStage(stage, "."),
-    env: { PATH: process.env.PATH, ...stage.env, TESSERA_ADMIN_PORT: "0", TESSERA_SHUTDOWN_DELAY_MS: "0" },
+    env: { PATH: process.env.PATH, ...imageEnv(stage), TESSERA_ADMIN_PORT: "0", TESSERA_SHUTDOWN_DELAY_MS: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
