@@ -8,6 +8,7 @@ import { durationSeconds, isoDateIn } from "../format.js";
 import { levelLabel } from "../labels.js";
 import { useLoad } from "../use-load.js";
 import { Modal } from "./modal.js";
+import { DialogFooter } from "./dialog-footer.js";
 
 interface CreateTokenDialogProps {
   readonly organisation: Organisation;
@@ -264,19 +265,7 @@ export function CreateTokenDialog({ organisation: org, levels, group, pickOwner,
           {level === TokenLevel.USER ? "Admin API access (the token may call the admin API with its owner's role)" : "Assign the admin role"}
         </label>
 
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Create token
-          </button>
-        </div>
+        <DialogFooter error={error} onCancel={onCancel} submitLabel="Create token" busy={busy} />
       </form>
     </Modal>
   );

@@ -3,6 +3,7 @@ import type { Token } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { clientPresenting, errorMessage } from "../api.js";
 import { formatSeconds } from "../format.js";
 import { Modal } from "./modal.js";
+import { DialogFooter } from "./dialog-footer.js";
 
 interface ExchangeDialogProps {
   readonly token: Token;
@@ -52,19 +53,7 @@ export function ExchangeDialog({ token, maxTtlSeconds, onExchanged, onCancel }: 
             ))}
           </select>
         </div>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Exchange
-          </button>
-        </div>
+        <DialogFooter error={error} onCancel={onCancel} submitLabel="Exchange" />
       </form>
     </Modal>
   );

@@ -6,6 +6,7 @@ import { formatTime } from "../format.js";
 import { kindLabel, roleLabel } from "../labels.js";
 import { useLoad } from "../use-load.js";
 import { Modal } from "./modal.js";
+import { DialogFooter } from "./dialog-footer.js";
 
 /**
  * The roles a role is offered when creating or editing a principal. An
@@ -132,19 +133,7 @@ function PrincipalForm({ organisation, groups, principal, fixedGroupId, onDone, 
             <input id={ids.disabled} type="checkbox" checked={disabled} onChange={(e) => setDisabled(e.currentTarget.checked)} /> Disabled (every token it owns stops at once)
           </label>
         )}
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            {principal ? "Save" : "Add principal"}
-          </button>
-        </div>
+        <DialogFooter error={error} onCancel={onCancel} submitLabel={principal ? "Save" : "Add principal"} />
       </form>
     </Modal>
   );
