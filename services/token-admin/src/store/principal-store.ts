@@ -89,6 +89,24 @@ export function disableSystemPrincipals(trx: Transaction<Database>, ids: readonl
     .execute();
 }
 
+/**
+ * Of `ids`, the system-made principals no token still in use refers to (an
+ * exchanged token dies with its parent, so only tokens without one count).
+ */
+export async function unreferencedSystemPrincipals(trx: Transaction<Database>, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom("principal")
+    .select("id")
+    .where("id", "in", [...ids])
+    .where("system_managed", "=", true)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom("token").select("token.id").whereRef("token.owner_id", "=", "principal.id").where("token.deleted_at", "is", null).where("token.parent_token_id", "is", null))),
+    )
+    .execute();
+  return new Set(rows.map((row) => row.id));
+}
+
 export interface PrincipalFilter {
   organisationId: string;
   groupId?: string | undefined;

@@ -139,7 +139,8 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
           for (const row of await trx.selectFrom("organisation").selectAll().execute()) into.applyRecord(organisationChangeRecord(row));
           let lastId: string | undefined;
           for (;;) {
-            let query = trx.selectFrom("principal").selectAll().orderBy("id").limit(principalsPerChunk);
+            // A disabled principal answers as a missing one does (the replica holds none): the owners of deleted level tokens stay out.
+            let query = trx.selectFrom("principal").selectAll().where("disabled_at", "is", null).orderBy("id").limit(principalsPerChunk);
             if (lastId) query = query.where("id", ">", lastId);
             const rows = await query.execute();
             for (const row of rows) into.applyRecord(principalChangeRecord(row));
