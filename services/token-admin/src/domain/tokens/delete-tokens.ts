@@ -1,6 +1,6 @@
 import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import { principalChangeRecord, tokenChangeRecord } from "@tessera/shared/feed/change-records";
-import { disableSystemPrincipals, findPrincipals, unreferencedSystemPrincipals } from "../../store/principal-store.js";
+import { disableSystemPrincipals, findPrincipals } from "../../store/principal-store.js";
 import { lockTokens, markTokensDeleted } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { awaitValidators, type AcknowledgedChange } from "./await-validators.js";
@@ -42,9 +42,7 @@ export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonl
     }
     const systemOwners = deleted.filter((token) => token.level !== "user").map((token) => token.owner_id);
     // The row stays (the deleted token's row and the audit log name it); validators let it go.
-    const disabled = await disableSystemPrincipals(trx, systemOwners, now);
-    const unreferenced = await unreferencedSystemPrincipals(trx, disabled.map((owner) => owner.id));
-    for (const owner of disabled) change.feed(principalChangeRecord(owner, unreferenced.has(owner.id)));
+    for (const { unreferenced, ...owner } of await disableSystemPrincipals(trx, systemOwners, now)) change.feed(principalChangeRecord(owner, unreferenced));
   });
   return { deletedCount: ids.length, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }
