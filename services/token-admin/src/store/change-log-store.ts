@@ -35,7 +35,7 @@ export async function readFeedHead(db: Kysely<Database>): Promise<bigint> {
 }
 
 /** One key for every token-admin's pruner: whoever holds it prunes, the others skip the round. */
-const pruneLockKey = 0x7e55e4a_18n;
+export const pruneLockKey = 0x7e55e4a_18n;
 
 /**
  * Deletes up to `limit` of the oldest change_log rows at or below `throughSeq`
