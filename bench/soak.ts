@@ -24,12 +24,12 @@ const minutesArg = args.indexOf("--minutes");
 const durationMs = (minutesArg >= 0 ? Number(args[minutesArg + 1]) : args.includes("--long") ? 30 : 2) * 60_000;
 const sampleEveryMs = Math.max(5000, Math.min(60_000, durationMs / 24));
 /** Samples before this share of the run are warm-up: retentions fill, JIT settles. */
-const warmUpShare = 0.4;
+const warmUpShare = 0.5;
 const root = fileURLToPath(new URL("..", import.meta.url));
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
 /** Per second: as the soak in issue 18, plus org-level tokens (each with its system-made owner) made and deleted. */
-const churn = { creates: 4, orgCreates: 1, revokes: 5, deletes: 4, exchanges: 2, exchangeTtlSeconds: 5 };
+const churn = { creates: 5, orgCreates: 1, revokes: 5, deletes: 4, exchanges: 2, exchangeTtlSeconds: 5 };
 const validationsPerSecond = { grpc: 150, forwardAuth: 50 };
 const retention = {
   TESSERA_DEAD_TOKEN_RETENTION_MS: "20000",
@@ -302,7 +302,7 @@ const section = [
   "## Runs for months: a soak (`npx tsx bench/soak.ts`, `--long` for 30 minutes)",
   "",
   `Measured ${new Date().toISOString()} (${Math.round(durationMs / 1000)} s, ${samples.length} samples, growth fitted over the last ${Math.round((1 - warmUpShare) * 100)} %), Node ${process.version}.`,
-  `token-admin and one validator, each its own process; every second ${churn.creates} personal and ${churn.orgCreates} org-level creates, ${churn.revokes} revokes,`,
+  `token-admin and one validator, each its own process; every second (as far as the calls keep up) ${churn.creates} personal and ${churn.orgCreates} org-level creates, ${churn.revokes} revokes,`,
   `${churn.deletes} deletes (the org-level token among them), ${churn.exchanges} exchanges (${churn.exchangeTtlSeconds} s tokens), and ~${validationsPerSecond.grpc} gRPC + ~${validationsPerSecond.forwardAuth} forward-auth`,
   `validations (random paths and sources): ${churnSeconds} s of churn, ${validations} validations, ${failures} failed calls.`,
   `Retentions shortened so the steady state arrives within the run: dead tokens ${Number(retention.TESSERA_DEAD_TOKEN_RETENTION_MS) / 1000} s, change_log ${Number(retention.TESSERA_CHANGE_LOG_RETENTION_MS) / 1000} s / ${retention.TESSERA_CHANGE_LOG_MIN_ROWS} rows.`,
