@@ -21,7 +21,9 @@ import { connectRedis } from "../test/support/test-redis.js";
 
 const args = process.argv.slice(2);
 const minutesArg = args.indexOf("--minutes");
+/** Each length of run keeps its own section of bench/results.md: the default short one, and one longer. */
 const durationMs = (minutesArg >= 0 ? Number(args[minutesArg + 1]) : args.includes("--long") ? 30 : 2) * 60_000;
+const marker = durationMs === 120_000 ? "soak-short" : "soak-long";
 const sampleEveryMs = Math.max(5000, Math.min(60_000, durationMs / 24));
 /** Samples before this share of the run are warm-up: retentions fill, JIT settles. */
 const warmUpShare = 0.5;
@@ -253,18 +255,31 @@ say(`soak: ${durationMs / 60_000} min, a sample every ${sampleEveryMs / 1000} s�
 for (let i = 0; i < 30; i++) await createOne(TokenLevel.USER);
 const startedMs = Date.now();
 const samples: Row[] = [];
-let nextSampleMs = startedMs;
 let churnSeconds = 0;
-while (Date.now() - startedMs < durationMs) {
-  if (Date.now() >= nextSampleMs) {
-    const row = await sample(startedMs);
-    samples.push(row);
-    say(JSON.stringify(row));
-    nextSampleMs += sampleEveryMs;
-  }
-  await Promise.all([churnSecond(), validateFor(1000)]);
-  churnSeconds++;
-}
+const running = () => Date.now() - startedMs < durationMs;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Three loops side by side: churn once a second (a slow second delays the next), validations, samples.
+await Promise.all([
+  (async () => {
+    while (running()) {
+      const tick = Date.now();
+      await churnSecond();
+      churnSeconds++;
+      await sleep(Math.max(0, 1000 - (Date.now() - tick)));
+    }
+  })(),
+  (async () => {
+    while (running()) await validateFor(1000);
+  })(),
+  (async () => {
+    for (let next = startedMs; running(); next += sampleEveryMs) {
+      await sleep(Math.max(0, next - Date.now()));
+      const row = await sample(startedMs);
+      samples.push(row);
+      say(JSON.stringify(row));
+    }
+  })(),
+]);
 samples.push(await sample(startedMs));
 say(JSON.stringify(samples.at(-1)));
 
@@ -298,13 +313,13 @@ const table = [
   ...figures.map(([name, field, unit]) => `| ${name} | ${fmt(samples[0]![field])}${unit && ` ${unit}`} | ${fmt(last[field])}${unit && ` ${unit}`} | ${fmt(perHour(field))}${unit && ` ${unit}`}/h |`),
 ];
 const section = [
-  "<!-- soak: written by bench/soak.ts -->",
-  "## Runs for months: a soak (`npx tsx bench/soak.ts`, `--long` for 30 minutes)",
+  `<!-- ${marker}: written by bench/soak.ts -->`,
+  `## Runs for months: a soak of ${Math.round(durationMs / 60_000)} minutes (\`npx tsx bench/soak.ts${durationMs === 120_000 ? "" : ` --minutes ${durationMs / 60_000}`}\`)`,
   "",
   `Measured ${new Date().toISOString()} (${Math.round(durationMs / 1000)} s, ${samples.length} samples, growth fitted over the last ${Math.round((1 - warmUpShare) * 100)} %), Node ${process.version}.`,
   `token-admin and one validator, each its own process; every second (as far as the calls keep up) ${churn.creates} personal and ${churn.orgCreates} org-level creates, ${churn.revokes} revokes,`,
   `${churn.deletes} deletes (the org-level token among them), ${churn.exchanges} exchanges (${churn.exchangeTtlSeconds} s tokens), and ~${validationsPerSecond.grpc} gRPC + ~${validationsPerSecond.forwardAuth} forward-auth`,
-  `validations (random paths and sources): ${churnSeconds} s of churn, ${validations} validations, ${failures} failed calls.`,
+  `validations (random paths and sources): ${churnSeconds} seconds' worth of churn in ${Math.round(durationMs / 1000)} s, ${validations} validations, ${failures} failed calls.`,
   `Retentions shortened so the steady state arrives within the run: dead tokens ${Number(retention.TESSERA_DEAD_TOKEN_RETENTION_MS) / 1000} s, change_log ${Number(retention.TESSERA_CHANGE_LOG_RETENTION_MS) / 1000} s / ${retention.TESSERA_CHANGE_LOG_MIN_ROWS} rows.`,
   "",
   ...table,
@@ -312,12 +327,13 @@ const section = [
   "Retained tokens and change_log rows settle at churn × retention (here ~10 dead tokens/s × 20 s in the replica; ~17 changes/s × 20 s in change_log);",
   "with the defaults (a day, a week) they settle at that rate times those periods. Heap slopes from a run of minutes are within the noise of",
   "the young generation; the counts are exact. Exchanged tokens expire constantly, so \"live tokens\" counts only the unexpired.",
-  "<!-- /soak -->",
+  `<!-- /${marker} -->`,
 ].join("\n");
 const resultsPath = `${root}bench/results.md`;
 const results = readFileSync(resultsPath, "utf8");
-const start = results.indexOf("<!-- soak:");
-const end = results.indexOf("<!-- /soak -->");
-writeFileSync(resultsPath, start >= 0 && end > start ? results.slice(0, start) + section + results.slice(end + "<!-- /soak -->".length) : `${results.trimEnd()}\n\n${section}\n`);
+const [open, close] = [`<!-- ${marker}:`, `<!-- /${marker} -->`];
+const start = results.indexOf(open);
+const end = results.indexOf(close);
+writeFileSync(resultsPath, start >= 0 && end > start ? results.slice(0, start) + section + results.slice(end + close.length) : `${results.trimEnd()}\n\n${section}\n`);
 say(table.join("\n"));
 process.exit(0);
