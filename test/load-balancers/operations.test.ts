@@ -55,7 +55,7 @@ describe("operations: /metrics on both services, /ready, graceful shutdown", () 
     const head = async () => sample((await httpCall(port, "/metrics")).body, "tessera_validator_feed_head_seq");
     await eventually(async () => (await head()) === Number(validated.seq), 5000);
     expect(sample(text, "tessera_validator_feed_lag_events")).toBe(0);
-    expect(sample(text, 'tessera_validator_replica_size{entity="tokens"}')).toBe(deployment.validator.follower.replica.tokenCount);
+    expect((sample(text, 'tessera_validator_replica_size{entity="tokens",state="live"}') ?? 0) + (sample(text, 'tessera_validator_replica_size{entity="tokens",state="retained"}') ?? 0)).toBe(deployment.validator.follower.replica.tokenCount);
     expect(validated.freshnessDetail).toBe("");
     expect(sample(text, 'tessera_validator_freshness{state="current"}')).toBe(1);
     expect(sample(text, 'tessera_validator_freshness{state="stale"}')).toBe(0);

@@ -36,6 +36,12 @@ export const adminEnv = z
     TESSERA_SIGN_IN_DELAY_MS: millis(1000),
     TESSERA_SIGN_IN_MAX_DELAY_MS: millis(60_000),
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
+    // change_log keeps rows committed within this long, and the newest TESSERA_CHANGE_LOG_MIN_ROWS, whatever followers have passed.
+    TESSERA_CHANGE_LOG_RETENTION_MS: z.coerce.number().int().min(0).max(3650 * 24 * 3600 * 1000).default(7 * 24 * 3600 * 1000),
+    TESSERA_CHANGE_LOG_MIN_ROWS: z.coerce.number().int().min(0).max(1_000_000_000).default(10_000),
+    TESSERA_CHANGE_LOG_PRUNE_MS: millis(60_000),
+    // A validator unheard this long no longer holds change_log back (back, it reloads from a snapshot).
+    TESSERA_CHANGE_FOLLOWER_EXPIRY_MS: millis(3600 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
   })
@@ -76,6 +82,12 @@ export const adminEnv = z
       adminTokenTtlMs: env.TESSERA_ADMIN_TOKEN_TTL_MS,
       adminTokenFile: env.TESSERA_ADMIN_TOKEN_FILE ?? join(env.TESSERA_DATA_DIR, "admin-token"),
       consoleDir: env.TESSERA_CONSOLE_DIR,
+      changeLog: {
+        retentionMs: env.TESSERA_CHANGE_LOG_RETENTION_MS,
+        minRows: env.TESSERA_CHANGE_LOG_MIN_ROWS,
+        intervalMs: env.TESSERA_CHANGE_LOG_PRUNE_MS,
+        validatorExpiryMs: env.TESSERA_CHANGE_FOLLOWER_EXPIRY_MS,
+      },
       tracing: tracingOptions(env, "token-admin"),
     };
   });

@@ -25,6 +25,9 @@ import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
 import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
+import { ChangeLogFollowers } from "./domain/feed/change-log-followers.js";
+import { startChangeLogPruner, type ChangeLogPruner } from "./domain/feed/prune-change-log.js";
+import { startValidatorPositions, type ValidatorPositions } from "./domain/feed/validator-positions.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { adminRoutes } from "./transport/admin-routes.js";
 import { peerKey, sourceKey } from "./transport/caller-context.js";
@@ -39,12 +42,17 @@ export interface RunningAdmin {
   /** Set on the first start of an empty store: carries the one-time admin token. */
   readonly bootstrapped: Bootstrapped | undefined;
   readonly deps: AdminDeps;
+  /** change_log's pruning: the rounds, the followers it waits for (register more here), validators' recorded positions. */
+  readonly changeLog: { readonly pruner: ChangeLogPruner; readonly followers: ChangeLogFollowers; readonly positions: ValidatorPositions };
   /** NOT_SERVING, a pause so balancers notice, drain in-flight calls, then release what this start opened. */
   close(): Promise<void>;
 }
 
 /** Largest request message the admin API reads: generous for DeleteTokens' id lists. */
 const readMaxBytes = 1024 * 1024;
+
+/** How often validators' reported positions are written to change_follower (the roster covers the moments between). */
+const validatorPositionsWriteMs = 5000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -98,6 +106,12 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     writer.stop();
     await writer.drain();
   });
+  const followers = new ChangeLogFollowers();
+  const positions = closers.add(await startValidatorPositions(bus.roster, database.db, validatorPositionsWriteMs, log), (p) => p.stop());
+  const pruner = closers.add(
+    startChangeLogPruner({ db: database.db, roster: bus.roster, followers, now: () => new Date(), log, retention: config.changeLog }),
+    (p) => p.stop(),
+  );
   const heartbeat = closers.add(startFeedHeartbeat(database.db, bus.feed, config.feedHeartbeatMs, log), (job) => job.stop());
 
   const health = createHealthState([TokenAdminService.typeName]);
@@ -143,6 +157,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     port: listener.port,
     bootstrapped,
     deps,
+    changeLog: { pruner, followers, positions },
     async close() {
       health.setAll("not_serving");
       log.info({ delayMs: config.shutdownDelayMs }, "not serving; draining after the shutdown delay");

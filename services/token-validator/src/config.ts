@@ -56,6 +56,10 @@ export const validatorEnv = z
     // Between reporting NOT_SERVING and draining: long enough for balancers to notice.
     TESSERA_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(2000),
     TESSERA_USAGE_FLUSH_MS: millis(10_000),
+    // A revoked or expired token (and a replaced value past its grace) answers REVOKED/EXPIRED this long, then NOT_FOUND.
+    TESSERA_DEAD_TOKEN_RETENTION_MS: z.coerce.number().int().min(0).max(365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+    // Between sweeps of the replica that drop what the retention lets go.
+    TESSERA_REPLICA_SWEEP_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(60_000),
     TESSERA_ROUTES: routesJson((json) => json),
     TESSERA_ROUTES_FILE: routesJson((path) => {
       try {
@@ -123,6 +127,8 @@ export const validatorEnv = z
       shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
       shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
       usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
+      deadTokenRetentionMs: env.TESSERA_DEAD_TOKEN_RETENTION_MS,
+      replicaSweepMs: env.TESSERA_REPLICA_SWEEP_MS,
       routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
       tokenHeader: env.TESSERA_TOKEN_HEADER,
       headersToRemove: env.TESSERA_HEADERS_TO_REMOVE ?? [env.TESSERA_TOKEN_HEADER],

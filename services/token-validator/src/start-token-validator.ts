@@ -21,6 +21,7 @@ import type { ValidatorConfig } from "./config.js";
 import type { DecisionContext } from "./domain/decide.js";
 import { FeedFollower } from "./domain/feed-follower.js";
 import { FreshnessTracker } from "./domain/freshness.js";
+import { ReplicaPruner } from "./domain/replica-pruner.js";
 import { observeAll } from "./domain/surface.js";
 import { UsageRecorder } from "./domain/usage-recorder.js";
 import { createFeedStore } from "./store/feed-store.js";
@@ -43,6 +44,8 @@ export interface RunningValidator {
   /** Forward-auth, /introspect, /metrics, /ready. */
   readonly httpPort: number;
   readonly follower: FeedFollower;
+  /** Drops dead tokens past the retention, on a schedule; `sweep()` runs one now (tests, tools). */
+  readonly pruner: ReplicaPruner;
   readonly decisions: DecisionContext;
   /**
    * Fastify's order: NOT_SERVING, a pause so balancers notice, drain in-flight
@@ -94,7 +97,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   });
   let reporter: RosterReporter | undefined;
   const follower = new FeedFollower({
-    source: metrics.watchFeedSource(createFeedStore(database.db)),
+    source: metrics.watchFeedSource(createFeedStore(database.db, () => new Date(), config.deadTokenRetentionMs)),
     feed: bus.feed,
     freshness,
     log,
@@ -177,6 +180,12 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   });
   closers.add(reporter, (r) => r.stop());
   reporter.notify();
+  // Started after the first load: before it there is nothing to sweep.
+  const pruner = closers.add(
+    new ReplicaPruner({ replica: () => follower.replica, retentionMs: config.deadTokenRetentionMs, intervalMs: config.replicaSweepMs, now: Date.now, log }),
+    (p) => p.stop(),
+  );
+  pruner.start();
   const usageFlusher = startUsageFlusher(bus.usage, usage, config.validatorId, config.usageFlushMs, log);
   const replica = follower.replica;
   log.info({ seq: String(replica.appliedSeq), tokens: replica.tokenCount, loadMs: Date.now() - startedMs }, "replica loaded");
@@ -194,6 +203,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     grpcPort: grpc.port,
     httpPort: http.port,
     follower,
+    pruner,
     decisions,
     async close() {
       closing = true;
@@ -205,6 +215,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
       // Only now: until the last answer went out, revocations kept being applied and acknowledged.
       await reporter?.stop();
       follower.close();
+      pruner.stop();
       usageFlusher.stop();
       await usageFlusher.flush();
       await closers.closeAll();

@@ -10,6 +10,8 @@ export function createMemoryValidatorRoster(now: () => number = Date.now): Valid
       const reportedAtMs = now();
       const reachableUntilMs = reportedAtMs + ttlMs;
       entries.set(report.validatorId, { report, reportedAtMs, reachableUntilMs, listedUntilMs: reachableUntilMs + report.maxStalenessMs });
+      // Lapsed entries go when listed, and here too: nothing may list for a long time.
+      for (const [id, entry] of entries) if (entry.listedUntilMs <= reportedAtMs) entries.delete(id);
       for (const listener of listeners) listener(report);
     },
     async leave(validatorId) {

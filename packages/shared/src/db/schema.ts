@@ -100,6 +100,15 @@ export interface ChangeLogTable {
   committed_at: DefaultedTimestamp;
 }
 
+/** Where each follower of change_log is: pruning keeps every row one of them has not passed. */
+export interface ChangeFollowerTable {
+  id: string;
+  /** "validator" (forgotten once unheard for long), or a durable follower's kind ("webhook", …). */
+  kind: string;
+  applied_seq: Int8;
+  last_seen_at: DefaultedTimestamp;
+}
+
 export interface AuditLogTable {
   /** Generated (identity column): never inserted. */
   id: ColumnType<string | number | bigint, never, never>;
@@ -124,6 +133,7 @@ export interface Database {
   token: TokenTable;
   change_counter: ChangeCounterTable;
   change_log: ChangeLogTable;
+  change_follower: ChangeFollowerTable;
   audit_log: AuditLogTable;
 }
 

@@ -52,7 +52,8 @@ export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): Cha
   });
 }
 
-export function principalChangeRecord(row: PrincipalRow): ChangeRecord {
+/** A principal's current state; `removed`: nothing refers to it any more, and validators let it go. */
+export function principalChangeRecord(row: PrincipalRow, removed = false): ChangeRecord {
   return create(ChangeRecordSchema, {
     record: {
       case: "principal",
@@ -61,6 +62,7 @@ export function principalChangeRecord(row: PrincipalRow): ChangeRecord {
         organisationId: row.organisation_id,
         permissions: row.permissions,
         disabled: row.disabled_at !== null,
+        deleted: removed,
       },
     },
   });

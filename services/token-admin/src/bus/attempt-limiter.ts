@@ -89,8 +89,26 @@ interface Count {
   endsAtMs: number;
 }
 
-/** The same limiter in process memory, for the embedded single process. */
-export function createMemoryAttemptLimiter(limits: AttemptLimits, now: () => number = Date.now): AttemptLimiter & { close(): Promise<void> } {
+/** Sources and principals tracked at most, each, by the in-memory limiter. */
+const defaultMaxTracked = 100_000;
+
+/** Sets `key`; a key new to a full map first makes room by forgetting the longest-held entry. */
+function setBounded<T>(map: Map<string, T>, key: string, value: T, max: number): void {
+  if (!map.has(key) && map.size >= max) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+/**
+ * The same limiter in process memory, for the embedded single process. Each
+ * map holds at most `maxTracked` keys, so a flood of made-up sources or names
+ * within one window costs bounded memory; the oldest counts go first (a
+ * flood that large already comes from more sources than the per-source limit stops).
+ */
+export function createMemoryAttemptLimiter(
+  limits: AttemptLimits,
+  now: () => number = Date.now,
+  maxTracked = defaultMaxTracked,
+): AttemptLimiter & { close(): Promise<void>; tracked(): { sources: number; principals: number } } {
   const sources = new Map<string, Count>();
   const principals = new Map<string, Count & { holdUntilMs: number }>();
   const live = <T extends Count>(map: Map<string, T>, key: string): T | undefined => {
@@ -109,13 +127,13 @@ export function createMemoryAttemptLimiter(limits: AttemptLimits, now: () => num
       const source = live(sources, attempt.source) ?? { count: 0, endsAtMs: at + limits.windowMs };
       if (source.count >= limits.perSource) return { allowed: false, retryAfterMs: Math.max(1, source.endsAtMs - at) };
       source.count++;
-      sources.set(attempt.source, source);
+      setBounded(sources, attempt.source, source, maxTracked);
       const principal = live(principals, attempt.principal) ?? { count: 0, endsAtMs: 0, holdUntilMs: 0 };
       if (principal.holdUntilMs > at) return { allowed: false, retryAfterMs: principal.holdUntilMs - at };
       principal.count++;
       principal.endsAtMs = at + limits.windowMs;
       principal.holdUntilMs = at + delayAfter(principal.count, limits);
-      principals.set(attempt.principal, principal);
+      setBounded(principals, attempt.principal, principal, maxTracked);
       return { allowed: true };
     },
     async succeeded(attempt) {
@@ -128,6 +146,7 @@ export function createMemoryAttemptLimiter(limits: AttemptLimits, now: () => num
       const principal = principals.get(attempt.principal);
       if (principal) principal.holdUntilMs = 0;
     },
+    tracked: () => ({ sources: sources.size, principals: principals.size }),
     async close() {
       clearInterval(sweep);
       sources.clear();

@@ -13,24 +13,25 @@ const timeUp = Symbol("time up");
  * a validator applies an event, the roster says who is listed and whether it is
  * reachable. The two are merged, taking the higher position per validator.
  */
-export async function watchValidatorAcks(roster: ValidatorRoster): Promise<ValidatorAcks> {
+export async function watchValidatorAcks(roster: ValidatorRoster, now: () => number = Date.now): Promise<ValidatorAcks & { heardCount(): number }> {
   const heard = new Map<string, { appliedSeq: bigint; atMs: number }>();
   const wakers = new Set<() => void>();
-  let reportsSincePrune = 0;
+  let lastPruneMs = now();
   const stop = await roster.watch(({ validatorId, appliedSeq }) => {
-    const nowMs = Date.now();
+    const nowMs = now();
     const known = heard.get(validatorId);
     if (!known || appliedSeq >= known.appliedSeq) heard.set(validatorId, { appliedSeq, atMs: nowMs });
-    // Validators come and go (each restart may bring a new id): forget what is old.
-    if (++reportsSincePrune >= 1000) {
-      reportsSincePrune = 0;
+    // Validators come and go (each restart may bring a new id): forget, every so often, what is no longer trusted
+    // anyway. What stays is the validators heard within about two trust periods.
+    if (nowMs - lastPruneMs > heardForMs) {
+      lastPruneMs = nowMs;
       for (const [id, { atMs }] of heard) if (nowMs - atMs > heardForMs) heard.delete(id);
     }
     for (const wake of wakers) wake();
   });
 
   const count = (entries: readonly RosterEntry[], seq: bigint, startedMs: number) => {
-    const nowMs = Date.now();
+    const nowMs = now();
     const appliedIds: string[] = [];
     const pendingIds: string[] = [];
     let live = 0;
@@ -54,6 +55,7 @@ export async function watchValidatorAcks(roster: ValidatorRoster): Promise<Valid
   };
 
   return {
+    heardCount: () => heard.size,
     async waitFor(seq, timeoutMs) {
       const startedMs = Date.now();
       let deadline: NodeJS.Timeout | undefined;

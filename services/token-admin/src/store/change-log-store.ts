@@ -33,3 +33,30 @@ export async function readFeedHead(db: Kysely<Database>): Promise<bigint> {
   const { seq } = await db.selectFrom("change_counter").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
   return toBigInt(seq);
 }
+
+/** One key for every token-admin's pruner: whoever holds it prunes, the others skip the round. */
+export const pruneLockKey = 0x7e55e4a_18n;
+
+/**
+ * Deletes up to `limit` of the oldest change_log rows at or below `throughSeq`
+ * committed before `committedBefore`, in one short transaction under an advisory
+ * lock. Returns the rows deleted, or undefined when another admin holds the lock.
+ */
+export async function pruneChangeLogBatch(db: Kysely<Database>, throughSeq: bigint, committedBefore: Date, limit: number): Promise<number | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${pruneLockKey.toString()}::int8) as locked`.execute(trx);
+    if (!rows[0]?.locked) return undefined;
+    const result = await sql`delete from change_log where seq in (
+        select seq from change_log where seq <= ${throughSeq.toString()}::int8 and committed_at < ${committedBefore} order by seq limit ${limit})`.execute(trx);
+    return Number(result.numAffectedRows ?? 0n);
+  });
+}
+
+/** Rows in change_log and the oldest seq held (0 when empty): for metrics, tools and tests. */
+export async function changeLogExtent(db: Kysely<Database>): Promise<{ rows: number; oldestSeq: bigint }> {
+  const row = await db
+    .selectFrom("change_log")
+    .select((eb) => [eb.fn.countAll().as("rows"), eb.fn.min("seq").as("oldest")])
+    .executeTakeFirstOrThrow();
+  return { rows: Number(row.rows), oldestSeq: row.oldest === null ? 0n : toBigInt(row.oldest as string | number | bigint) };
+}

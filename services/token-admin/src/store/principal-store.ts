@@ -76,8 +76,12 @@ export function updatePrincipal(trx: Transaction<Database>, id: string, set: Upd
   return trx.updateTable("principal").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Disables the system-made owners among `ids` that are not disabled yet; returns them. */
-export function disableSystemPrincipals(trx: Transaction<Database>, ids: readonly string[], now: Date): Promise<PrincipalRow[]> {
+/**
+ * Disables the system-made owners among `ids` that are not disabled yet; returns
+ * them, each saying whether any token still in use refers to it (an exchanged
+ * token dies with its parent, so only tokens without one count). One statement.
+ */
+export function disableSystemPrincipals(trx: Transaction<Database>, ids: readonly string[], now: Date): Promise<(PrincipalRow & { unreferenced: boolean })[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return trx
     .updateTable("principal")
@@ -86,6 +90,12 @@ export function disableSystemPrincipals(trx: Transaction<Database>, ids: readonl
     .where("system_managed", "=", true)
     .where("disabled_at", "is", null)
     .returningAll()
+    .returning((eb) =>
+      eb
+        .not(eb.exists(eb.selectFrom("token").select("token.id").whereRef("token.owner_id", "=", "principal.id").where("token.deleted_at", "is", null).where("token.parent_token_id", "is", null)))
+        .$castTo<boolean>()
+        .as("unreferenced"),
+    )
     .execute();
 }
 

@@ -5,7 +5,7 @@ import {
   type PrincipalRecord,
   type TokenRecord,
 } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import type { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { allScopes } from "@tessera/shared/token/scope";
 import { DigestMap } from "./digest-map.js";
 
@@ -103,6 +103,9 @@ export interface OrganisationEntry {
 }
 
 const noKey = "";
+
+/** What a sweep found an entry to be: a live token, a dead one kept for now, a regenerated value's alias, or dropped. */
+export type SweepOutcome = "live" | "retained" | "alias" | "dropped";
 const keyOf = (digest: Uint8Array) => (digest.length === 0 ? noKey : Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("latin1"));
 
 /**
@@ -178,8 +181,15 @@ export class Replica {
   readonly organisations = new Map<string, OrganisationEntry>();
   /** The feed position everything held reflects. */
   appliedSeq = 0n;
-  /** Live tokens held (aliases not counted). */
+  /** Tokens held, live and retained (aliases not counted). */
   tokenCount = 0;
+  /** Of those, dead ones kept so callers still hear why (revoked, expired), as the last complete sweep counted them. */
+  retainedCount = 0;
+  /**
+   * When a sweep first saw a token dead that carries no time of its own (revoked,
+   * or its parent dead), in replica seconds. Weak: an entry dropped is forgotten with it.
+   */
+  private readonly deadSince = new WeakMap<TokenEntry, number>();
   // Many tokens share a scope list and an owner, organisation or group id: one copy each.
   private readonly scopeLists = new Map<string, readonly string[]>();
   /** The lists scopeList() handed out: facts carrying one need no joining to intern. */
@@ -291,7 +301,9 @@ export class Replica {
   }
 
   private applyPrincipal(record: PrincipalRecord): void {
-    if (record.deleted) {
+    // A disabled owner answers exactly as a missing one (OWNER_DISABLED), and the
+    // record of an enabling carries the principal whole: holding it buys nothing.
+    if (record.deleted || record.disabled) {
       this.principals.delete(record.id);
       return;
     }
@@ -300,6 +312,65 @@ export class Replica {
       permissions: record.permissions.includes(allScopes) ? undefined : new Set(record.permissions),
       disabled: record.disabled,
     });
+  }
+
+  /**
+   * Sweeps one map entry (the pruner walks the map with these): drops a token
+   * dead since before `cutoff`, or a regenerated value whose grace ended before
+   * it; a dead session at once (no surface ever answers for one). Returns what
+   * the entry is now. Times are replica seconds.
+   */
+  sweepEntry(key: string, token: TokenEntry, now: number, cutoff: number): SweepOutcome {
+    if (key !== token.digestKey) {
+      // The value a RegenerateToken replaced: REVOKED past its grace, then, after the retention, not held.
+      const extra = token.extra;
+      if (!extra || extra.previousDigestKey !== key || extra.previousExpiresAt > cutoff) return "alias";
+      this.byDigest.delete(key);
+      token.extra = extra.parent ? { previousDigestKey: noKey, previousExpiresAt: 0, parent: extra.parent } : undefined;
+      return "dropped";
+    }
+    const diedAt = this.diedAt(token, now);
+    if (diedAt === undefined) return "live";
+    if (diedAt > cutoff && token.kind !== TokenKind.SESSION) return "retained";
+    this.byDigest.delete(key);
+    if (token.extra && token.extra.previousDigestKey !== noKey) this.byDigest.delete(token.extra.previousDigestKey);
+    this.tokenCount--;
+    return "dropped";
+  }
+
+  /** When `token` died for good (replica seconds), or undefined while it may still be valid (disabled is reversible). */
+  private diedAt(token: TokenEntry, now: number): number | undefined {
+    const expiredAt = token.expiresAt !== 0 && token.expiresAt <= now ? token.expiresAt : undefined;
+    if (expiredAt !== undefined) return expiredAt;
+    const state = token.state;
+    let dead = state === TokenState.REVOKED || state === TokenState.DELETED;
+    if (!dead && token.hasParent) {
+      const parent = token.extra?.parent;
+      if (!parent) dead = true;
+      else {
+        const parentExpiredAt = parent.expiresAt !== 0 && parent.expiresAt <= now ? parent.expiresAt : undefined;
+        if (parentExpiredAt !== undefined) return parentExpiredAt;
+        dead = parent.state === TokenState.REVOKED || parent.state === TokenState.DELETED;
+      }
+    }
+    if (!dead) return undefined;
+    let since = this.deadSince.get(token);
+    if (since === undefined) this.deadSince.set(token, (since = now));
+    return since;
+  }
+
+  /**
+   * After a complete sweep: lets go of shared strings and scope lists no entry
+   * it kept uses (one made meanwhile may go too: the next token needing it makes it again).
+   */
+  shrinkCaches(keptStrings: ReadonlySet<string>, keptScopeLists: ReadonlySet<readonly string[]>): void {
+    for (const value of this.strings.keys()) if (!keptStrings.has(value)) this.strings.delete(value);
+    for (const [text, list] of this.scopeLists) if (!keptScopeLists.has(list)) this.scopeLists.delete(text);
+  }
+
+  /** Shared strings and scope lists held: for tests and metrics. */
+  get cacheSizes(): { strings: number; scopeLists: number } {
+    return { strings: this.strings.size, scopeLists: this.scopeLists.size };
   }
 
   private applyOrganisation(record: OrganisationRecord): void {

@@ -15,8 +15,6 @@ const pagesPerChunk = 128;
 const sliceMs = 5;
 /** Tokens applied between looks at the clock. */
 const tokensPerClockCheck = 256;
-/** Revoked or expired tokens older than this are left out of a snapshot (they then look NOT_FOUND). */
-const deadTokenRetentionMs = 24 * 3600 * 1000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
@@ -99,8 +97,15 @@ async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTar
   }
 }
 
-/** The feed read from Postgres (or PGlite): head, ranges of change_log, snapshots. */
-export function createFeedStore(db: Kysely<Database>, now: () => Date = () => new Date()): FeedSource {
+/** Revoked or expired tokens older than this are left out of a snapshot (they then look NOT_FOUND); the replica's own default. */
+const defaultDeadTokenRetentionMs = 24 * 3600 * 1000;
+
+/**
+ * The feed read from Postgres (or PGlite): head, ranges of change_log,
+ * snapshots. A snapshot leaves out tokens dead for longer than
+ * `deadTokenRetentionMs`, as the replica's pruner drops them.
+ */
+export function createFeedStore(db: Kysely<Database>, now: () => Date = () => new Date(), deadTokenRetentionMs = defaultDeadTokenRetentionMs): FeedSource {
   const readHead = async (executor: Kysely<Database>) => {
     const { seq } = await executor.selectFrom("change_counter").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
     return toBigInt(seq);
@@ -134,7 +139,8 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
           for (const row of await trx.selectFrom("organisation").selectAll().execute()) into.applyRecord(organisationChangeRecord(row));
           let lastId: string | undefined;
           for (;;) {
-            let query = trx.selectFrom("principal").selectAll().orderBy("id").limit(principalsPerChunk);
+            // A disabled principal answers as a missing one does (the replica holds none): the owners of deleted level tokens stay out.
+            let query = trx.selectFrom("principal").selectAll().where("disabled_at", "is", null).orderBy("id").limit(principalsPerChunk);
             if (lastId) query = query.where("id", ">", lastId);
             const rows = await query.execute();
             for (const row of rows) into.applyRecord(principalChangeRecord(row));

@@ -94,14 +94,16 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
   );
   collect(
     "tessera_validator_replica_size",
-    "Entries held in memory: tokens, principals, organisations",
+    "Entries held in memory: tokens (live, and retained: dead but still answered for, as of the last sweep), principals, organisations",
     (g) => {
       const replica = state.replica();
-      g.set({ entity: "tokens" }, replica.tokenCount);
-      g.set({ entity: "principals" }, replica.principals.size);
-      g.set({ entity: "organisations" }, replica.organisations.size);
+      const retained = Math.min(replica.retainedCount, replica.tokenCount);
+      g.set({ entity: "tokens", state: "live" }, replica.tokenCount - retained);
+      g.set({ entity: "tokens", state: "retained" }, retained);
+      g.set({ entity: "principals", state: "live" }, replica.principals.size);
+      g.set({ entity: "organisations", state: "live" }, replica.organisations.size);
     },
-    ["entity"],
+    ["entity", "state"],
   );
   collect("tessera_validator_ready", "1 while the validator reports SERVING", (g) => g.set(state.ready() ? 1 : 0));
   const rejected = new Counter({

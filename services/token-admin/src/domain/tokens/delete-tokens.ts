@@ -16,7 +16,8 @@ export interface DeletedTokens extends AcknowledgedChange {
  * Deletes several tokens at once, all or nothing: every id must exist and be
  * the caller's to delete, or nothing changes. Deleted tokens vanish from
  * listings and stop working; the audit log keeps their history. The technical
- * user the system made for a group or org token goes (disabled) with it.
+ * user the system made for a group or org token goes with it: disabled here,
+ * removed from validators once no token in use refers to it.
  * The same few statements whatever the count: lock, owners, delete, disable,
  * then commitChange's audit rows and feed entry.
  */
@@ -40,7 +41,8 @@ export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonl
       });
     }
     const systemOwners = deleted.filter((token) => token.level !== "user").map((token) => token.owner_id);
-    for (const owner of await disableSystemPrincipals(trx, systemOwners, now)) change.feed(principalChangeRecord(owner));
+    // The row stays (the deleted token's row and the audit log name it); validators let it go.
+    for (const { unreferenced, ...owner } of await disableSystemPrincipals(trx, systemOwners, now)) change.feed(principalChangeRecord(owner, unreferenced));
   });
   return { deletedCount: ids.length, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }

@@ -1,0 +1,114 @@
+import type { Logger } from "@tessera/shared/log/logger";
+import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
+
+/** What the pruner works on and how often. */
+export interface ReplicaPrunerDeps {
+  /** The serving replica, read at every slice: a snapshot reload replaces it whole. */
+  readonly replica: () => Replica;
+  /** How long a dead token (revoked, expired, its parent dead) or a replaced value stays held, so callers hear why. */
+  readonly retentionMs: number;
+  /** Between the end of one sweep and the start of the next. */
+  readonly intervalMs: number;
+  readonly now: () => number;
+  readonly log: Logger;
+  /** Told after every complete sweep (tests, metrics). */
+  readonly onSwept?: (result: SweepResult) => void;
+}
+
+export interface SweepResult {
+  readonly live: number;
+  readonly retained: number;
+  readonly dropped: number;
+}
+
+/** How long one slice runs before yielding: answers wait at most about this long for the sweep. */
+const sliceMs = 2;
+/** Entries swept between looks at the clock. */
+const entriesPerClockCheck = 128;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Walks the replica on a schedule, a few milliseconds at a time, and lets go of
+ * what can no longer change an answer: tokens dead for longer than the
+ * retention, regenerated values past their grace plus the retention, then the
+ * shared strings and scope lists nothing uses. Nothing is added to the request
+ * path: decisions read the same map they always did.
+ */
+export class ReplicaPruner {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<SweepResult | undefined> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: ReplicaPrunerDeps) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** One complete sweep (or the one running); undefined if the replica was replaced or the pruner stopped meanwhile. */
+  sweep(): Promise<SweepResult | undefined> {
+    this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.sweep()
+        .catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, "replica sweep failed"))
+        .finally(() => this.schedule());
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  private async sweepOnce(): Promise<SweepResult | undefined> {
+    const replica = this.deps.replica();
+    const keptStrings = new Set<string>();
+    const keptScopeLists = new Set<readonly string[]>();
+    const keep = (token: TokenEntry) => {
+      keptStrings.add(token.ownerId).add(token.organisationId).add(token.groupId);
+      keptScopeLists.add(token.scopes);
+    };
+    let live = 0;
+    let retained = 0;
+    let dropped = 0;
+    // A Map iterator survives entries added and deleted as it goes (the feed keeps applying between slices).
+    const entries = replica.byDigest[Symbol.iterator]();
+    for (;;) {
+      const sliceStart = performance.now();
+      // Read once per slice: applying, and a reload's swap, happen only between slices.
+      const nowMs = this.deps.now();
+      const now = toReplicaSeconds(nowMs);
+      const cutoff = toReplicaSeconds(nowMs - this.deps.retentionMs);
+      let done = false;
+      for (let n = 1; ; n++) {
+        const next = entries.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        const [key, token] = next.value;
+        const outcome = replica.sweepEntry(key, token, now, cutoff);
+        if (outcome === "live") live++;
+        else if (outcome === "retained") retained++;
+        else if (outcome === "dropped") dropped++;
+        if (outcome === "live" || outcome === "retained") keep(token);
+        if (n % entriesPerClockCheck === 0 && performance.now() - sliceStart >= sliceMs) break;
+      }
+      if (done) break;
+      await yieldToEventLoop();
+      if (this.stopped || this.deps.replica() !== replica) return undefined;
+    }
+    replica.retainedCount = retained;
+    replica.shrinkCaches(keptStrings, keptScopeLists);
+    const result = { live, retained, dropped };
+    this.deps.onSwept?.(result);
+    return result;
+  }
+}
