@@ -85,9 +85,9 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     );
   const bus =
     shared?.bus ??
-    closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
+    closers.add(openBus({ redis: config.redis, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
 
-  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redisUrl !== undefined || shared !== undefined });
+  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redis !== undefined || shared !== undefined });
   // One registry per start, never prom-client's global one; read only when scraped.
   const metricsRegistry = createMetricsRegistry();
   const metrics = createValidatorMetrics(metricsRegistry, {
