@@ -137,7 +137,7 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
     const decision = decide(ctx, credential, scope, nowMs);
     observe(decision, "forward_auth", nowMs);
     if (!decision.valid) return deny(res, denyAnswerFor(decision.code));
-    const token = decision.token!;
+    const token = decision.token;
     res.writeHead(200, [names.tokenId, token.id, names.owner, token.ownerId, names.organisation, token.organisationId, names.scopes, decision.scopes.join(" "), "content-length", "0"]);
     res.end();
   };
