@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { credentials } from "@grpc/grpc-js";
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +16,7 @@ import { startLoadBalancerDeployment, type IssuedToken, type LoadBalancerDeploym
 import type { HttpAnswer } from "./support/http-call.js";
 import { httpCall } from "./support/http-call.js";
 import { startNginx, type RunningProxy } from "./support/reverse-proxies.js";
+import { makeTestCertificates } from "../support/test-certificates.js";
 
 /** One HTTP/1.1 request over a Unix-domain socket. */
 function socketCall(socketPath: string, path: string, headers: Record<string, string>): Promise<HttpAnswer> {
@@ -154,6 +157,32 @@ describe("Unix-domain-socket listeners (sidecars)", () => {
     await validator.close();
     expect(existsSync(grpc)).toBe(false);
     expect(existsSync(http)).toBe(false);
+  });
+
+  it("speaks TLS on the sockets when the ports do, and nothing else", async () => {
+    const certs = await makeTestCertificates();
+    const grpc = join(dir, "tls-grpc.sock");
+    const http = join(dir, "tls-http.sock");
+    const validator = await startValidator({ ...deployment.env, TESSERA_TLS_CERT_FILE: certs.serverCertFile, TESSERA_TLS_KEY_FILE: certs.serverKeyFile, TESSERA_VALIDATOR_SOCKET: grpc, TESSERA_VALIDATOR_HTTP_SOCKET: http });
+    const overTls = validatorClient(`unix:${grpc}`, credentials.createSsl(Buffer.from(certs.ca)));
+    try {
+      expect((await overTls.validate(reader.value, "orders:read")).code).toBe(ValidationCode.VALID);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest({ socketPath: http, path: "/ready", ca: certs.ca, servername: "localhost", agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toBe(200);
+      // Cleartext HTTP on the TLS socket gets no answer.
+      await expect(socketCall(http, "/ready", {})).rejects.toThrow();
+    } finally {
+      overTls.close();
+      await validator.close();
+      certs.remove();
+    }
   });
 
   it("validates the socket settings once, at start, naming each bad one", () => {
