@@ -33,7 +33,7 @@ export async function measureCreateToken(env: Record<string, string>, seconds: n
       if (event.level === "query") queryMs += event.queryDurationMillis;
     },
   });
-  const bus = openBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, pepper: config.pepper!, log });
+  const bus = openBus({ redis: config.redis, prefix: config.redisPrefix, pepper: config.pepper!, log });
   const admin = await startTokenAdmin(config, log, { database: { db, engine: "postgres", close: () => db.destroy() }, bus, pepper: config.pepper! });
   const token = admin.bootstrapped?.adminToken;
   if (!token) throw new Error("expected a fresh database");

@@ -30,6 +30,19 @@ function checked(result: LoadResult, what: string): LoadResult {
 }
 
 /**
+ * ValidateToken over the validator's Unix-domain socket against the same
+ * validator over TCP loopback, 64 in flight, in interleaved rounds: a ratio > 1
+ * means the socket serves more calls per second.
+ */
+export async function measureUnixSocketValidate(validatorPort: number, socketPath: string, body: Buffer, rounds: number, seconds: number): Promise<{ ratio: Spread; udsRps: Spread; tcpRps: Spread }> {
+  const url = `http://127.0.0.1:${validatorPort}${path}`;
+  const load = (baseUri: string | undefined) =>
+    h2load({ url, body, headers: grpcHeaders, inFlight: 64, durationSeconds: seconds, baseUri }).then((r) => checked(r, baseUri ?? url).requestsPerSecond);
+  const r = await interleavedRatios(rounds, () => load(undefined), () => load(`unix:${socketPath}`));
+  return { ratio: spread(r.ratios), udsRps: spread(r.subject), tcpRps: spread(r.baseline) };
+}
+
+/**
  * ValidateToken against the no-op grpc-js baseline, same codec, same request:
  * throughput at 64 in flight and latency at 1 in flight, in interleaved rounds.
  */

@@ -39,6 +39,8 @@ export interface LoadSpec {
   readonly durationSeconds: number;
   /** HTTP/1.1 instead of HTTP/2 prior knowledge. */
   readonly http1?: boolean;
+  /** Connect here instead of the URL's host and port, e.g. `unix:/path/to.sock` (the URL still gives the path). */
+  readonly baseUri?: string;
 }
 
 /** Runs h2load pinned to the load core and parses throughput and per-request latencies. */
@@ -54,6 +56,7 @@ export async function h2load(spec: LoadSpec): Promise<LoadResult> {
     }
     for (const header of spec.headers) args.push("-H", header);
     if (spec.http1) args.push("--h1");
+    if (spec.baseUri) args.push("-B", spec.baseUri);
     args.push(spec.url);
     const { stdout } = await run("taskset", args, { maxBuffer: 16 * 1024 * 1024 });
     const rate = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(stdout);

@@ -1,3 +1,4 @@
+import { redisEndpointOf } from "@tessera/shared/config/redis-endpoint";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
 import type { FeedHeartbeat, FeedListener, ValidatorReport } from "@tessera/shared/bus/bus-messages";
@@ -19,7 +20,7 @@ import { connectRedis, redisUrl, uniqueRedisPrefix } from "../support/test-redis
 
 const links: RedisLink[] = [];
 const redisLink = (prefix: string) => {
-  const link = openRedisLink({ url: redisUrl, prefix });
+  const link = openRedisLink({ endpoint: redisEndpointOf(redisUrl), prefix });
   links.push(link);
   return link;
 };

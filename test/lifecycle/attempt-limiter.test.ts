@@ -1,3 +1,4 @@
+import { redisEndpointOf } from "@tessera/shared/config/redis-endpoint";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter, delayAfter } from "@tessera/token-admin/bus/attempt-limiter";
 import type { AttemptLimiter } from "@tessera/token-admin/domain/access/attempt-limiter";
@@ -7,7 +8,7 @@ import { connectRedis, redisUrl, uniqueRedisPrefix } from "../support/test-redis
 // Three free failures per principal, then delays of 150, 300, 600, 600… ms; five attempts per source.
 const limits = { perSource: 5, freePerPrincipal: 3, delayMs: 150, maxDelayMs: 600, windowMs: 60_000 };
 const implementations = {
-  redis: () => createRedisAttemptLimiter(redisUrl, uniqueRedisPrefix(), limits),
+  redis: () => createRedisAttemptLimiter(redisEndpointOf(redisUrl), uniqueRedisPrefix(), limits),
   memory: () => createMemoryAttemptLimiter(limits),
 };
 
@@ -117,7 +118,7 @@ describe.each(Object.entries(implementations))("the %s attempt limiter", (_name,
 describe("the Redis attempt limiter's keys", () => {
   it("expire: a source's and a principal's count with the window, a delay when it ends", async () => {
     const prefix = uniqueRedisPrefix();
-    const limiter = createRedisAttemptLimiter(redisUrl, prefix, limits);
+    const limiter = createRedisAttemptLimiter(redisEndpointOf(redisUrl), prefix, limits);
     const redis = connectRedis();
     try {
       for (let i = 0; i < 3; i++) await limiter.begin({ source: "source:e", principal: "principal:e" });

@@ -46,9 +46,12 @@ export interface ValidatorClient {
 
 const ValidatorStub = makeGenericClientConstructor(grpcServiceDefinition(TokenValidatorService), "TokenValidatorService");
 
-/** A grpc-js client of ValidateToken, as internal services would use it (cleartext unless given TLS credentials). */
-export function validatorClient(port: number, channel: ChannelCredentials = credentials.createInsecure()): ValidatorClient {
-  const client = new ValidatorStub(`127.0.0.1:${port}`, channel) as unknown as GrpcClient & {
+/**
+ * A grpc-js client of ValidateToken, as internal services would use it (cleartext unless given TLS credentials),
+ * at a loopback port or a grpc target such as `unix:/run/tessera/validator.sock`.
+ */
+export function validatorClient(at: number | string, channel: ChannelCredentials = credentials.createInsecure()): ValidatorClient {
+  const client = new ValidatorStub(typeof at === "number" ? `127.0.0.1:${at}` : at, channel) as unknown as GrpcClient & {
     validateToken: (req: unknown, callback: (err: ServiceError | null, res: ValidateTokenResponse) => void) => void;
   };
   const call = promisify(client.validateToken.bind(client)) as (req: unknown) => Promise<ValidateTokenResponse>;

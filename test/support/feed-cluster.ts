@@ -1,3 +1,4 @@
+import { redisEndpointOf } from "@tessera/shared/config/redis-endpoint";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Kysely } from "kysely";
@@ -108,7 +109,7 @@ export async function feedHead(db: Kysely<Database>): Promise<bigint> {
 
 /** Publishes on one deployment's change feed as token-admin does (sealed under the test pepper), for tests that deliver events themselves. */
 export function feedPublisher(redisPrefix: string) {
-  const link = openRedisLink({ url: redisUrl, prefix: redisPrefix });
+  const link = openRedisLink({ endpoint: redisEndpointOf(redisUrl), prefix: redisPrefix });
   const feed = createRedisChangeFeed(link, createMessageSeal(testPepper, "feed"));
   return { publishChange: (event: Uint8Array) => feed.publishChange(event), publishHeartbeat: feed.publishHeartbeat, close: () => link.close() };
 }

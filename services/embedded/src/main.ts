@@ -29,7 +29,7 @@ const { adminConfig, log, admin, validator, close } = await startOrExit("tessera
   // First: it locks the data folder, so a second `npm start` on it stops here.
   const database = await openDatabase({ url: adminConfig.databaseUrl, dataDir: adminConfig.dataDir, applicationName: "tessera-embedded", onQuery: tracing && traceQueries(tracing) });
   const pepper = resolvePepper(adminConfig.pepper, adminConfig.dataDir);
-  const bus = openBus({ redisUrl: adminConfig.redisUrl, redisCa: adminConfig.redisCa, prefix: adminConfig.redisPrefix, pepper, log });
+  const bus = openBus({ redis: adminConfig.redis, redisCa: adminConfig.redisCa, prefix: adminConfig.redisPrefix, pepper, log });
   const shared = { database, bus, pepper, tracing };
   const admin = await startTokenAdmin(adminConfig, createLogger(adminConfig.logLevel, "token-admin"), shared);
   const validator = await startTokenValidator(validatorConfig, createLogger(validatorConfig.logLevel, "token-validator"), shared);

@@ -54,7 +54,7 @@ export async function runAdminRecovery(env: NodeJS.ProcessEnv, io: RecoveryIo): 
     });
     const pepper = resolvePepper(config.pepper, config.dataDir);
     // Closing waits for the publish queued before it.
-    const bus = closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
+    const bus = closers.add(openBus({ redis: config.redis, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
     const deps = { db: database.db, feed: bus.feed, digest: createDigester(pepper), now: () => new Date(), log };
     const source = `local recovery by ${userInfo().username}@${hostname()} (pid ${process.pid})`;
     const recovered = await recoverAdmin(deps, { ttlMs: config.adminTokenTtlMs, source });

@@ -77,8 +77,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-admin", onQuery: tracing && traceQueries(tracing) }),
       (db) => db.close(),
     );
-  const bus = shared?.bus ?? closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
-  if (config.databaseUrl && !config.redisUrl) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
+  const bus = shared?.bus ?? closers.add(openBus({ redis: config.redis, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
+  if (config.databaseUrl && !config.redis) log.warn("REDIS_URL unset: validators will learn of changes only by polling");
   if (config.faultPublishDelayMs > 0) log.warn({ delayMs: config.faultPublishDelayMs }, "TESSERA_FAULT_PUBLISH_DELAY_MS is set: publishes are held back on purpose (tests only)");
 
   await migrateToLatest(database.db).catch((err: unknown) => {
@@ -86,7 +86,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   });
   const acks = closers.add(await watchValidatorAcks(bus.roster), (a) => a.close());
   const signInLimiter = closers.add(
-    config.redisUrl ? createRedisAttemptLimiter(config.redisUrl, config.redisPrefix, config.signIn, config.redisCa) : createMemoryAttemptLimiter(config.signIn),
+    config.redis ? createRedisAttemptLimiter(config.redis, config.redisPrefix, config.signIn, config.redisCa) : createMemoryAttemptLimiter(config.signIn),
     (limiter) => limiter.close(),
   );
   const deps: AdminDeps = {
@@ -151,7 +151,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   connections.watch("admin", listener.openConnections);
   health.setAll("serving");
   const scheme = config.tls ? "https" : "http";
-  log.info({ port: listener.port, tls: config.tls !== undefined, console: consoleFiles.count > 0 ? `${scheme}://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redisUrl ? "redis" : "in-process", tracing: tracing !== undefined }, "token-admin listening");
+  log.info({ port: listener.port, tls: config.tls !== undefined, console: consoleFiles.count > 0 ? `${scheme}://${config.host}:${listener.port}/` : undefined, engine: database.engine, bus: config.redis ? "redis" : "in-process", tracing: tracing !== undefined }, "token-admin listening");
 
   return {
     port: listener.port,

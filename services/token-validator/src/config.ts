@@ -10,6 +10,26 @@ import { parseRoutes, type Route } from "./transport/route-table.js";
 const headerName = (fallback: string) =>
   z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name").default(fallback).transform((name) => name.toLowerCase());
 
+/** sun_path holds 108 bytes on Linux and 104 on macOS, with the terminating NUL. */
+const maxSocketPathBytes = 100;
+
+/** A Unix-domain socket path: absolute, short enough for sun_path, unset for none. */
+const socketPath = () =>
+  z
+    .string()
+    .refine((path) => path.startsWith("/"), "must be an absolute path")
+    .refine((path) => Buffer.byteLength(path) <= maxSocketPathBytes, `must be at most ${maxSocketPathBytes} bytes (the limit of a socket address)`)
+    .refine((path) => !path.includes("\0"), "must not contain NUL")
+    .optional();
+
+/** A file mode in octal, as chmod takes it ("0660", "660"); no set-id or sticky bits. */
+const fileMode = (fallback: string) =>
+  z
+    .string()
+    .regex(/^0?[0-7]{3}$/, "must be an octal file mode such as 0660")
+    .default(fallback)
+    .transform((mode) => parseInt(mode, 8));
+
 /** A route table as JSON text; the problem is named, the text never echoed. */
 const routesJson = (read: (value: string) => string) =>
   z
@@ -34,6 +54,10 @@ export const validatorEnv = z
     TESSERA_TLS_CLIENT_CA_FILE: pemFile(),
     TESSERA_VALIDATOR_PORT: port(9090),
     TESSERA_VALIDATOR_HTTP_PORT: port(9191),
+    // Sidecars: also serve on Unix-domain sockets (gRPC; forward-auth/introspection HTTP), the file given this mode.
+    TESSERA_VALIDATOR_SOCKET: socketPath(),
+    TESSERA_VALIDATOR_HTTP_SOCKET: socketPath(),
+    TESSERA_VALIDATOR_SOCKET_MODE: fileMode("0660"),
     // Per listener (gRPC, HTTP). Envoys pool a few connections per worker, services one per channel.
     ...connectionEnv({ maxConnections: 4000, requestTimeoutMs: 30_000 }),
     // gRPC only: every connection is recycled (GOAWAY) after this long, which also bounds a call whose
@@ -96,6 +120,10 @@ export const validatorEnv = z
       message: "the identity headers must differ from each other and from TESSERA_TOKEN_HEADER, and not be in TESSERA_HEADERS_TO_REMOVE",
     },
   )
+  .refine((env) => env.TESSERA_VALIDATOR_SOCKET === undefined || env.TESSERA_VALIDATOR_SOCKET !== env.TESSERA_VALIDATOR_HTTP_SOCKET, {
+    path: ["TESSERA_VALIDATOR_HTTP_SOCKET"],
+    message: "must differ from TESSERA_VALIDATOR_SOCKET (one socket serves gRPC, the other HTTP)",
+  })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
     message: "is required with DATABASE_URL (the same value token-admin uses)",
@@ -112,6 +140,10 @@ export const validatorEnv = z
       tls,
       grpcPort: env.TESSERA_VALIDATOR_PORT,
       httpPort: env.TESSERA_VALIDATOR_HTTP_PORT,
+      /** Unix-domain sockets served besides the ports: gRPC and HTTP, each created with `socketMode`. */
+      grpcSocket: env.TESSERA_VALIDATOR_SOCKET,
+      httpSocket: env.TESSERA_VALIDATOR_HTTP_SOCKET,
+      socketMode: env.TESSERA_VALIDATOR_SOCKET_MODE,
       connections: connectionLimitsOf(env),
       maxConnectionAgeMs: env.TESSERA_MAX_CONNECTION_AGE_MS,
       maxConnectionAgeGraceMs: env.TESSERA_MAX_CONNECTION_AGE_GRACE_MS,

@@ -12,7 +12,7 @@ import { createMetricsRegistry } from "@tessera/shared/metrics/metrics-registry"
 import { createReflectionResponder } from "@tessera/shared/reflection/reflection-responder";
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
-import { listenFailure } from "@tessera/shared/runtime/startup-error";
+import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigestKeyer } from "@tessera/shared/token/token-digest";
 import { startTracing } from "@tessera/shared/tracing/tracing";
 import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
@@ -43,6 +43,9 @@ export interface RunningValidator {
   readonly grpcPort: number;
   /** Forward-auth, /introspect, /metrics, /ready. */
   readonly httpPort: number;
+  /** Unix-domain sockets served besides the ports, when configured. */
+  readonly grpcSocket: string | undefined;
+  readonly httpSocket: string | undefined;
   readonly follower: FeedFollower;
   /** Drops dead tokens past the retention, on a schedule; `sweep()` runs one now (tests, tools). */
   readonly pruner: ReplicaPruner;
@@ -85,9 +88,9 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     );
   const bus =
     shared?.bus ??
-    closers.add(openBus({ redisUrl: config.redisUrl, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
+    closers.add(openBus({ redis: config.redis, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
 
-  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redisUrl !== undefined || shared !== undefined });
+  const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redis !== undefined || shared !== undefined });
   // One registry per start, never prom-client's global one; read only when scraped.
   const metricsRegistry = createMetricsRegistry();
   const metrics = createValidatorMetrics(metricsRegistry, {
@@ -148,8 +151,10 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
       maxMessageBytes: config.grpcMaxMessageBytes,
       onRefused: connections.refused("grpc"),
       tls: config.tls,
+      unixSocket: config.grpcSocket === undefined ? undefined : { path: config.grpcSocket, mode: config.socketMode, setting: "TESSERA_VALIDATOR_SOCKET" },
     }).catch((err: unknown) => {
-      throw listenFailure(err, { host: config.host, port: config.grpcPort, setting: "TESSERA_VALIDATOR_PORT" });
+      // A socket's failure is already said for the operator (StartupError); a port's is said here.
+      throw err instanceof StartupError ? err : listenFailure(err, { host: config.host, port: config.grpcPort, setting: "TESSERA_VALIDATOR_PORT" });
     }),
     (server) => server.close(0),
   );
@@ -164,13 +169,23 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     log,
   });
   const http = closers.add(
-    await startHttpServer({ host: config.host, port: config.httpPort, limits: config.connections, onRefused: connections.refused("http"), tls: config.tls }, httpRoutes).catch((err: unknown) => {
-      throw listenFailure(err, { host: config.host, port: config.httpPort, setting: "TESSERA_VALIDATOR_HTTP_PORT" });
+    await startHttpServer(
+      {
+        host: config.host,
+        port: config.httpPort,
+        limits: config.connections,
+        onRefused: connections.refused("http"),
+        tls: config.tls,
+        unixSocket: config.httpSocket === undefined ? undefined : { path: config.httpSocket, mode: config.socketMode, setting: "TESSERA_VALIDATOR_HTTP_SOCKET" },
+      },
+      httpRoutes,
+    ).catch((err: unknown) => {
+      throw err instanceof StartupError ? err : listenFailure(err, { host: config.host, port: config.httpPort, setting: "TESSERA_VALIDATOR_HTTP_PORT" });
     }),
     (server) => server.close(0),
   );
   connections.watch("http", http.openConnections);
-  log.info({ port: grpc.port, httpPort: http.port, tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
+  log.info({ port: grpc.port, httpPort: http.port, socket: grpc.socketPath, httpSocket: http.socketPath, tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();
@@ -202,6 +217,8 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   return {
     grpcPort: grpc.port,
     httpPort: http.port,
+    grpcSocket: grpc.socketPath,
+    httpSocket: http.socketPath,
     follower,
     pruner,
     decisions,

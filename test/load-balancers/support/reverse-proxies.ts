@@ -65,12 +65,13 @@ function run(name: string, command: string, args: string[], env: Record<string, 
 /**
  * Real nginx (Debian package) running deploy/nginx/nginx.conf, with only its
  * ports changed and a temp folder for what nginx writes, in the foreground.
+ * The validator: a loopback port, or an nginx server address such as `unix:/path/http.sock`.
  */
-export async function startNginx(validatorHttpPort: number, upstreamPort: number): Promise<RunningProxy> {
+export async function startNginx(validator: number | string, upstreamPort: number): Promise<RunningProxy> {
   const dir = mkdtempSync(join(tmpdir(), "tessera-nginx-"));
   const port = await freePort();
   let conf = deployFile("nginx/nginx.conf");
-  conf = substitute(conf, "server 127.0.0.1:9191;", `server 127.0.0.1:${validatorHttpPort};`);
+  conf = substitute(conf, "server 127.0.0.1:9191;", `server ${typeof validator === "number" ? `127.0.0.1:${validator}` : validator};`);
   conf = substitute(conf, "server 127.0.0.1:3000;", `server 127.0.0.1:${upstreamPort};`);
   conf = substitute(conf, "listen 8000;", `listen 127.0.0.1:${port};`);
   const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `    ${kind}_temp_path ${dir}/${kind};`).join("\n");

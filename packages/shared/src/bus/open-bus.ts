@@ -1,4 +1,5 @@
 import { createMessageSeal } from "../feed/message-seal.js";
+import type { RedisEndpoint } from "../config/redis-endpoint.js";
 import type { Logger } from "../log/logger.js";
 import type { ChangeFeedAdapter } from "./change-feed.js";
 import { createMemoryChangeFeed } from "./memory-change-feed.js";
@@ -24,7 +25,7 @@ export interface Bus {
 
 export interface BusOptions {
   /** Unset → in-process (meaningful only when embedded). */
-  readonly redisUrl: string | undefined;
+  readonly redis: RedisEndpoint | undefined;
   /** PEM: the CA of a rediss:// server the system does not trust. */
   readonly redisCa?: Buffer | undefined;
   readonly prefix: string;
@@ -52,10 +53,10 @@ export function createMemoryBus(now: () => number = Date.now): Bus {
 
 /** Redis when a URL is configured, else the in-process bus. */
 export function openBus(options: BusOptions): Bus {
-  if (!options.redisUrl) return createMemoryBus();
+  if (!options.redis) return createMemoryBus();
   let lastLoggedMs = 0;
   const link = openRedisLink({
-    url: options.redisUrl,
+    endpoint: options.redis,
     ca: options.redisCa,
     prefix: options.prefix,
     // ioredis retries on its own; one line per ten seconds is enough to see the outage.

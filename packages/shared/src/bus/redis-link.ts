@@ -1,12 +1,25 @@
 import { Redis, type RedisOptions } from "ioredis";
+import type { RedisEndpoint } from "../config/redis-endpoint.js";
 
 /**
- * TLS options for a connection to REDIS_URL: with a rediss:// URL, ioredis
- * speaks TLS and checks the server's certificate against the system's CAs, or
- * against `ca` (TESSERA_REDIS_CA_FILE) when given. A password comes in the URL.
+ * An ioredis connection to an endpoint: the URL for one server (a rediss://
+ * URL speaks TLS, checked against the system's CAs or `ca`), or `sentinels`
+ * and `name` for a Sentinel group, TLS then applying to sentinels and servers alike.
  */
-export function redisTlsOptions(ca: Buffer | undefined): Pick<RedisOptions, "tls"> {
-  return ca ? { tls: { ca } } : {};
+export function connectRedis(endpoint: RedisEndpoint, ca: Buffer | undefined, options: RedisOptions): Redis {
+  if (endpoint.kind === "server") return new Redis(endpoint.url, { ...(ca ? { tls: { ca } } : {}), ...options });
+  const tls = endpoint.tls ? (ca ? { ca } : {}) : undefined;
+  return new Redis({
+    ...options,
+    sentinels: endpoint.sentinels.map((s) => ({ host: s.host, port: s.port })),
+    name: endpoint.masterName,
+    username: endpoint.username,
+    password: endpoint.password,
+    db: endpoint.db,
+    ...(tls ? { tls, enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+    // Ask the sentinels' +switch-master as well as reconnecting on a drop: a failover is followed at once.
+    failoverDetector: true,
+  });
 }
 
 /** The Redis connections one process's bus adapters share. */
@@ -21,7 +34,8 @@ export interface RedisLink {
 }
 
 export interface RedisLinkOptions {
-  readonly url: string;
+  /** One server or a Sentinel group (REDIS_URL, parsed by the config). */
+  readonly endpoint: RedisEndpoint;
   /** PEM: the CA that signs a rediss:// server's certificate, when the system does not trust it. */
   readonly ca?: Buffer | undefined;
   readonly prefix: string;
@@ -38,8 +52,7 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
     // maxRetriesPerRequest: a command issued while Redis is down fails after a bounded
     // wait instead of queueing for ever; commandTimeout does the same for a Redis that
     // accepts bytes but never answers.
-    const redis = new Redis(options.url, {
-      ...redisTlsOptions(options.ca),
+    const redis = connectRedis(options.endpoint, options.ca, {
       connectionName: `${options.prefix}-${name}`,
       maxRetriesPerRequest: 2,
       commandTimeout: options.commandTimeoutMs ?? 2000,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { TracingOptions } from "../tracing/tracing.js";
 import { StartupError } from "../runtime/startup-error.js";
 import { estimateEntropyBits, minPepperBits } from "./pepper-entropy.js";
+import { redisEndpointSchema, type RedisEndpoint } from "./redis-endpoint.js";
 import { pemFile } from "./tls-config.js";
 
 /**
@@ -103,8 +104,9 @@ const postgresUrl = z
 /** Settings every Tessera process shares. */
 export const commonEnv = {
   DATABASE_URL: postgresUrl.optional(),
-  // redis://[:password@]host:port, or rediss:// for TLS (the server's CA in TESSERA_REDIS_CA_FILE unless the system trusts it).
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  // redis://[:password@]host:port, or rediss:// for TLS (the server's CA in TESSERA_REDIS_CA_FILE unless the system trusts it);
+  // redis+sentinel://host:port,host:port/master-name for a Sentinel group (see redis-endpoint.ts).
+  REDIS_URL: redisEndpointSchema.optional(),
   TESSERA_REDIS_CA_FILE: pemFile(),
   TESSERA_DATA_DIR: z.string().min(1).default(".tessera"),
   // Shorter than 32 characters, or repetitive, is too weak to key an HMAC that guards every token.
@@ -128,7 +130,7 @@ export const commonEnv = {
 /** The settings of commonEnv every service's config carries, under their config names. */
 export function commonSettingsOf(env: {
   DATABASE_URL?: string | undefined;
-  REDIS_URL?: string | undefined;
+  REDIS_URL?: RedisEndpoint | undefined;
   TESSERA_REDIS_CA_FILE?: Buffer | undefined;
   TESSERA_DATA_DIR: string;
   TESSERA_PEPPER?: string | undefined;
@@ -138,7 +140,8 @@ export function commonSettingsOf(env: {
 }) {
   return {
     databaseUrl: env.DATABASE_URL,
-    redisUrl: env.REDIS_URL,
+    /** Unset: no Redis (the in-process bus when embedded, polling only otherwise). */
+    redis: env.REDIS_URL,
     redisCa: env.TESSERA_REDIS_CA_FILE,
     dataDir: env.TESSERA_DATA_DIR,
     pepper: env.TESSERA_PEPPER,

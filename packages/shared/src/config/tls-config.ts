@@ -64,7 +64,7 @@ interface TlsSettings {
   readonly TESSERA_TLS_KEY_FILE?: Buffer | undefined;
   readonly TESSERA_TLS_CLIENT_CA_FILE?: Buffer | undefined;
   readonly TESSERA_REDIS_CA_FILE?: Buffer | undefined;
-  readonly REDIS_URL?: string | undefined;
+  readonly REDIS_URL?: { readonly tls: boolean } | undefined;
 }
 
 /**
@@ -73,8 +73,8 @@ interface TlsSettings {
  * Redis's included, under the variable to change.
  */
 export function withServerTls<E extends TlsSettings>(env: E, ctx: z.core.$RefinementCtx<E>): { env: E; tls: ServerTls | undefined } {
-  if (env.TESSERA_REDIS_CA_FILE && !env.REDIS_URL?.startsWith("rediss://")) {
-    ctx.issues.push({ code: "custom", path: ["TESSERA_REDIS_CA_FILE"], message: "needs a rediss:// REDIS_URL (TLS)", input: undefined });
+  if (env.TESSERA_REDIS_CA_FILE && !env.REDIS_URL?.tls) {
+    ctx.issues.push({ code: "custom", path: ["TESSERA_REDIS_CA_FILE"], message: "needs a rediss:// REDIS_URL (TLS; rediss+sentinel:// for a Sentinel group)", input: undefined });
   }
   const served = serverTlsFrom(env.TESSERA_TLS_CERT_FILE, env.TESSERA_TLS_KEY_FILE, env.TESSERA_TLS_CLIENT_CA_FILE);
   if ("problem" in served) {

@@ -1,5 +1,5 @@
-import { Redis } from "ioredis";
-import { redisTlsOptions } from "@tessera/shared/bus/redis-link";
+import { connectRedis } from "@tessera/shared/bus/redis-link";
+import type { RedisEndpoint } from "@tessera/shared/config/redis-endpoint";
 import type { Attempt, AttemptLimiter, AttemptVerdict } from "../domain/access/attempt-limiter.js";
 
 export interface AttemptLimits {
@@ -52,8 +52,8 @@ return 0`;
  * step is one script, so concurrent attempts see each other's counts. A delay
  * is a key that expires when it ends.
  */
-export function createRedisAttemptLimiter(url: string, prefix: string, limits: AttemptLimits, ca?: Buffer): AttemptLimiter & { close(): Promise<void> } {
-  const redis = new Redis(url, { ...redisTlsOptions(ca), connectionName: `${prefix}-sign-in`, maxRetriesPerRequest: 2 });
+export function createRedisAttemptLimiter(endpoint: RedisEndpoint, prefix: string, limits: AttemptLimits, ca?: Buffer): AttemptLimiter & { close(): Promise<void> } {
+  const redis = connectRedis(endpoint, ca, { connectionName: `${prefix}-sign-in`, maxRetriesPerRequest: 2 });
   redis.on("error", () => {}); // reported by the bus's own connections; sign-in fails closed below
   const keysOf = (attempt: Attempt) => ({
     source: `${prefix}:sign-in:${attempt.source}`,

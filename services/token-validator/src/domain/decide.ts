@@ -1,22 +1,35 @@
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { parseToken } from "@tessera/shared/token/token-format";
 import type { DigestKeyer } from "@tessera/shared/token/token-digest";
+import type { RefusalCode } from "./decision-code.js";
 import type { FreshnessReading } from "./freshness.js";
 import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
 
-/** One answer to "is this token valid for this scope, right now?". */
-export interface Decision {
-  readonly valid: boolean;
-  readonly code: ValidationCode;
-  /** The token concerned, when the value matched one. */
-  readonly token: TokenEntry | undefined;
+interface DecisionFacts {
   /** Effective scopes: the token's scopes its owner still holds. */
   readonly scopes: readonly string[];
   readonly seq: bigint;
   readonly freshness: FreshnessReading;
 }
+
+/** The token may be used for the scope asked. */
+export interface Acceptance extends DecisionFacts {
+  readonly valid: true;
+  readonly code: "valid";
+  readonly token: TokenEntry;
+}
+
+/** The token may not be used, and why. */
+export interface Refusal extends DecisionFacts {
+  readonly valid: false;
+  readonly code: RefusalCode;
+  /** The token concerned, when the value matched one. */
+  readonly token: TokenEntry | undefined;
+}
+
+/** One answer to "is this token valid for this scope, right now?": `valid` tells which kind. */
+export type Decision = Acceptance | Refusal;
 
 export interface DecisionContext {
   readonly replica: Replica;
@@ -31,16 +44,21 @@ export interface DecisionContext {
 const noScopes: readonly string[] = Object.freeze([]);
 
 /** Why a token (or its parent) is not usable at `now` (replica seconds); undefined if it is. */
-function unusable(token: TokenEntry, now: number): ValidationCode | undefined {
+function unusable(token: TokenEntry, now: number): RefusalCode | undefined {
   const state = token.state;
-  if (state === TokenState.REVOKED || state === TokenState.DELETED) return ValidationCode.REVOKED;
-  if (state === TokenState.DISABLED) return ValidationCode.DISABLED;
-  if (token.expiresAt !== 0 && token.expiresAt <= now) return ValidationCode.EXPIRED;
+  if (state === TokenState.REVOKED || state === TokenState.DELETED) return "revoked";
+  if (state === TokenState.DISABLED) return "disabled";
+  if (token.expiresAt !== 0 && token.expiresAt <= now) return "expired";
   return undefined;
 }
 
-function answer(code: ValidationCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Decision {
-  return { valid: code === ValidationCode.VALID, code, token, scopes, seq, freshness };
+// Both kinds built with the same fields in the same order: one object shape on the hot path.
+function refuse(code: RefusalCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Refusal {
+  return { valid: false, code, token, scopes, seq, freshness };
+}
+
+function accept(token: TokenEntry, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Acceptance {
+  return { valid: true, code: "valid", token, scopes, seq, freshness };
 }
 
 /**
@@ -52,33 +70,33 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   const seq = replica.appliedSeq;
   const freshness = ctx.freshness(nowMs);
   // Failing open answers from what is held; before the first snapshot nothing is.
-  if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return answer(ValidationCode.STALE, undefined, noScopes, seq, freshness);
-  if (parseToken(tokenValue) === undefined) return answer(ValidationCode.MALFORMED, undefined, noScopes, seq, freshness);
+  if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return refuse("stale", undefined, noScopes, seq, freshness);
+  if (parseToken(tokenValue) === undefined) return refuse("malformed", undefined, noScopes, seq, freshness);
 
   const key = ctx.digestKey(tokenValue);
   const token = replica.byDigest.get(key);
   // A session is for the admin API and console only: on every validator surface it is no token at all.
-  if (!token || token.kind === TokenKind.SESSION) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness);
+  if (!token || token.kind === TokenKind.SESSION) return refuse("not_found", undefined, noScopes, seq, freshness);
   const now = toReplicaSeconds(nowMs);
   // The value a RegenerateToken replaced works only until its grace period ends.
-  if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness);
+  if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return refuse("revoked", token, noScopes, seq, freshness);
 
   let refusal = unusable(token, now);
   // Exchanged tokens die with their parent; one whose parent is gone counts as revoked.
   if (refusal === undefined && token.hasParent) {
     const parent = token.extra?.parent;
-    refusal = parent ? unusable(parent, now) : ValidationCode.REVOKED;
+    refusal = parent ? unusable(parent, now) : "revoked";
   }
-  if (refusal !== undefined) return answer(refusal, token, noScopes, seq, freshness);
+  if (refusal !== undefined) return refuse(refusal, token, noScopes, seq, freshness);
 
   const owner = replica.principals.get(token.ownerId);
-  if (!owner || owner.disabled) return answer(ValidationCode.OWNER_DISABLED, token, noScopes, seq, freshness);
+  if (!owner || owner.disabled) return refuse("owner_disabled", token, noScopes, seq, freshness);
   if (replica.organisations.get(token.organisationId)?.apiTokensEnabled !== true) {
-    return answer(ValidationCode.TOKENS_DISABLED, token, noScopes, seq, freshness);
+    return refuse("tokens_disabled", token, noScopes, seq, freshness);
   }
 
   const permissions = owner.permissions;
   const scopes = permissions === undefined ? token.scopes : token.scopes.filter((scope) => permissions.has(scope));
-  const code = requiredScope !== "" && !scopes.includes(requiredScope) ? ValidationCode.INSUFFICIENT_SCOPE : ValidationCode.VALID;
-  return answer(code, token, scopes, seq, freshness);
+  if (requiredScope !== "" && !scopes.includes(requiredScope)) return refuse("insufficient_scope", token, scopes, seq, freshness);
+  return accept(token, scopes, seq, freshness);
 }

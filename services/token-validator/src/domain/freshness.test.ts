@@ -21,6 +21,19 @@ function bothPathsProve(tracker: FreshnessTracker, fromMs: number, toMs: number)
 }
 
 describe("the freshness rule", () => {
+  it("reuses a reading within the same millisecond, but never across a change of state", () => {
+    const tracker = trackerAtZero();
+    const first = tracker.read(100);
+    expect(tracker.read(100)).toBe(first);
+    tracker.pollFailed();
+    expect(tracker.read(100)).toMatchObject({ state: "degraded", detail: "database unreachable; proven current by the change feed" });
+    tracker.busDown();
+    expect(tracker.read(100).state).toBe("degraded");
+    tracker.proven(tracker.beginProof(100));
+    expect(tracker.read(100)).toMatchObject({ state: "current", stalenessMs: 0 });
+    expect(tracker.read(101)).toMatchObject({ state: "current", stalenessMs: 1 });
+  });
+
   it("is STALE, loading, until the first snapshot has proven the replica", () => {
     const tracker = new FreshnessTracker({ maxStalenessMs, feedRequired: false, feedExpected: true });
     tracker.busUp(0);

@@ -63,6 +63,9 @@ export class FreshnessTracker {
   /** When the subscription last came up: its silence is not reported before a whole bound has passed. */
   private busUpSinceMs = Number.NEGATIVE_INFINITY;
   private pending: { readonly headSeq: bigint; readonly atMs: number }[] = [];
+  /** Bumped by every change of state: the last reading is reused for calls in the same millisecond (the hot path asks on every answer). */
+  private version = 0;
+  private memo: { readonly atMs: number; readonly version: number; readonly reading: FreshnessReading } | undefined;
 
   constructor(private readonly options: FreshnessOptions) {}
 
@@ -73,16 +76,19 @@ export class FreshnessTracker {
 
   /** The read begun with `attempt` showed the replica holding every change committed before it. */
   proven(attempt: ProofAttempt): void {
+    this.version++;
     this.provenAtMs = Math.max(this.provenAtMs, attempt.atMs);
     this.lastPollFailed = false;
   }
 
   pollFailed(): void {
+    this.version++;
     this.lastPollFailed = true;
   }
 
   /** A feed heartbeat arrived at `receivedAtMs` while `appliedSeq` was applied. */
   heartbeat(heartbeat: FeedHeartbeat, receivedAtMs: number, appliedSeq: bigint): void {
+    this.version++;
     const atMs = Math.min(receivedAtMs, heartbeat.readAtMs);
     if (heartbeat.headSeq <= appliedSeq) {
       this.creditFeed(atMs);
@@ -95,6 +101,7 @@ export class FreshnessTracker {
   /** The replica reached `appliedSeq`: heartbeats up to it now prove it. */
   applied(appliedSeq: bigint): void {
     if (this.pending.length === 0) return;
+    this.version++;
     const waiting = [];
     for (const proof of this.pending) {
       if (proof.headSeq <= appliedSeq) this.creditFeed(proof.atMs);
@@ -105,15 +112,25 @@ export class FreshnessTracker {
 
   /** The subscription is live since `nowMs` (only what is reported depends on it, never a proof). */
   busUp(nowMs: number): void {
+    this.version++;
     if (!this.busConnected) this.busUpSinceMs = nowMs;
     this.busConnected = true;
   }
 
   busDown(): void {
+    this.version++;
     this.busConnected = false;
   }
 
   read(nowMs: number): FreshnessReading {
+    const memo = this.memo;
+    if (memo !== undefined && memo.atMs === nowMs && memo.version === this.version) return memo.reading;
+    const reading = this.evaluate(nowMs);
+    this.memo = { atMs: nowMs, version: this.version, reading };
+    return reading;
+  }
+
+  private evaluate(nowMs: number): FreshnessReading {
     if (this.provenAtMs === Number.NEGATIVE_INFINITY) return { state: "stale", stalenessMs: 0, detail: "loading snapshot", loaded: false };
     const { maxStalenessMs, feedRequired, feedExpected } = this.options;
     const stalenessMs = Math.max(0, nowMs - this.provenAtMs);

@@ -3,8 +3,8 @@ import type { DecisionObserver } from "./surface.js";
 /** The latest use of one token seen since the last flush. */
 export interface TokenUseSeen {
   readonly tokenId: string;
-  readonly lastUsedAtMs: number;
-  readonly source: string;
+  lastUsedAtMs: number;
+  source: string;
 }
 
 /**
@@ -19,8 +19,12 @@ export class UsageRecorder {
     if (!decision.valid || !decision.token) return;
     const id = decision.token.id;
     const seen = this.uses.get(id);
-    if (seen && seen.lastUsedAtMs >= nowMs) return;
-    this.uses.set(id, { tokenId: id, lastUsedAtMs: nowMs, source: surface });
+    if (seen === undefined) this.uses.set(id, { tokenId: id, lastUsedAtMs: nowMs, source: surface });
+    else if (seen.lastUsedAtMs < nowMs) {
+      // Updated in place: a token in steady use costs no allocation per request.
+      seen.lastUsedAtMs = nowMs;
+      seen.source = surface;
+    }
   };
 
   /** Hands over everything seen since the last call and starts afresh. */

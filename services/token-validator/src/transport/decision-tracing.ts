@@ -5,7 +5,6 @@ import type { TraceCarrier, Tracing } from "@tessera/shared/tracing/tracing";
 import type { DecisionObserver, Surface } from "../domain/surface.js";
 import type { ForwardAuthHandler } from "./forward-auth.js";
 import type { IntrospectHandler } from "./introspect.js";
-import { codeLabels } from "./validator-metrics.js";
 
 /**
  * Spans for the validator's decisions, wrapped around each surface's handler
@@ -80,7 +79,7 @@ export function createDecisionTracing(tracing: Tracing, sampleRatio: number, ran
     observe(decision, _surface, _nowMs) {
       if (answering === undefined) return;
       answering.setAttributes({
-        "tessera.decision": codeLabels[decision.code] ?? "unknown",
+        "tessera.decision": decision.code,
         "tessera.seq": Number(decision.seq),
         "tessera.freshness": decision.freshness.state,
       });

@@ -1,4 +1,4 @@
-import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import type { RefusalCode } from "../domain/decision-code.js";
 
 /**
  * How the HTTP-facing surfaces (ext_authz, forward-auth, introspection's
@@ -8,7 +8,7 @@ import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
  */
 export interface DenyAnswer {
   readonly status: 401 | 403 | 503;
-  /** The reason as the body and the metrics name it: a ValidationCode in lower case, or missing_token, invalid_request, ambiguous_request. */
+  /** The reason as the body and the metrics name it: a DecisionCode, or missing_token, invalid_request, ambiguous_request. */
   readonly code: string;
   /** Response headers (lower-case names): WWW-Authenticate or Retry-After, content type and length. */
   readonly headers: readonly (readonly [string, string])[];
@@ -43,26 +43,26 @@ export const invalidRequestAnswer: DenyAnswer = denyAnswer(401, "invalid_request
 /** The proxy named the original request twice, differently (X-Original-URI vs X-Forwarded-Uri): the route cannot be trusted. */
 export const ambiguousRequestAnswer: DenyAnswer = denyAnswer(403, "ambiguous_request", undefined);
 
-const answers = new Map<ValidationCode, DenyAnswer>([
-  [ValidationCode.MALFORMED, invalidToken("malformed")],
-  [ValidationCode.NOT_FOUND, invalidToken("not_found")],
-  [ValidationCode.EXPIRED, invalidToken("expired")],
-  [ValidationCode.REVOKED, invalidToken("revoked")],
-  [ValidationCode.DISABLED, invalidToken("disabled")],
-  [ValidationCode.OWNER_DISABLED, invalidToken("owner_disabled")],
-  [ValidationCode.TOKENS_DISABLED, invalidToken("tokens_disabled")],
-  [ValidationCode.INSUFFICIENT_SCOPE, denyAnswer(403, "insufficient_scope", ["www-authenticate", 'Bearer error="insufficient_scope"'])],
+/** The HTTP-facing surfaces' one mapping of a refusal (a Record, so a new RefusalCode is a compile error). */
+const answers: Readonly<Record<RefusalCode, DenyAnswer>> = Object.freeze({
+  malformed: invalidToken("malformed"),
+  not_found: invalidToken("not_found"),
+  expired: invalidToken("expired"),
+  revoked: invalidToken("revoked"),
+  disabled: invalidToken("disabled"),
+  owner_disabled: invalidToken("owner_disabled"),
+  tokens_disabled: invalidToken("tokens_disabled"),
+  insufficient_scope: denyAnswer(403, "insufficient_scope", ["www-authenticate", 'Bearer error="insufficient_scope"']),
   // Fail closed, visibly: not a verdict on the token, so not a 401 that makes clients drop it.
-  [ValidationCode.STALE, denyAnswer(503, "stale", ["retry-after", staleRetryAfterSeconds])],
-]);
-const unknownAnswer = invalidToken("invalid_token");
+  stale: denyAnswer(503, "stale", ["retry-after", staleRetryAfterSeconds]),
+});
 
-/** The refusal for a decision that is not VALID. */
-export function denyAnswerFor(code: ValidationCode): DenyAnswer {
-  return answers.get(code) ?? unknownAnswer;
+/** The refusal for a decision that is not valid. */
+export function denyAnswerFor(code: RefusalCode): DenyAnswer {
+  return answers[code];
 }
 
 /** Every refusal the surfaces can give, for building per-surface tables at start. */
 export function allDenyAnswers(): readonly DenyAnswer[] {
-  return [...answers.values(), unknownAnswer, missingTokenAnswer, invalidRequestAnswer, ambiguousRequestAnswer];
+  return [...Object.values(answers), missingTokenAnswer, invalidRequestAnswer, ambiguousRequestAnswer];
 }

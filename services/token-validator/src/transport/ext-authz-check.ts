@@ -113,7 +113,7 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     const decision = decide(ctx, credential, scope, nowMs);
     observe(decision, "ext_authz", nowMs);
     if (!decision.valid) return denied.get(denyAnswerFor(decision.code))!;
-    const token = decision.token!;
+    const token = decision.token;
     return allowed(token.id, token.ownerId, token.organisationId, decision.scopes.join(" "));
   };
 

@@ -4,6 +4,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ServerTls } from "@tessera/shared/config/tls-config";
 import { grpcServiceDefinition } from "@tessera/shared/grpc/grpc-definition";
 import { refuseMalformedRequests } from "./malformed-requests.js";
+import { listenOnUnixSocket, type UnixSocketListener, type UnixSocketOptions } from "./unix-socket-listener.js";
 
 export interface GrpcService {
   readonly service: DescService;
@@ -33,10 +34,14 @@ export interface GrpcServerOptions {
   readonly onRefused?: () => void;
   /** Set: TLS only; with a client CA, only clients presenting a certificate it signed get in. */
   readonly tls?: ServerTls | undefined;
+  /** Set: also serve on this Unix-domain socket (a sidecar's clients in the same pod), with the same bounds. */
+  readonly unixSocket?: Omit<UnixSocketOptions, "maxConnections" | "onRefused"> | undefined;
 }
 
 export interface RunningGrpcServer {
   readonly port: number;
+  /** The Unix-domain socket also served, if one was asked for. */
+  readonly socketPath: string | undefined;
   /** Accepted connections not yet closed (for a gauge). */
   openConnections(): number;
   /** Finishes in-flight calls for up to `graceMs`, then cuts the rest. */
@@ -75,11 +80,12 @@ export async function startGrpcServer(services: readonly GrpcService[], options:
   }
   const injector = server.createConnectionInjector(credentialsFor(options.tls));
   const sockets = new Set<Socket>();
-  const listener = createServer((socket) => {
+  const accept = (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     injector.injectConnection(socket);
-  });
+  };
+  const listener = createServer(accept);
   listener.maxConnections = limits.maxConnections;
   if (options.onRefused) listener.on("drop", options.onRefused);
   await new Promise<void>((resolve, reject) => {
@@ -89,11 +95,21 @@ export async function startGrpcServer(services: readonly GrpcService[], options:
       resolve();
     });
   });
+  let unixListener: UnixSocketListener | undefined;
+  if (options.unixSocket) {
+    try {
+      unixListener = await listenOnUnixSocket({ ...options.unixSocket, maxConnections: limits.maxConnections, onRefused: options.onRefused }, accept);
+    } catch (err) {
+      listener.close();
+      throw err;
+    }
+  }
   return {
     port: (listener.address() as AddressInfo).port,
+    socketPath: unixListener?.path,
     openConnections: () => sockets.size,
     async close(graceMs) {
-      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+      const stopped = Promise.all([new Promise<void>((resolve) => listener.close(() => resolve())), unixListener?.close()]);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();

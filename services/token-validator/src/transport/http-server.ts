@@ -3,10 +3,13 @@ import { createServer as createTlsServer } from "node:https";
 import type { ServerTls } from "@tessera/shared/config/tls-config";
 import type { AddressInfo } from "node:net";
 import type { ConnectionLimits } from "@tessera/shared/config/load-config";
+import { listenOnUnixSocket, type UnixSocketListener, type UnixSocketOptions } from "./unix-socket-listener.js";
 
 /** A listening HTTP server and how to stop it. */
 export interface RunningHttpServer {
   readonly port: number;
+  /** The Unix-domain socket also served, if one was asked for. */
+  readonly socketPath: string | undefined;
   /** Connections open now (for a gauge). */
   openConnections(): number;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
@@ -22,6 +25,8 @@ export interface HttpServerOptions {
   readonly onRefused?: () => void;
   /** Set: HTTPS only; with a client CA, a client without a certificate it signed fails the handshake. */
   readonly tls?: ServerTls | undefined;
+  /** Set: also serve on this Unix-domain socket (a sidecar's proxy in the same pod), with the same bounds. */
+  readonly unixSocket?: Omit<UnixSocketOptions, "maxConnections" | "onRefused"> | undefined;
 }
 
 /**
@@ -77,12 +82,23 @@ export async function startHttpServer(options: HttpServerOptions, handler: (req:
       resolve();
     });
   });
+  let unixListener: UnixSocketListener | undefined;
+  if (options.unixSocket) {
+    try {
+      // Handed to the same server as its own connections: the same parser, timeouts, TLS and drain.
+      unixListener = await listenOnUnixSocket({ ...options.unixSocket, maxConnections: limits.maxConnections, onRefused: options.onRefused }, (socket) => server.emit("connection", socket));
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
   return {
     port: (server.address() as AddressInfo).port,
+    socketPath: unixListener?.path,
     openConnections: () => open,
     async close(graceMs) {
       closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), unixListener?.close()]);
       server.closeIdleConnections();
       // Requests that were in flight leave their connections idle when answered: close those too.
       const drain = setInterval(() => server.closeIdleConnections(), drainPollMs);

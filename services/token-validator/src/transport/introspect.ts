@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
-import { decide, type Decision, type DecisionContext } from "../domain/decide.js";
+import { decide, type Acceptance, type DecisionContext } from "../domain/decide.js";
 import { toUnixSeconds } from "../domain/replica.js";
 import type { DecisionObserver } from "../domain/surface.js";
 import { credentialFromHeader, missingCredential, unreadableCredential } from "./credential.js";
@@ -22,8 +22,8 @@ const formType = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 const inactiveBody = '{"active":false}';
 
 /** The RFC 7662 answer for an active token: OAuth names, plus the feed position it was decided at. */
-function activeBody(decision: Decision): string {
-  const token = decision.token!;
+function activeBody(decision: Acceptance): string {
+  const token = decision.token;
   return JSON.stringify({
     active: true,
     scope: decision.scopes.join(" "),
@@ -38,9 +38,9 @@ function activeBody(decision: Decision): string {
 }
 
 /** Whether the caller may learn about the token: same organisation, or an owner holding every scope. */
-function mayIntrospect(ctx: DecisionContext, caller: Decision, decision: Decision): boolean {
-  const callerToken = caller.token!;
-  if (callerToken.organisationId === decision.token!.organisationId) return true;
+function mayIntrospect(ctx: DecisionContext, caller: Acceptance, decision: Acceptance): boolean {
+  const callerToken = caller.token;
+  if (callerToken.organisationId === decision.token.organisationId) return true;
   const owner = ctx.replica.principals.get(callerToken.ownerId);
   return owner !== undefined && owner.permissions === undefined;
 }

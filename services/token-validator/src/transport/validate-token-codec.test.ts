@@ -5,8 +5,9 @@ import { ChangeRecordSchema, TokenState } from "@tessera/shared/gen/tessera/feed
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { ValidateTokenRequestSchema, ValidateTokenResponseSchema, ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import type { Decision } from "../domain/decide.js";
+import { decisionCodes } from "../domain/decision-code.js";
 import { Replica, toUnixSeconds, type TokenEntry } from "../domain/replica.js";
-import { freshnessToWire } from "./freshness-wire.js";
+import { codeToWire, freshnessToWire } from "./decision-wire.js";
 import { readValidateTokenRequest, writeValidateTokenResponse } from "./validate-token-codec.js";
 
 function entry(fields: { groupId?: string; admin?: boolean; expiresAtMs?: number; kind?: TokenKind; level?: TokenLevel }): TokenEntry {
@@ -28,7 +29,7 @@ function entry(fields: { groupId?: string; admin?: boolean; expiresAtMs?: number
 function reference(decision: Decision): Uint8Array {
   const token = decision.token;
   return toBinary(ValidateTokenResponseSchema, create(ValidateTokenResponseSchema, {
-    valid: decision.valid, code: decision.code, tokenId: token?.id ?? "", ownerId: token?.ownerId ?? "", organisationId: token?.organisationId ?? "",
+    valid: decision.valid, code: codeToWire[decision.code], tokenId: token?.id ?? "", ownerId: token?.ownerId ?? "", organisationId: token?.organisationId ?? "",
     groupId: token?.groupId ?? "", scopes: [...decision.scopes], expireTime: token && token.expiresAt !== 0 ? timestampFromMs(toUnixSeconds(token.expiresAt) * 1000) : undefined,
     seq: decision.seq, freshness: freshnessToWire[decision.freshness.state], stalenessMs: decision.freshness.stalenessMs, freshnessDetail: decision.freshness.detail,
     level: token?.level ?? 0, kind: token?.kind ?? 0, admin: token?.admin ?? false,
@@ -38,18 +39,23 @@ function reference(decision: Decision): Uint8Array {
 const current = { state: "current", stalenessMs: 312, detail: "", loaded: true } as const;
 
 describe("ValidateToken codec", () => {
+  it("maps every DecisionCode to the ValidationCode of the same name, none to UNSPECIFIED", () => {
+    for (const code of decisionCodes) expect(ValidationCode[codeToWire[code]]!.toLowerCase(), code).toBe(code);
+    expect(new Set(decisionCodes.map((code) => codeToWire[code])).size).toBe(decisionCodes.length);
+  });
+
   it("writes exactly the bytes the generated encoder writes", () => {
     const decisions: Decision[] = [
-      { valid: true, code: ValidationCode.VALID, token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current },
-      { valid: true, code: ValidationCode.VALID, token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current },
-      { valid: false, code: ValidationCode.MALFORMED, token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 } },
-      { valid: false, code: ValidationCode.STALE, token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true } },
-      { valid: false, code: ValidationCode.INSUFFICIENT_SCOPE, token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true } },
+      { valid: true, code: "valid", token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current },
+      { valid: true, code: "valid", token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current },
+      { valid: false, code: "malformed", token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 } },
+      { valid: false, code: "stale", token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true } },
+      { valid: false, code: "insufficient_scope", token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true } },
     ];
     for (const decision of decisions) {
       const written = Buffer.from(writeValidateTokenResponse(decision));
       expect(written.toString("hex")).toBe(Buffer.from(reference(decision)).toString("hex"));
-      expect(fromBinary(ValidateTokenResponseSchema, written).code).toBe(decision.code);
+      expect(fromBinary(ValidateTokenResponseSchema, written).code).toBe(codeToWire[decision.code]);
     }
   });
 

@@ -3,7 +3,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { TokenValidatorService } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import type { Decision } from "../domain/decide.js";
 import { toUnixSeconds } from "../domain/replica.js";
-import { freshnessToWire } from "./freshness-wire.js";
+import { codeToWire, freshnessToWire } from "./decision-wire.js";
 
 // ValidateToken's own codec. Generic (reflective) encoding of the 15-field answer
 // cost ~4 µs a call, a large share of a call the baseline serves in ~50 µs; this
@@ -52,7 +52,7 @@ export function writeValidateTokenResponse(decision: Decision): Uint8Array {
   const token = decision.token;
   const freshness = decision.freshness;
   if (decision.valid) writer.tag(1, WireType.Varint).bool(true);
-  if (decision.code !== 0) writer.tag(2, WireType.Varint).int32(decision.code);
+  writer.tag(2, WireType.Varint).int32(codeToWire[decision.code]);
   if (token) {
     writer.tag(3, WireType.LengthDelimited).string(token.id);
     if (token.ownerId !== "") writer.tag(4, WireType.LengthDelimited).string(token.ownerId);

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { HotCounter } from "@tessera/shared/metrics/hot-counter";
 import { HotHistogram } from "@tessera/shared/metrics/hot-histogram";
+import { decisionCodes, type DecisionCode } from "../domain/decision-code.js";
 import type { FeedSource } from "../domain/feed-source.js";
 import type { FreshnessReading, FreshnessState } from "../domain/freshness.js";
 import type { Replica } from "../domain/replica.js";
@@ -36,11 +36,8 @@ export interface ValidatorMetrics {
 
 const surfaces: readonly Surface[] = ["grpc", "ext_authz", "forward_auth", "introspect"];
 
-/** Label value for each ValidationCode, by number: "valid", "revoked", … (metrics and trace attributes alike). */
-export const codeLabels: readonly string[] = Object.values(ValidationCode)
-  .filter((value): value is ValidationCode => typeof value === "number")
-  .sort((a, b) => a - b)
-  .map((code) => ValidationCode[code]!.toLowerCase());
+/** The label of a request refused before any decision for a reason no DenyAnswer names (none today). */
+const otherLabel = "unspecified";
 
 const freshnessStates: readonly FreshnessState[] = ["current", "degraded", "stale"];
 
@@ -51,20 +48,17 @@ const freshnessStates: readonly FreshnessState[] = ["current", "degraded", "stal
  * freshness, replica size, readiness.
  */
 export function createValidatorMetrics(registry: Registry, state: ValidatorState): ValidatorMetrics {
-  const decisions = new HotCounter(registry, "tessera_validator_decisions_total", "Answers given, by surface and code (ValidationCode, or why no decision was taken)", ["surface", "code"]);
+  const decisions = new HotCounter(registry, "tessera_validator_decisions_total", "Answers given, by surface and code (the decision, or why no decision was taken)", ["surface", "code"]);
   const latency = new HotHistogram(registry, "tessera_validator_request_duration_seconds", "Time from receiving a request to handing over its answer, by surface", ["surface"]);
 
   // Slots reserved up front: the hot path only indexes arrays.
-  const decisionSlots = new Map<Surface, Int32Array>();
+  const decisionSlots = new Map<Surface, Readonly<Record<DecisionCode, number>>>();
   const refusalSlots = new Map<Surface, Map<string, number>>();
-  const refusalCodes = allDenyAnswers()
-    .map((answer) => answer.code)
-    .filter((code) => !codeLabels.includes(code));
+  const refusalCodes = [...new Set([...allDenyAnswers().map((answer) => answer.code), otherLabel])].filter((code) => !(decisionCodes as readonly string[]).includes(code));
   for (const surface of surfaces) {
-    decisionSlots.set(surface, Int32Array.from(codeLabels, (code) => decisions.slot([surface, code])));
+    decisionSlots.set(surface, Object.fromEntries(decisionCodes.map((code) => [code, decisions.slot([surface, code])])) as Record<DecisionCode, number>);
     refusalSlots.set(surface, new Map(refusalCodes.map((code) => [code, decisions.slot([surface, code])])));
   }
-  const unspecified = ValidationCode.UNSPECIFIED;
 
   let headSeq = -1n;
   const collect = (name: string, help: string, read: (gauge: Gauge) => void, labelNames: string[] = []) =>
@@ -115,12 +109,12 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
   return {
     observe(decision, surface) {
       const slots = decisionSlots.get(surface)!;
-      decisions.inc(slots[decision.code] ?? slots[unspecified]!);
+      decisions.inc(slots[decision.code]);
     },
     meter(surface) {
       const latencySlot = latency.slot([surface]);
       const refusals = refusalSlots.get(surface)!;
-      const other = decisionSlots.get(surface)![unspecified]!;
+      const other = refusals.get(otherLabel)!;
       return {
         latency: (seconds) => latency.observe(latencySlot, seconds),
         refused: (answer) => decisions.inc(refusals.get(answer.code) ?? other),
