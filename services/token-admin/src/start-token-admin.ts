@@ -14,6 +14,7 @@ import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigester } from "@tessera/shared/token/token-digest";
+import { createTokenFormat } from "@tessera/shared/token/token-format";
 import { traceQueries } from "@tessera/shared/tracing/query-spans";
 import { startTracing } from "@tessera/shared/tracing/tracing";
 import type { AdminConfig } from "./config.js";
@@ -85,6 +86,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     db: database.db,
     feed: delayedPublisher(bus.feed, config.faultPublishDelayMs),
     digest: createDigester(pepper),
+    tokenFormat: createTokenFormat(config.tokenPrefix),
     now: () => new Date(),
     log,
     acks,

@@ -47,6 +47,7 @@ export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): Cha
         previousDigestExpiresAtMs: millis(row.previous_digest_expires_at),
         createdAtMs: millis(row.created_at),
         parentDigest: parentDigest ?? new Uint8Array(0),
+        honeytoken: row.honeytoken,
       },
     },
   });

@@ -1,7 +1,6 @@
 import type { TokenRow } from "@tessera/shared/db/schema";
 import { toBuffer } from "@tessera/shared/db/database";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
-import { parseToken } from "@tessera/shared/token/token-format";
 import { findCredential } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import type { Caller } from "./caller.js";
@@ -23,7 +22,7 @@ export interface AuthenticateOptions {
 /** Establishes who presented `tokenValue` (the bearer credential), or throws unauthenticated. */
 export async function authenticate(deps: AdminDeps, tokenValue: string | undefined, options: AuthenticateOptions): Promise<Caller> {
   if (tokenValue === undefined) throw new TesseraError("unauthenticated", "missing bearer token");
-  if (parseToken(tokenValue) === undefined) throw rejected();
+  if (deps.tokenFormat.parse(tokenValue) === undefined) throw rejected();
   const now = deps.now();
   const digest = deps.digest(tokenValue);
   const credential = await findCredential(deps.db, digest, now);
