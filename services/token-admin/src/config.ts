@@ -5,6 +5,7 @@ import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, loadCon
 import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
+import { leakEnv, leakSettingsOf } from "./leak-config.js";
 
 /** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
 export const adminEnv = z
@@ -37,6 +38,7 @@ export const adminEnv = z
     TESSERA_SIGN_IN_MAX_DELAY_MS: millis(60_000),
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
+    ...leakEnv,
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
@@ -76,6 +78,7 @@ export const adminEnv = z
       adminTokenTtlMs: env.TESSERA_ADMIN_TOKEN_TTL_MS,
       adminTokenFile: env.TESSERA_ADMIN_TOKEN_FILE ?? join(env.TESSERA_DATA_DIR, "admin-token"),
       consoleDir: env.TESSERA_CONSOLE_DIR,
+      ...leakSettingsOf(env),
       tracing: tracingOptions(env, "token-admin"),
     };
   });

@@ -22,6 +22,9 @@ import type { AdminDeps } from "./domain/admin-deps.js";
 import type { ChangePublisher } from "./domain/change-publisher.js";
 import { startFeedHeartbeat } from "./bus/feed-heartbeat.js";
 import { startUsageWriter } from "./bus/usage-writer.js";
+import { startHoneytokenAlarmReceiver, type HoneytokenAlarmReceiver } from "./bus/honeytoken-alarm-receiver.js";
+import { createReportLimiter } from "./domain/leaks/report-limiter.js";
+import { leakReportEndpoint, type LeakReportEndpoint } from "./transport/leak-report-endpoint.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
@@ -40,6 +43,10 @@ export interface RunningAdmin {
   /** Set on the first start of an empty store: carries the one-time admin token. */
   readonly bootstrapped: Bootstrapped | undefined;
   readonly deps: AdminDeps;
+  /** The public leak endpoint: `settled()` waits for accepted reports to be applied. */
+  readonly leakReports: LeakReportEndpoint;
+  /** Validators' honeytoken alarms: `drain()` records what is queued now. */
+  readonly honeytokenAlarms: HoneytokenAlarmReceiver;
   /** NOT_SERVING, a pause so balancers notice, drain in-flight calls, then release what this start opened. */
   close(): Promise<void>;
 }
@@ -100,6 +107,11 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     writer.stop();
     await writer.drain();
   });
+  const honeytokenAlarms = closers.add(startHoneytokenAlarmReceiver(bus.honeytokens, deps, config.honeytokenPollMs, log), async (receiver) => {
+    receiver.stop();
+    await receiver.drain();
+  });
+  const leakReports = leakReportEndpoint(deps, { githubKeys: config.githubKeys, limiter: closers.add(createReportLimiter(config.leakReports), (l) => l.close()) }, log);
   const heartbeat = closers.add(startFeedHeartbeat(database.db, bus.feed, config.feedHeartbeatMs, log), (job) => job.stop());
 
   const health = createHealthState([TokenAdminService.typeName]);
@@ -115,7 +127,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     routes: adminRoutes(deps, health, [...(tracing ? [tracingInterceptor(tracing)] : []), metricsInterceptor(metrics)]),
     // The console's files on the same origin as the API (no CORS), then /metrics, then 404.
     fallback: (req, res) => {
-      if (!consoleFiles.serve(req, res)) scrape(req, res);
+      if (!leakReports.serve(req, res) && !consoleFiles.serve(req, res)) scrape(req, res);
     },
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
@@ -145,6 +157,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     port: listener.port,
     bootstrapped,
     deps,
+    leakReports,
+    honeytokenAlarms,
     async close() {
       health.setAll("not_serving");
       log.info({ delayMs: config.shutdownDelayMs }, "not serving; draining after the shutdown delay");
@@ -154,6 +168,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       // Heartbeats stop only now: until the last call was answered, validators could prove themselves by them.
       heartbeat.stop();
       usage.stop();
+      await leakReports.settled();
       await closers.closeAll();
       log.info("stopped");
     },

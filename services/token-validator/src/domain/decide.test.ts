@@ -4,7 +4,7 @@ import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shar
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
-import { generateToken } from "@tessera/shared/token/token-format";
+import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { DigestMap } from "./digest-map.js";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
@@ -47,7 +47,7 @@ function setup(records: ChangeRecord[], freshness = current, failOpen = false) {
   Object.defineProperty(replica, "byDigest", { value: counting });
   replica.applyEvent(7n, records);
   counting.lookups = 0; // applying records looks tokens up too; count the decisions' lookups only
-  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen };
+  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat };
   return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
 }
 

@@ -1,9 +1,10 @@
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { parseToken } from "@tessera/shared/token/token-format";
+import type { TokenFormat } from "@tessera/shared/token/token-format";
 import type { DigestKeyer } from "@tessera/shared/token/token-digest";
 import type { FreshnessReading } from "./freshness.js";
+import type { HoneytokenReporter } from "./honeytoken-reporter.js";
 import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
 
 /** One answer to "is this token valid for this scope, right now?". */
@@ -16,6 +17,11 @@ export interface Decision {
   readonly scopes: readonly string[];
   readonly seq: bigint;
   readonly freshness: FreshnessReading;
+  /**
+   * Set only when the value was a honeytoken's: the answer is NOT_FOUND, exactly
+   * as for an unknown value, and the surface reports the presentation.
+   */
+  readonly honeytoken: TokenEntry | undefined;
 }
 
 export interface DecisionContext {
@@ -26,6 +32,10 @@ export interface DecisionContext {
   readonly freshness: (nowMs: number) => FreshnessReading;
   /** When the replica cannot be proven current: refuse everything (false) or answer from what is held (true). */
   readonly failOpen: boolean;
+  /** This deployment's token prefix and checksum. */
+  readonly tokenFormat: TokenFormat;
+  /** Told of every honeytoken presentation, after the answer is given. */
+  readonly reportHoneytoken?: HoneytokenReporter | undefined;
 }
 
 const noScopes: readonly string[] = Object.freeze([]);
@@ -39,8 +49,8 @@ function unusable(token: TokenEntry, now: number): ValidationCode | undefined {
   return undefined;
 }
 
-function answer(code: ValidationCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Decision {
-  return { valid: code === ValidationCode.VALID, code, token, scopes, seq, freshness };
+function answer(code: ValidationCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading, honeytoken?: TokenEntry): Decision {
+  return { valid: code === ValidationCode.VALID, code, token, scopes, seq, freshness, honeytoken };
 }
 
 /**
@@ -53,12 +63,14 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   const freshness = ctx.freshness(nowMs);
   // Failing open answers from what is held; before the first snapshot nothing is.
   if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return answer(ValidationCode.STALE, undefined, noScopes, seq, freshness);
-  if (parseToken(tokenValue) === undefined) return answer(ValidationCode.MALFORMED, undefined, noScopes, seq, freshness);
+  if (ctx.tokenFormat.parse(tokenValue) === undefined) return answer(ValidationCode.MALFORMED, undefined, noScopes, seq, freshness);
 
   const key = ctx.digestKey(tokenValue);
   const token = replica.byDigest.get(key);
   // A session is for the admin API and console only: on every validator surface it is no token at all.
   if (!token || token.kind === TokenKind.SESSION) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness);
+  // A honeytoken is an unknown value to whoever presents it, whatever its state; only the report differs.
+  if (token.honeytoken) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness, token);
   const now = toReplicaSeconds(nowMs);
   // The value a RegenerateToken replaced works only until its grace period ends.
   if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness);

@@ -98,6 +98,16 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   const bearer = tokenHeader === "authorization";
   const scopeOf = scopeCache();
 
+  // After the answer is sent. The client's address as the proxy forwarded it, else the proxy's own.
+  const reportHoneytoken = (req: IncomingMessage, tokenId: string, usedAtMs: number) => {
+    if (!ctx.reportHoneytoken) return;
+    const forwardedFor = req.headers["x-forwarded-for"];
+    const sourceAddress = (typeof forwardedFor === "string" ? forwardedFor.split(",")[0]!.trim() : "") || req.headers["x-real-ip"]?.toString() || (req.socket.remoteAddress ?? "");
+    const method = original.originalMethod ?? original.forwardedMethod ?? req.method ?? "GET";
+    const uri = original.originalUri ?? original.forwardedUri ?? "";
+    ctx.reportHoneytoken({ tokenId, surface: "forward_auth", sourceAddress, route: `${method} ${uri}`.trim(), usedAtMs });
+  };
+
   const refuse = (res: ServerResponse, answer: DenyAnswer) => {
     meter.refused(answer);
     deny(res, answer);
@@ -136,7 +146,11 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
     const nowMs = Date.now();
     const decision = decide(ctx, credential, scope, nowMs);
     observe(decision, "forward_auth", nowMs);
-    if (!decision.valid) return deny(res, denyAnswerFor(decision.code));
+    if (!decision.valid) {
+      deny(res, denyAnswerFor(decision.code));
+      if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, nowMs);
+      return;
+    }
     const token = decision.token!;
     res.writeHead(200, [names.tokenId, token.id, names.owner, token.ownerId, names.organisation, token.organisationId, names.scopes, decision.scopes.join(" "), "content-length", "0"]);
     res.end();
