@@ -55,7 +55,7 @@ export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): Cha
 
 /** What a token event says: its kind, the token it concerns, when, and string details (never a token value). */
 export interface TokenEventFacts {
-  readonly kind: "leaked" | "honeytoken_used";
+  readonly kind: "leaked";
   readonly token: Pick<TokenRow, "id" | "organisation_id" | "owner_id">;
   readonly at: Date;
   readonly details: Readonly<Record<string, string>>;

@@ -1,4 +1,3 @@
-import { tokenEventRecord } from "@tessera/shared/feed/change-records";
 import { findTokensById } from "../../store/leak-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { commitChange } from "../commit-change.js";
@@ -17,8 +16,10 @@ export interface HoneytokenUseReport {
 
 /**
  * Records honeytoken presentations in one transaction: per presentation an
- * audit row `token.honeytoken_used` and a `honeytoken_used` token event in the
- * change log (for webhooks), with surface, source address, route and time.
+ * audit row `token.honeytoken_used` with surface, source address, route and
+ * time. Deliberately not in the change log: every answer carries the feed seq
+ * a validator decided at, so a change_log row per presentation would move the
+ * seq right after the presenter's call — a tell an unknown value never gives.
  * Reports naming no honeytoken are dropped: reports are sealed, so only a
  * validator could have sent one, but a token may have been deleted or its
  * id mistyped in a test. Returns how many were recorded.
@@ -32,7 +33,6 @@ export async function recordHoneytokenUses(deps: Pick<AdminDeps, "db" | "feed" |
       const token = tokens.get(use.tokenId);
       if (!token?.honeytoken) continue;
       const details = { surface: use.surface, source_address: use.sourceAddress, route: use.route, validator_id: use.validatorId, used_at: use.usedAt.toISOString() };
-      change.feed(tokenEventRecord({ kind: "honeytoken_used", token, at: use.usedAt, details }));
       change.audit({
         action: "token.honeytoken_used", actorId: null, actorTokenId: null, organisationId: token.organisation_id,
         tokenId: token.id, principalId: token.owner_id, source: use.sourceAddress, details,

@@ -208,15 +208,17 @@ export const ChangeRecordSchema: GenMessage<ChangeRecord> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 4);
 
 /**
- * An event of a token's life that the lifecycle records do not name: a leak
- * report, a honeytoken presentation. Never carries a token value.
+ * An event of a token's life that the lifecycle records do not name (a leak
+ * report). Never carries a token value. Honeytoken presentations are NOT
+ * logged here: each would move the feed seq every answer carries, right after
+ * the presenter's call — a tell. They are in the audit log
+ * (token.honeytoken_used) only.
  *
  * @generated from message tessera.feed.v1.TokenEvent
  */
 export type TokenEvent = Message<"tessera.feed.v1.TokenEvent"> & {
   /**
-   * "leaked" (reported found; revoked unless it is a honeytoken) or
-   * "honeytoken_used" (presented to a validator).
+   * "leaked": reported found; revoked unless it is a honeytoken.
    *
    * @generated from field: string kind = 1;
    */
@@ -245,8 +247,7 @@ export type TokenEvent = Message<"tessera.feed.v1.TokenEvent"> & {
   atMs: bigint;
 
   /**
-   * leaked: reporter_address, url, source, type, via ("public" | "github"), revoked ("true"/"false").
-   * honeytoken_used: surface, source_address, route, validator_id.
+   * leaked: reason, reporter_address, url, source, type, via ("public" | "github"), revoked ("true"/"false").
    *
    * @generated from field: map<string, string> details = 6;
    */
