@@ -1,5 +1,6 @@
 import { tokenChangeRecord, tokenEventRecord } from "@tessera/shared/feed/change-records";
 import type { TokenRow } from "@tessera/shared/db/schema";
+import { toBuffer } from "@tessera/shared/db/database";
 import { lockTokensByDigest } from "../../store/leak-store.js";
 import { updateToken } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
@@ -69,7 +70,9 @@ export async function reportLeakedTokens(deps: Pick<AdminDeps, "db" | "feed" | "
     let known = 0;
     const rows = await lockTokensByDigest(trx, [...byDigest.values()].map((entry) => entry.digest), now);
     for (const row of rows) {
-      const found = (byDigest.get(row.digest.toString("hex")) ?? (row.previous_digest && byDigest.get(row.previous_digest.toString("hex"))))!.found;
+      // PGlite hands bytea back as a Uint8Array, pg as a Buffer: hex through toBuffer either way.
+      const hexOf = (digest: Uint8Array | null) => (digest ? toBuffer(digest).toString("hex") : "");
+      const found = (byDigest.get(hexOf(row.digest)) ?? byDigest.get(hexOf(row.previous_digest)))!.found;
       const revoke = row.revoked_at === null && !row.honeytoken;
       let token: TokenRow = row;
       if (revoke) {
