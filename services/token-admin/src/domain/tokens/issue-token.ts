@@ -61,7 +61,8 @@ export async function issueToken(
     digest: mint.digest(value),
     display_hint: mint.tokenFormat.displayHint(value),
     parent_token_id: token.parent?.id ?? null,
-    honeytoken: token.honeytoken ?? false,
+    // Only when set: an ordinary token is written as before the column existed (a schema mid-upgrade).
+    ...(token.honeytoken ? { honeytoken: true } : {}),
   });
   change.feed(tokenChangeRecord(row, token.parent?.digest));
   return { row, value };
