@@ -3,6 +3,7 @@ import { createMemoryBus, type Bus } from "@tessera/shared/bus/open-bus";
 import type { Database } from "@tessera/shared/db/schema";
 import { createLogger } from "@tessera/shared/log/logger";
 import { createDigester } from "@tessera/shared/token/token-digest";
+import { defaultTokenFormat } from "@tessera/shared/token/token-format";
 import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
 import type { Caller } from "@tessera/token-admin/domain/access/caller";
 import { bootstrap } from "@tessera/token-admin/domain/bootstrap";
@@ -15,7 +16,7 @@ export const testPepper = "tP4x-Qm9vR2kLw7ZcY8nJ3hG6fBd1sXe-test-0u5a";
 /** Admin dependencies over a test database, with an in-process bus unless one is given. */
 export async function testAdminDeps(db: Kysely<Database>, bus: Bus = createMemoryBus()): Promise<AdminDeps> {
   return {
-    db, feed: bus.feed, digest: createDigester(testPepper), now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus.roster), roster: bus.roster,
+    db, feed: bus.feed, digest: createDigester(testPepper), tokenFormat: defaultTokenFormat, now: () => new Date(), log: createLogger("silent", "test"), acks: await watchValidatorAcks(bus.roster), roster: bus.roster,
     passwords: createArgon2Passwords(), signInLimiter: createMemoryAttemptLimiter({ perSource: 50, freePerPrincipal: 5, delayMs: 1000, maxDelayMs: 60_000, windowMs: 60_000 }), sessionTtlMs: 3600_000,
   };
 }

@@ -1,8 +1,10 @@
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
+import { LeakService } from "@tessera/shared/gen/tessera/v1/leaks_pb";
 
 export type AdminApi = Client<typeof TokenAdminService>;
+export type LeakApi = Client<typeof LeakService>;
 
 /**
  * An admin API client speaking Connect JSON over HTTP/1.1 — what proxies and
@@ -10,9 +12,18 @@ export type AdminApi = Client<typeof TokenAdminService>;
  * the command line, so it shows in no process list or shell history.
  */
 export function adminApi(baseUrl: string, token: string | undefined): AdminApi {
+  return createClient(TokenAdminService, adminTransport(baseUrl, token));
+}
+
+/** The leak-response API on the same port, with the same credential. */
+export function leakApi(baseUrl: string, token: string | undefined): LeakApi {
+  return createClient(LeakService, adminTransport(baseUrl, token));
+}
+
+function adminTransport(baseUrl: string, token: string | undefined) {
   const bearer: Interceptor = (next) => (req) => {
     if (token) req.header.set("authorization", `Bearer ${token}`);
     return next(req);
   };
-  return createClient(TokenAdminService, createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer] }));
+  return createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer] });
 }

@@ -2,7 +2,7 @@ import { Command, CommanderError } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CliContext } from "./cli-context.js";
 import type { CliIo } from "./cli-io.js";
-import { adminApi } from "./clients.js";
+import { adminApi, leakApi } from "./clients.js";
 import { registerAdminCommands } from "./commands/admin.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerIdentityCommands } from "./commands/identities.js";
@@ -31,6 +31,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return program.opts().validatorUrl as string;
     },
     admin: () => adminApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
+    leaks: () => leakApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     fail: (code) => {
       exitCode = code;
     },

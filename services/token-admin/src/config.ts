@@ -5,6 +5,7 @@ import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, loadCon
 import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
+import { leakEnv, leakSettingsOf } from "./leak-config.js";
 
 /** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
 export const adminEnv = z
@@ -43,6 +44,7 @@ export const adminEnv = z
     // A validator unheard this long no longer holds change_log back (back, it reloads from a snapshot).
     TESSERA_CHANGE_FOLLOWER_EXPIRY_MS: millis(3600 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
+    ...leakEnv,
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
@@ -88,6 +90,7 @@ export const adminEnv = z
         intervalMs: env.TESSERA_CHANGE_LOG_PRUNE_MS,
         validatorExpiryMs: env.TESSERA_CHANGE_FOLLOWER_EXPIRY_MS,
       },
+      ...leakSettingsOf(env),
       tracing: tracingOptions(env, "token-admin"),
     };
   });

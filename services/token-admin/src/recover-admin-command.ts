@@ -10,6 +10,7 @@ import { Closers } from "@tessera/shared/runtime/closers";
 import { describeStartupFailure } from "@tessera/shared/runtime/start-or-exit";
 import { StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigester } from "@tessera/shared/token/token-digest";
+import { createTokenFormat } from "@tessera/shared/token/token-format";
 import { handOverAdminToken } from "./admin-token-handover.js";
 import { loadAdminConfig } from "./config.js";
 import { recoverAdmin } from "./domain/recover-admin.js";
@@ -55,7 +56,7 @@ export async function runAdminRecovery(env: NodeJS.ProcessEnv, io: RecoveryIo): 
     const pepper = resolvePepper(config.pepper, config.dataDir);
     // Closing waits for the publish queued before it.
     const bus = closers.add(openBus({ redis: config.redis, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log }), (b) => b.close());
-    const deps = { db: database.db, feed: bus.feed, digest: createDigester(pepper), now: () => new Date(), log };
+    const deps = { db: database.db, feed: bus.feed, digest: createDigester(pepper), tokenFormat: createTokenFormat(config.tokenPrefix), now: () => new Date(), log };
     const source = `local recovery by ${userInfo().username}@${hostname()} (pid ${process.pid})`;
     const recovered = await recoverAdmin(deps, { ttlMs: config.adminTokenTtlMs, source });
     const file = handOverAdminToken(config, recovered, () => io.stdout.write(recoveredBanner(recovered.adminToken, recovered.expiresAt)));

@@ -14,6 +14,7 @@ import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigester } from "@tessera/shared/token/token-digest";
+import { createTokenFormat } from "@tessera/shared/token/token-format";
 import { traceQueries } from "@tessera/shared/tracing/query-spans";
 import { startTracing } from "@tessera/shared/tracing/tracing";
 import type { AdminConfig } from "./config.js";
@@ -21,6 +22,9 @@ import type { AdminDeps } from "./domain/admin-deps.js";
 import type { ChangePublisher } from "./domain/change-publisher.js";
 import { startFeedHeartbeat } from "./bus/feed-heartbeat.js";
 import { startUsageWriter } from "./bus/usage-writer.js";
+import { startHoneytokenAlarmReceiver, type HoneytokenAlarmReceiver } from "./bus/honeytoken-alarm-receiver.js";
+import { createReportLimiter } from "./domain/leaks/report-limiter.js";
+import { leakReportEndpoint, type LeakReportEndpoint } from "./transport/leak-report-endpoint.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
@@ -44,6 +48,10 @@ export interface RunningAdmin {
   readonly deps: AdminDeps;
   /** change_log's pruning: the rounds, the followers it waits for (register more here), validators' recorded positions. */
   readonly changeLog: { readonly pruner: ChangeLogPruner; readonly followers: ChangeLogFollowers; readonly positions: ValidatorPositions };
+  /** The public leak endpoint: `settled()` waits for accepted reports to be applied. */
+  readonly leakReports: LeakReportEndpoint;
+  /** Validators' honeytoken alarms: `drain()` records what is queued now. */
+  readonly honeytokenAlarms: HoneytokenAlarmReceiver;
   /** NOT_SERVING, a pause so balancers notice, drain in-flight calls, then release what this start opened. */
   close(): Promise<void>;
 }
@@ -93,6 +101,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     db: database.db,
     feed: delayedPublisher(bus.feed, config.faultPublishDelayMs),
     digest: createDigester(pepper),
+    tokenFormat: createTokenFormat(config.tokenPrefix),
     now: () => new Date(),
     log,
     acks,
@@ -112,6 +121,11 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     startChangeLogPruner({ db: database.db, roster: bus.roster, followers, now: () => new Date(), log, retention: config.changeLog }),
     (p) => p.stop(),
   );
+  const honeytokenAlarms = closers.add(startHoneytokenAlarmReceiver(bus.honeytokens, deps, config.honeytokenPollMs, log), async (receiver) => {
+    receiver.stop();
+    await receiver.drain();
+  });
+  const leakReports = leakReportEndpoint(deps, { githubKeys: config.githubKeys, limiter: closers.add(createReportLimiter(config.leakReports), (l) => l.close()) }, log);
   const heartbeat = closers.add(startFeedHeartbeat(database.db, bus.feed, config.feedHeartbeatMs, log), (job) => job.stop());
 
   const health = createHealthState([TokenAdminService.typeName]);
@@ -127,7 +141,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     routes: adminRoutes(deps, health, [...(tracing ? [tracingInterceptor(tracing)] : []), metricsInterceptor(metrics)]),
     // The console's files on the same origin as the API (no CORS), then /metrics, then 404.
     fallback: (req, res) => {
-      if (!consoleFiles.serve(req, res)) scrape(req, res);
+      if (!leakReports.serve(req, res) && !consoleFiles.serve(req, res)) scrape(req, res);
     },
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
@@ -158,6 +172,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     bootstrapped,
     deps,
     changeLog: { pruner, followers, positions },
+    leakReports,
+    honeytokenAlarms,
     async close() {
       health.setAll("not_serving");
       log.info({ delayMs: config.shutdownDelayMs }, "not serving; draining after the shutdown delay");
@@ -167,6 +183,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       // Heartbeats stop only now: until the last call was answered, validators could prove themselves by them.
       heartbeat.stop();
       usage.stop();
+      await leakReports.settled();
       await closers.closeAll();
       log.info("stopped");
     },

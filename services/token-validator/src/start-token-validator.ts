@@ -14,9 +14,11 @@ import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
 import { createDigestKeyer } from "@tessera/shared/token/token-digest";
+import { createTokenFormat } from "@tessera/shared/token/token-format";
 import { startTracing } from "@tessera/shared/tracing/tracing";
 import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
 import { startUsageFlusher } from "./bus/usage-flusher.js";
+import { createHoneytokenSender } from "./bus/honeytoken-sender.js";
 import type { ValidatorConfig } from "./config.js";
 import type { DecisionContext } from "./domain/decide.js";
 import { FeedFollower } from "./domain/feed-follower.js";
@@ -117,7 +119,10 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     digestKey: createDigestKeyer(pepper),
     freshness: (nowMs) => freshness.read(nowMs),
     failOpen: config.failOpen,
+    tokenFormat: createTokenFormat(config.tokenPrefix),
+    reportHoneytoken: (presentation) => honeytokens.report(presentation),
   };
+  const honeytokens = createHoneytokenSender(bus.honeytokens, config.validatorId, log);
 
   const usage = new UsageRecorder();
   // Every surface reports each decision here; observers touch memory only.
@@ -235,6 +240,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
       pruner.stop();
       usageFlusher.stop();
       await usageFlusher.flush();
+      await honeytokens.flush();
       await closers.closeAll();
       log.info("stopped");
     },

@@ -11,6 +11,19 @@ import type { CliContext } from "../cli-context.js";
 import { confirmByTyping } from "../confirm.js";
 import { enumName, printIds, printJson, printTable, shortTime } from "../output.js";
 import { durationOf, parseExpiry } from "../parse-duration.js";
+import { IdentifyTokenResponseSchema } from "@tessera/shared/gen/tessera/v1/leaks_pb";
+
+/** A found token's value: TESSERA_FOUND_TOKEN, else the first line of stdin — never argv, so it shows in no process list or history. */
+async function readFoundToken(ctx: CliContext): Promise<string> {
+  const fromEnv = ctx.io.env.TESSERA_FOUND_TOKEN;
+  if (fromEnv) return fromEnv.trim();
+  let text = "";
+  for await (const chunk of ctx.io.stdin) {
+    text += String(chunk);
+    if (text.includes("\n") || text.length > 4096) break;
+  }
+  return text.split("\n")[0]!.trim();
+}
 
 const levels = { user: TokenLevel.USER, group: TokenLevel.GROUP, org: TokenLevel.ORG } as const;
 const statuses = { active: TokenStatus.ACTIVE, disabled: TokenStatus.DISABLED, revoked: TokenStatus.REVOKED, expired: TokenStatus.EXPIRED } as const;
@@ -54,6 +67,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
     .option("--group <group-id>", "the group of a group-level token")
     .option("--org <organisation-id>", "the organisation of an org-level token")
     .option("--admin", "the token may call the admin API with its owner's role", false)
+    .option("--honeytoken", "a decoy: refused everywhere as unknown, every use reported (audit: token.honeytoken_used)", false)
     .action(async (opts) => {
       const created = await ctx.admin().createToken({
         name: opts.name,
@@ -64,6 +78,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
         groupId: opts.group ?? "",
         organisationId: opts.org ?? "",
         admin: opts.admin,
+        honeytoken: opts.honeytoken,
       });
       if (ctx.json) printJson(ctx.io.stdout, CreateTokenResponseSchema, created);
       else printValue(ctx, "Created token", created.token!, created.tokenValue);
@@ -77,8 +92,10 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
     .option("--name <text>", "part of the name")
     .option("--limit <n>", "at most this many", (v) => Number.parseInt(v, 10), 50)
     .option("-q, --quiet", "print only their ids, one a line", false)
+    .option("--honeytokens", "list honeytokens (only them: they are listed apart)", false)
     .action(async (opts) => {
       const page = await ctx.admin().listTokens({
+        honeytokens: opts.honeytokens,
         status: opts.status ? statuses[opts.status as keyof typeof statuses] : undefined,
         ownerId: opts.owner ?? "",
         nameContains: opts.name ?? "",
@@ -87,6 +104,25 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
       if (opts.quiet) printIds(ctx.io.stdout, page.tokens);
       else if (ctx.json) printJson(ctx.io.stdout, ListTokensResponseSchema, page);
       else printTokens(ctx, page.tokens);
+    });
+
+  tokens
+    .command("identify")
+    .description("say whose a found token is, its status and last use, without revoking it (value from TESSERA_FOUND_TOKEN or stdin)")
+    .action(async () => {
+      const value = await readFoundToken(ctx);
+      if (!value) {
+        ctx.io.stderr.write("error: no token value: set TESSERA_FOUND_TOKEN or pipe it on stdin (never on the command line)\n");
+        return ctx.fail(2);
+      }
+      const found = await ctx.leaks().identifyToken({ tokenValue: value });
+      if (ctx.json) return printJson(ctx.io.stdout, IdentifyTokenResponseSchema, found);
+      const t = found.token!;
+      printTable(
+        ctx.io.stdout,
+        ["ID", "NAME", "HINT", "OWNER", "STATUS", "LAST USED", "FROM"],
+        [[t.id, t.name, t.displayHint, found.ownerName || t.ownerId, enumName(TokenStatus, t.status, "TOKEN_STATUS_"), shortTime(found.lastUsedTime), found.lastUsedSource || "-"]],
+      );
     });
 
   tokens

@@ -2,6 +2,9 @@ import { createMessageSeal } from "../feed/message-seal.js";
 import type { RedisEndpoint } from "../config/redis-endpoint.js";
 import type { Logger } from "../log/logger.js";
 import type { ChangeFeedAdapter } from "./change-feed.js";
+import type { HoneytokenAlarmsAdapter } from "./honeytoken-alarms.js";
+import { createMemoryHoneytokenAlarms } from "./memory-honeytoken-alarms.js";
+import { createRedisHoneytokenAlarms } from "./redis-honeytoken-alarms.js";
 import { createMemoryChangeFeed } from "./memory-change-feed.js";
 import { createMemoryUsageQueue } from "./memory-usage-queue.js";
 import { createMemoryValidatorRoster } from "./memory-validator-roster.js";
@@ -20,6 +23,8 @@ export interface Bus {
   readonly feed: ChangeFeedAdapter;
   readonly roster: ValidatorRosterAdapter;
   readonly usage: UsageQueueAdapter;
+  /** Honeytoken presentations, validator → admin, one message each. */
+  readonly honeytokens: HoneytokenAlarmsAdapter;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,7 @@ export function createMemoryBus(now: () => number = Date.now): Bus {
     feed,
     roster,
     usage: createMemoryUsageQueue(),
+    honeytokens: createMemoryHoneytokenAlarms(),
     async close() {
       feed.close();
       roster.close();
@@ -70,6 +76,7 @@ export function openBus(options: BusOptions): Bus {
     feed: createRedisChangeFeed(link, createMessageSeal(options.pepper, "feed"), { silenceMs: options.feedSilenceMs }),
     roster: createRedisValidatorRoster(link, createMessageSeal(options.pepper, "roster")),
     usage: createRedisUsageQueue(link, createMessageSeal(options.pepper, "usage")),
+    honeytokens: createRedisHoneytokenAlarms(link, createMessageSeal(options.pepper, "honeytoken")),
     close: () => link.close(),
   };
 }

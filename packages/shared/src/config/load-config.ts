@@ -5,6 +5,7 @@ import { StartupError } from "../runtime/startup-error.js";
 import { estimateEntropyBits, minPepperBits } from "./pepper-entropy.js";
 import { redisEndpointSchema, type RedisEndpoint } from "./redis-endpoint.js";
 import { pemFile } from "./tls-config.js";
+import { defaultTokenIssuer, tokenIssuerPattern } from "../token/token-format.js";
 
 /**
  * Parses the environment once at start. Names every bad variable at once and
@@ -121,6 +122,9 @@ export const commonEnv = {
   TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Namespaces Redis channels and keys, so that deployments (and test runs) can share a Redis.
   TESSERA_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("tessera"),
+  // The issuer prefix of every token (tsr_pat_…): set per deployment so a leaked token names its issuer.
+  // Admin and validators must agree; changing it makes every token issued before unreadable.
+  TESSERA_TOKEN_PREFIX: z.string().regex(tokenIssuerPattern, "must be a lower-case letter then 1–9 lower-case letters or digits").default(defaultTokenIssuer),
   // OpenTelemetry's own names. Unset endpoint: no tracing, and none of the SDK is loaded.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }).optional(),
   OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
@@ -137,6 +141,7 @@ export function commonSettingsOf(env: {
   TESSERA_HOST: string;
   TESSERA_LOG_LEVEL: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   TESSERA_REDIS_PREFIX: string;
+  TESSERA_TOKEN_PREFIX: string;
 }) {
   return {
     databaseUrl: env.DATABASE_URL,
@@ -148,6 +153,7 @@ export function commonSettingsOf(env: {
     host: env.TESSERA_HOST,
     logLevel: env.TESSERA_LOG_LEVEL,
     redisPrefix: env.TESSERA_REDIS_PREFIX,
+    tokenPrefix: env.TESSERA_TOKEN_PREFIX,
   };
 }
 

@@ -86,6 +86,8 @@ export interface TokenTable {
   deleted_by: string | null;
   /** The owner's current group, kept by a trigger (group admins' lists): never written by code. */
   owner_group_id: ColumnType<string | null, never, never>;
+  /** A decoy: validators refuse it as unknown and report every presentation. */
+  honeytoken: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface ChangeCounterTable {

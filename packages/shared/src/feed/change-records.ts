@@ -47,6 +47,32 @@ export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): Cha
         previousDigestExpiresAtMs: millis(row.previous_digest_expires_at),
         createdAtMs: millis(row.created_at),
         parentDigest: parentDigest ?? new Uint8Array(0),
+        honeytoken: row.honeytoken,
+      },
+    },
+  });
+}
+
+/** What a token event says: its kind, the token it concerns, when, and string details (never a token value). */
+export interface TokenEventFacts {
+  readonly kind: "leaked";
+  readonly token: Pick<TokenRow, "id" | "organisation_id" | "owner_id">;
+  readonly at: Date;
+  readonly details: Readonly<Record<string, string>>;
+}
+
+/** A token event for the log's followers other than validators (which skip it). */
+export function tokenEventRecord(event: TokenEventFacts): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: {
+      case: "event",
+      value: {
+        kind: event.kind,
+        tokenId: event.token.id,
+        organisationId: event.token.organisation_id,
+        ownerId: event.token.owner_id,
+        atMs: BigInt(event.at.getTime()),
+        details: { ...event.details },
       },
     },
   });

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 
 /** What a sealed message is for: each purpose has its own key, so one kind cannot pass for another. */
-export type SealPurpose = "feed" | "roster" | "usage";
+export type SealPurpose = "feed" | "roster" | "usage" | "honeytoken";
 
 /** Authenticates messages that cross Redis, which anyone able to PUBLISH could otherwise forge. */
 export interface MessageSeal {

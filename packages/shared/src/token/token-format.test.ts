@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { displayHint, generateToken, parseToken, prefixForKind, tokenLength } from "./token-format.js";
+import { createTokenFormat, displayHint, generateToken, parseToken, prefixForKind, tokenLength } from "./token-format.js";
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -50,5 +50,34 @@ describe("token format", () => {
   it("hints at a token with its prefix and last four characters only", () => {
     const token = generateToken();
     expect(displayHint(token)).toBe(`tsr_pat_…${token.slice(-4)}`);
+  });
+});
+
+describe("a deployment's own prefix", () => {
+  const acme = createTokenFormat("acme");
+
+  it("makes tokens that name their issuer, accepted by that format only", () => {
+    for (const kind of ["personal", "exchanged", "session"] as const) {
+      const token = acme.generate(kind);
+      expect(token.startsWith(`acme_${kind === "personal" ? "pat" : kind === "exchanged" ? "bat" : "ses"}_`)).toBe(true);
+      expect(token).toHaveLength(acme.length);
+      expect(acme.parse(token)).toBe(kind);
+      expect(parseToken(token)).toBeUndefined();
+    }
+    expect(acme.parse(generateToken())).toBeUndefined();
+    expect(acme.displayHint(acme.generate())).toMatch(/^acme_pat_…[0-9A-Za-z]{4}$/);
+  });
+
+  it("keeps the checksum: every single-character change is refused", () => {
+    const token = acme.generate();
+    for (let i = 0; i < token.length; i++) {
+      for (const ch of alphabet) {
+        if (ch !== token[i]) expect(acme.parse(token.slice(0, i) + ch + token.slice(i + 1))).toBeUndefined();
+      }
+    }
+  });
+
+  it("refuses prefixes that could not be told apart in text", () => {
+    for (const bad of ["", "a", "ACME", "ac_me", "1abc", "abcdefghijk"]) expect(() => createTokenFormat(bad)).toThrow(/prefix/);
   });
 });

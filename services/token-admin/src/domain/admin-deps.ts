@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "@tessera/shared/db/schema";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { Digester } from "@tessera/shared/token/token-digest";
+import type { TokenFormat } from "@tessera/shared/token/token-format";
 import type { Passwords } from "./access/passwords.js";
 import type { AttemptLimiter } from "./access/attempt-limiter.js";
 import type { ChangePublisher } from "./change-publisher.js";
@@ -14,6 +15,8 @@ export interface AdminDeps {
   /** Where committed changes are announced. */
   readonly feed: ChangePublisher;
   readonly digest: Digester;
+  /** This deployment's token prefix and checksum: every value minted or parsed. */
+  readonly tokenFormat: TokenFormat;
   readonly now: () => Date;
   readonly log: Logger;
   /** Validators' acknowledgements of feed positions, for calls that wait for them. */

@@ -2,12 +2,11 @@ import { allScopes } from "@tessera/shared/token/scope";
 import type { Transaction } from "kysely";
 import type { Database, PrincipalRow, TokenRow } from "@tessera/shared/db/schema";
 import { principalChangeRecord, organisationChangeRecord } from "@tessera/shared/feed/change-records";
-import type { Digester } from "@tessera/shared/token/token-digest";
 import { insertOrganisation } from "../store/organisation-store.js";
 import { insertPrincipal } from "../store/principal-store.js";
 import type { AdminDeps } from "./admin-deps.js";
 import { commitChange, type PendingChange } from "./commit-change.js";
-import { issueToken } from "./tokens/issue-token.js";
+import { issueToken, type TokenMint } from "./tokens/issue-token.js";
 
 export interface Bootstrapped {
   readonly organisationId: string;
@@ -49,7 +48,7 @@ export async function bootstrap(deps: AdminDeps, adminTokenTtlMs: number = defau
       created_by: null,
     });
     change.feed(organisationChangeRecord(organisation), principalChangeRecord(admin));
-    const { row, value } = await issueBuiltInAdminToken(trx, change, deps.digest, admin, now, adminTokenTtlMs);
+    const { row, value } = await issueBuiltInAdminToken(trx, change, deps, admin, now, adminTokenTtlMs);
     change.audit({
       action: "instance.bootstrap",
       actorId: null,
@@ -68,12 +67,12 @@ export async function bootstrap(deps: AdminDeps, adminTokenTtlMs: number = defau
 export function issueBuiltInAdminToken(
   trx: Transaction<Database>,
   change: PendingChange,
-  digest: Digester,
+  mint: TokenMint,
   admin: PrincipalRow,
   now: Date,
   ttlMs: number,
 ): Promise<{ row: TokenRow; value: string }> {
-  return issueToken(trx, change, digest, {
+  return issueToken(trx, change, mint, {
     organisationId: admin.organisation_id,
     ownerId: admin.id,
     groupId: null,

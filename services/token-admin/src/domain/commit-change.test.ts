@@ -48,7 +48,7 @@ for (const engine of engines) {
       const before = await storeCounts(deps.db);
       await expect(
         commitChange(deps, async (trx, change) => {
-          await issueToken(trx, change, deps.digest, {
+          await issueToken(trx, change, deps, {
             organisationId: admin.organisationId, ownerId: admin.principalId, groupId: null, name: "doomed", level: "user",
             kind: "personal", scopes: [], admin: false, createdBy: admin.principalId, createdAt: new Date(), expiresAt: null,
           });

@@ -7,7 +7,7 @@ import { builtInAdminTokenName, issueBuiltInAdminToken } from "./bootstrap.js";
 import { commitChange } from "./commit-change.js";
 
 /** What a recovery needs: the store and the feed, no server. */
-export type RecoveryDeps = Pick<AdminDeps, "db" | "feed" | "digest" | "now" | "log">;
+export type RecoveryDeps = Pick<AdminDeps, "db" | "feed" | "digest" | "tokenFormat" | "now" | "log">;
 
 export interface RecoveredAdmin {
   /** The new token's value: handed over once, never stored. */
@@ -38,7 +38,7 @@ export async function recoverAdmin(deps: RecoveryDeps, input: { ttlMs: number; s
     const children = [];
     for (const token of revoked) children.push(...(await revokeLiveTokens(trx, { parentId: token.id }, admin.id, now)));
     change.feed(...[...revoked, ...children].map((token) => tokenChangeRecord(token)));
-    const { row, value } = await issueBuiltInAdminToken(trx, change, deps.digest, admin, now, input.ttlMs);
+    const { row, value } = await issueBuiltInAdminToken(trx, change, deps, admin, now, input.ttlMs);
     change.audit({
       action: "instance.recover_admin", actorId: null, actorTokenId: null, organisationId: admin.organisation_id, tokenId: row.id, principalId: admin.id,
       source: input.source, details: { revoked_token_ids: revoked.map((token) => token.id), exchanged_tokens_revoked: children.length },

@@ -4,6 +4,7 @@ import type { Database } from "@tessera/shared/db/schema";
 import * as initial from "./migrations/2026-11-23-initial.js";
 import * as consoleIndexes from "./migrations/2026-12-01-console-indexes.js";
 import * as changeFollowers from "./migrations/2026-12-01-months-change-followers.js";
+import * as leaksHoneytokens from "./migrations/2026-12-02-leaks-honeytokens.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -28,6 +29,7 @@ const migrations: Record<string, MigrationModule> = {
   "2026-11-23-initial": initial,
   "2026-12-01-console-indexes": consoleIndexes,
   "2026-12-01-months-change-followers": changeFollowers,
+  "2026-12-02-leaks-honeytokens": leaksHoneytokens,
 };
 
 const provider: MigrationProvider = {

@@ -135,6 +135,8 @@ export interface TokenFilter {
   createdBy?: string | undefined;
   nameContains?: string | undefined;
   expiresBefore?: Date | undefined;
+  /** True: honeytokens only; false or unset: ordinary tokens only (honeytokens are listed apart). */
+  honeytokens?: boolean | undefined;
 }
 
 /**
@@ -156,6 +158,7 @@ export function listTokens(db: Kysely<Database>, filter: TokenFilter, after: Pag
     query = query.where("token.name", "ilike", `%${escaped}%`);
   }
   if (filter.expiresBefore) query = query.where("token.expires_at", "<", filter.expiresBefore);
+  query = query.where("token.honeytoken", "=", filter.honeytokens === true);
   switch (filter.status) {
     case "active":
       query = query

@@ -32,6 +32,7 @@ export function authInterceptor(deps: AdminDeps): Interceptor {
     const caller = await authenticate(deps, bearerToken(req.header.get("authorization")), {
       requireAdminOption: !anyTokenRpcs.has(req.method.name),
       source: req.contextValues.get(sourceKey),
+      rpc: `${req.service.typeName}/${req.method.name}`,
     });
     req.contextValues.set(callerKey, caller);
     return next(req);

@@ -61,6 +61,7 @@ export function tokenToProto(token: Token): TokenMessage {
     displayHint: token.displayHint,
     parentTokenId: token.parentTokenId ?? "",
     regenerateTime: optionalTimestamp(token.regeneratedAt),
+    honeytoken: token.honeytoken,
   });
 }
 
@@ -102,6 +103,7 @@ export function parseCreateToken(req: CreateTokenRequest): CreateTokenInput {
     groupId: parseOptionalId("group_id", req.groupId),
     organisationId: parseOptionalId("organisation_id", req.organisationId),
     admin: req.admin,
+    honeytoken: req.honeytoken,
   };
 }
 
@@ -159,5 +161,6 @@ export function parseListTokens(req: ListTokensRequest): ListTokensInput {
     createdBy: parseOptionalId("created_by", req.createdBy),
     nameContains: parseOptionalText("name_contains", req.nameContains, 100),
     expiresBefore: parseTimestamp("expires_before", req.expiresBefore),
+    honeytokens: req.honeytokens,
   };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
-import { generateToken } from "@tessera/shared/token/token-format";
+import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { DigestMap } from "./digest-map.js";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
@@ -18,7 +18,7 @@ const org = (id: string, apiTokensEnabled = true): ChangeRecord =>
   create(ChangeRecordSchema, { record: { case: "organisation", value: { id, apiTokensEnabled } } });
 const principal = (id: string, permissions: string[], disabled = false): ChangeRecord =>
   create(ChangeRecordSchema, { record: { case: "principal", value: { id, organisationId: "o1", permissions, disabled } } });
-function token(id: string, value: string, fields: { state?: TokenState; expiresAtMs?: number; scopes?: string[]; parent?: { id: string; value: string }; kind?: TokenKind } = {}): ChangeRecord {
+function token(id: string, value: string, fields: { state?: TokenState; expiresAtMs?: number; scopes?: string[]; parent?: { id: string; value: string }; kind?: TokenKind; honeytoken?: boolean } = {}): ChangeRecord {
   return create(ChangeRecordSchema, {
     record: {
       case: "token",
@@ -26,6 +26,7 @@ function token(id: string, value: string, fields: { state?: TokenState; expiresA
         id, digest: digest(value), ownerId: "p1", organisationId: "o1", scopes: fields.scopes ?? ["orders:read", "orders:write"],
         state: fields.state ?? TokenState.ACTIVE, expiresAtMs: BigInt(fields.expiresAtMs ?? 0), kind: fields.kind ?? TokenKind.PERSONAL,
         level: TokenLevel.USER, parentTokenId: fields.parent?.id ?? "", parentDigest: fields.parent ? digest(fields.parent.value) : new Uint8Array(0),
+        honeytoken: fields.honeytoken ?? false,
       },
     },
   });
@@ -46,7 +47,7 @@ function setup(records: ChangeRecord[], freshness = current, failOpen = false) {
   Object.defineProperty(replica, "byDigest", { value: counting });
   replica.applyEvent(7n, records);
   counting.lookups = 0; // applying records looks tokens up too; count the decisions' lookups only
-  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen };
+  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat };
   return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
 }
 
@@ -83,6 +84,24 @@ describe("decide", () => {
     expect(check(revoked).code).toBe("revoked");
     expect(check(disabled).code).toBe("disabled");
     expect(check(expired).code).toBe("expired");
+  });
+
+  it("answers a honeytoken in every state exactly as an unknown value, and names it only for the report", () => {
+    const [live, revoked, disabled] = [generateToken(), generateToken(), generateToken()];
+    const { check } = setup([
+      org("o1"), principal("p1", ["orders:read"]),
+      token("h1", live, { honeytoken: true }),
+      token("h2", revoked, { honeytoken: true, state: TokenState.REVOKED }),
+      token("h3", disabled, { honeytoken: true, state: TokenState.DISABLED }),
+    ]);
+    const unknown = check(generateToken(), "orders:read");
+    const { honeytoken: none, ...unknownAnswer } = unknown;
+    expect(none).toBeUndefined();
+    for (const [id, trap] of [["h1", live], ["h2", revoked], ["h3", disabled]] as const) {
+      const { honeytoken, ...answer } = check(trap, "orders:read");
+      expect(answer).toEqual(unknownAnswer);
+      expect(honeytoken?.id).toBe(id);
+    }
   });
 
   it("intersects the token's scopes with what the owner holds now", () => {

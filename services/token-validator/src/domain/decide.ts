@@ -1,9 +1,10 @@
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { parseToken } from "@tessera/shared/token/token-format";
+import type { TokenFormat } from "@tessera/shared/token/token-format";
 import type { DigestKeyer } from "@tessera/shared/token/token-digest";
 import type { RefusalCode } from "./decision-code.js";
 import type { FreshnessReading } from "./freshness.js";
+import type { HoneytokenReporter } from "./honeytoken-reporter.js";
 import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
 
 interface DecisionFacts {
@@ -11,6 +12,11 @@ interface DecisionFacts {
   readonly scopes: readonly string[];
   readonly seq: bigint;
   readonly freshness: FreshnessReading;
+  /**
+   * Set only when the value was a honeytoken's: the answer is NOT_FOUND, exactly
+   * as for an unknown value, and the surface reports the presentation.
+   */
+  readonly honeytoken: TokenEntry | undefined;
 }
 
 /** The token may be used for the scope asked. */
@@ -39,6 +45,10 @@ export interface DecisionContext {
   readonly freshness: (nowMs: number) => FreshnessReading;
   /** When the replica cannot be proven current: refuse everything (false) or answer from what is held (true). */
   readonly failOpen: boolean;
+  /** This deployment's token prefix and checksum. */
+  readonly tokenFormat: TokenFormat;
+  /** Told of every honeytoken presentation, after the answer is given. */
+  readonly reportHoneytoken?: HoneytokenReporter | undefined;
 }
 
 const noScopes: readonly string[] = Object.freeze([]);
@@ -53,12 +63,12 @@ function unusable(token: TokenEntry, now: number): RefusalCode | undefined {
 }
 
 // Both kinds built with the same fields in the same order: one object shape on the hot path.
-function refuse(code: RefusalCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Refusal {
-  return { valid: false, code, token, scopes, seq, freshness };
+function refuse(code: RefusalCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading, honeytoken?: TokenEntry): Refusal {
+  return { valid: false, code, token, scopes, seq, freshness, honeytoken };
 }
 
 function accept(token: TokenEntry, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Acceptance {
-  return { valid: true, code: "valid", token, scopes, seq, freshness };
+  return { valid: true, code: "valid", token, scopes, seq, freshness, honeytoken: undefined };
 }
 
 /**
@@ -71,12 +81,14 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   const freshness = ctx.freshness(nowMs);
   // Failing open answers from what is held; before the first snapshot nothing is.
   if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return refuse("stale", undefined, noScopes, seq, freshness);
-  if (parseToken(tokenValue) === undefined) return refuse("malformed", undefined, noScopes, seq, freshness);
+  if (ctx.tokenFormat.parse(tokenValue) === undefined) return refuse("malformed", undefined, noScopes, seq, freshness);
 
   const key = ctx.digestKey(tokenValue);
   const token = replica.byDigest.get(key);
   // A session is for the admin API and console only: on every validator surface it is no token at all.
   if (!token || token.kind === TokenKind.SESSION) return refuse("not_found", undefined, noScopes, seq, freshness);
+  // A honeytoken is an unknown value to whoever presents it, whatever its state; only the report differs.
+  if (token.honeytoken) return refuse("not_found", undefined, noScopes, seq, freshness, token);
   const now = toReplicaSeconds(nowMs);
   // The value a RegenerateToken replaced works only until its grace period ends.
   if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return refuse("revoked", token, noScopes, seq, freshness);

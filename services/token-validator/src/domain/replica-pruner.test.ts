@@ -5,7 +5,7 @@ import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createLogger } from "@tessera/shared/log/logger";
 import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
-import { generateToken } from "@tessera/shared/token/token-format";
+import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
 import { Replica, tokenFlags } from "./replica.js";
@@ -41,7 +41,7 @@ function setup(records: ChangeRecord[]) {
   replica.applyEvent(1n, [org, principal("p1"), ...records]);
   let nowMs = t0;
   const pruner = new ReplicaPruner({ replica: () => replica, retentionMs, intervalMs: 1000, now: () => nowMs, log });
-  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false };
+  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
   return {
     replica,
     pruner,

@@ -31,20 +31,21 @@ export function toUnixSeconds(replicaSeconds: number): number {
   return replicaSeconds + replicaEpochSeconds;
 }
 
-// flags: bits 0-2 TokenState, 3-4 TokenKind, 5-6 TokenLevel, 7 admin, 8 has a parent.
+// flags: bits 0-2 TokenState, 3-4 TokenKind, 5-6 TokenLevel, 7 admin, 8 has a parent, 9 honeytoken.
 const stateMask = 0b111;
 const kindShift = 3;
 const levelShift = 5;
 const adminBit = 1 << 7;
 const parentBit = 1 << 8;
+const honeytokenBit = 1 << 9;
 
 /** Packs what a token is into its entry's flags (a snapshot query computes the same in SQL). */
-export function tokenFlags(state: TokenState, kind: TokenKind, level: TokenLevel, admin: boolean, hasParent: boolean): number {
-  return state | (kind << kindShift) | (level << levelShift) | (admin ? adminBit : 0) | (hasParent ? parentBit : 0);
+export function tokenFlags(state: TokenState, kind: TokenKind, level: TokenLevel, admin: boolean, hasParent: boolean, honeytoken = false): number {
+  return state | (kind << kindShift) | (level << levelShift) | (admin ? adminBit : 0) | (hasParent ? parentBit : 0) | (honeytoken ? honeytokenBit : 0);
 }
 
 /** The flags layout, for a snapshot query that packs them in SQL. */
-export const flagLayout = { kindShift, levelShift, adminBit, parentBit } as const;
+export const flagLayout = { kindShift, levelShift, adminBit, parentBit, honeytokenBit } as const;
 
 /** Rarely set: after a RegenerateToken, and on exchanged tokens. */
 export interface TokenExtra {
@@ -88,6 +89,10 @@ export class TokenEntry {
   /** An exchanged token: it lives only while its parent does (a missing parent counts as revoked). */
   get hasParent(): boolean {
     return (this.flags & parentBit) !== 0;
+  }
+  /** A decoy: every surface refuses it as an unknown value, and its presentation is reported. */
+  get honeytoken(): boolean {
+    return (this.flags & honeytokenBit) !== 0;
   }
 }
 
@@ -159,7 +164,7 @@ export function tokenFactsFromRecord(record: TokenRecord): TokenFacts {
     digestKey: keyOf(record.digest),
     previousDigestKey: keyOf(record.previousDigest),
     previousExpiresAt: replicaSecondsOf(record.previousDigestExpiresAtMs),
-    flags: tokenFlags(record.state, record.kind, record.level, record.admin, record.parentTokenId !== ""),
+    flags: tokenFlags(record.state, record.kind, record.level, record.admin, record.parentTokenId !== "", record.honeytoken),
     parentDigestKey: keyOf(record.parentDigest),
     ownerId: record.ownerId,
     organisationId: record.organisationId,
@@ -213,6 +218,8 @@ export class Replica {
         return this.applyPrincipal(record.record.value);
       case "organisation":
         return this.applyOrganisation(record.record.value);
+      // For the log's other followers (webhooks); nothing a decision needs.
+      case "event":
       case undefined:
         return;
     }

@@ -36,7 +36,8 @@ const flags = sql`int4send((case when token.revoked_at is not null then ${sql.li
   | ((case token.kind when 'personal' then ${sql.lit(TokenKind.PERSONAL)} when 'exchanged' then ${sql.lit(TokenKind.EXCHANGED)} else ${sql.lit(TokenKind.SESSION)} end) << ${sql.lit(flagLayout.kindShift)})
   | ((case token.level when 'user' then ${sql.lit(TokenLevel.USER)} when 'group' then ${sql.lit(TokenLevel.GROUP)} else ${sql.lit(TokenLevel.ORG)} end) << ${sql.lit(flagLayout.levelShift)})
   | (case when token.admin then ${sql.lit(flagLayout.adminBit)} else 0 end)
-  | (case when token.parent_token_id is not null then ${sql.lit(flagLayout.parentBit)} else 0 end))`;
+  | (case when token.parent_token_id is not null then ${sql.lit(flagLayout.parentBit)} else 0 end)
+  | (case when token.honeytoken then ${sql.lit(flagLayout.honeytokenBit)} else 0 end))`;
 
 /** A byte of value `n` as a bytea literal. */
 const byte = (n: number) => sql.raw(`'\\x${n.toString(16).padStart(2, "0")}'::bytea`);

@@ -97,6 +97,9 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     return denied.get(answer)!;
   };
 
+  // Set by check() when the value was a honeytoken's; reported once the answer is sent.
+  let tripped: { tokenId: string; route: string; usedAtMs: number } | undefined;
+
   const check = (facts: CheckFacts): Uint8Array => {
     // Past the header bounds: a denial, not a gRPC error, which an Envoy with failure_mode_allow would let through.
     if (facts.overLimit) return refuse(invalidRequestAnswer);
@@ -112,6 +115,7 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     const nowMs = Date.now();
     const decision = decide(ctx, credential, scope, nowMs);
     observe(decision, "ext_authz", nowMs);
+    if (decision.honeytoken) tripped = { tokenId: decision.honeytoken.id, route: `${facts.method} ${facts.path}`, usedAtMs: nowMs };
     if (!decision.valid) return denied.get(denyAnswerFor(decision.code))!;
     const token = decision.token;
     return allowed(token.id, token.ownerId, token.organisationId, decision.scopes.join(" "));
@@ -121,5 +125,10 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     const startedMs = performance.now();
     callback(null, check(call.request));
     meter.latency((performance.now() - startedMs) / 1000);
+    if (tripped) {
+      // Envoy's own address: the vendored ext_authz subset does not carry the downstream client's.
+      ctx.reportHoneytoken?.({ ...tripped, surface: "ext_authz", sourceAddress: call.getPeer() });
+      tripped = undefined;
+    }
   };
 }

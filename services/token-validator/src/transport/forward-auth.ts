@@ -126,6 +126,16 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   const scopeOf = scopeCache();
   const headersFor = acceptedHeaders(names);
 
+  // After the answer is sent. The client's address as the proxy forwarded it, else the proxy's own.
+  const reportHoneytoken = (req: IncomingMessage, tokenId: string, usedAtMs: number) => {
+    if (!ctx.reportHoneytoken) return;
+    const forwardedFor = req.headers["x-forwarded-for"];
+    const sourceAddress = (typeof forwardedFor === "string" ? forwardedFor.split(",")[0]!.trim() : "") || req.headers["x-real-ip"]?.toString() || (req.socket.remoteAddress ?? "");
+    const method = original.originalMethod ?? original.forwardedMethod ?? req.method ?? "GET";
+    const uri = original.originalUri ?? original.forwardedUri ?? "";
+    ctx.reportHoneytoken({ tokenId, surface: "forward_auth", sourceAddress, route: `${method} ${uri}`.trim(), usedAtMs });
+  };
+
   const refuse = (res: ServerResponse, answer: DenyAnswer) => {
     meter.refused(answer);
     deny(res, answer);
@@ -164,7 +174,11 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
     const nowMs = Date.now();
     const decision = decide(ctx, credential, scope, nowMs);
     observe(decision, "forward_auth", nowMs);
-    if (!decision.valid) return deny(res, denyAnswerFor(decision.code));
+    if (!decision.valid) {
+      deny(res, denyAnswerFor(decision.code));
+      if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, nowMs);
+      return;
+    }
     res.writeHead(200, headersFor(decision) as OutgoingHttpHeader[]);
     res.end();
   };

@@ -69,6 +69,8 @@ function refuse(res: ServerResponse, answer: DenyAnswer): void {
  * it), unless its owner holds every scope ("*", the built-in admin).
  */
 export function introspect(ctx: DecisionContext, observe: DecisionObserver, options: IntrospectOptions, meter: SurfaceMeter): IntrospectHandler {
+  const reportHoneytoken = (req: IncomingMessage, tokenId: string, route: string, usedAtMs: number) =>
+    ctx.reportHoneytoken?.({ tokenId, surface: "introspect", sourceAddress: req.socket.remoteAddress ?? "", route, usedAtMs });
   const answer = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== "POST") return invalidRequest(res, 405, "use POST", ["allow", "POST"]);
 
@@ -83,7 +85,11 @@ export function introspect(ctx: DecisionContext, observe: DecisionObserver, opti
     const callerMs = Date.now();
     const caller = decide(ctx, credential, options.introspectionScope, callerMs);
     observe(caller, "introspect", callerMs);
-    if (!caller.valid) return refuse(res, denyAnswerFor(caller.code));
+    if (!caller.valid) {
+      refuse(res, denyAnswerFor(caller.code));
+      if (caller.honeytoken) reportHoneytoken(req, caller.honeytoken.id, "POST /introspect (caller's bearer token)", callerMs);
+      return;
+    }
 
     if (!formType.test(req.headers["content-type"] ?? "")) return invalidRequest(res, 400, "the body must be application/x-www-form-urlencoded");
     if (Number(req.headers["content-length"] ?? 0) > maxBodyBytes) return invalidRequest(res, 413, `the body must be at most ${maxBodyBytes} bytes`);
@@ -111,6 +117,7 @@ export function introspect(ctx: DecisionContext, observe: DecisionObserver, opti
       const decision = decide(ctx, tokens[0]!, "", nowMs);
       observe(decision, "introspect", nowMs);
       send(res, 200, decision.valid && mayIntrospect(ctx, caller, decision) ? activeBody(decision) : inactiveBody);
+      if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, "POST /introspect (token introspected)", nowMs);
     });
   };
 

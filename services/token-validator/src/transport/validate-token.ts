@@ -20,5 +20,9 @@ export function validateToken(ctx: DecisionContext, observe: DecisionObserver, m
     observe(decision, "grpc", nowMs);
     callback(null, writeValidateTokenResponse(decision));
     meter?.latency((performance.now() - startedMs) / 1000);
+    if (decision.honeytoken) {
+      const route = requiredScope === "" ? "ValidateToken" : `ValidateToken scope=${requiredScope}`;
+      ctx.reportHoneytoken?.({ tokenId: decision.honeytoken.id, surface: "grpc", sourceAddress: call.getPeer(), route, usedAtMs: nowMs });
+    }
   };
 }

@@ -1,10 +1,10 @@
 import type { TokenRow } from "@tessera/shared/db/schema";
 import { toBuffer } from "@tessera/shared/db/database";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
-import { parseToken } from "@tessera/shared/token/token-format";
 import { findCredential } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import type { Caller } from "./caller.js";
+import { recordHoneytokenUses } from "../leaks/record-honeytoken-uses.js";
 
 /** One message for every failure, so a caller learns nothing about a token it does not hold. */
 const rejected = () => new TesseraError("unauthenticated", "invalid or expired token");
@@ -18,17 +18,26 @@ export interface AuthenticateOptions {
   readonly requireAdminOption: boolean;
   /** Peer address and user agent, kept on the caller for the audit log. */
   readonly source: string;
+  /** The RPC called, for the honeytoken report. */
+  readonly rpc?: string | undefined;
 }
 
 /** Establishes who presented `tokenValue` (the bearer credential), or throws unauthenticated. */
 export async function authenticate(deps: AdminDeps, tokenValue: string | undefined, options: AuthenticateOptions): Promise<Caller> {
   if (tokenValue === undefined) throw new TesseraError("unauthenticated", "missing bearer token");
-  if (parseToken(tokenValue) === undefined) throw rejected();
+  if (deps.tokenFormat.parse(tokenValue) === undefined) throw rejected();
   const now = deps.now();
   const digest = deps.digest(tokenValue);
   const credential = await findCredential(deps.db, digest, now);
   if (!credential) throw rejected();
   const { token, owner, parent } = credential;
+  if (token.honeytoken) {
+    // Refused as an unknown value; the record is written after, not awaited, so the answer comes no later.
+    void recordHoneytokenUses(deps, [{ tokenId: token.id, surface: "admin_api", sourceAddress: options.source, route: options.rpc ?? "", usedAt: now, validatorId: "" }]).catch((err: unknown) =>
+      deps.log.error({ err }, "honeytoken use on the admin API not recorded"),
+    );
+    throw rejected();
+  }
   if (!usable(token, now) || owner.disabled_at) throw rejected();
   // Exchanged and session tokens live only while their parent does.
   if (token.parent_token_id && (!parent || !usable(parent, now))) throw rejected();

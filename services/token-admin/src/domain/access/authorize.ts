@@ -71,6 +71,8 @@ export const authorizationTable = {
   ListTokenOwners: tokens,
 
   ListAuditEvents: tokens,
+  // Leak response: whose is a found value? Administrators, within their reach.
+  IdentifyToken: administers,
   // Instance-wide facts (validator ids, feed positions), no secrets: for administrators above a group.
   ListValidators: row("all", "all", "none", "none"),
 } as const satisfies Record<string, Record<Role, Reach>>;

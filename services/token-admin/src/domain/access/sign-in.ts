@@ -71,7 +71,7 @@ export async function signIn(deps: AdminDeps, input: SignInInput): Promise<Signe
   const { result } = await commitChange(deps, async (trx, change) => {
     if (!(await findOrganisation(trx, principal.organisation_id))) throw rejected();
     const expiresAt = new Date(now.getTime() + deps.sessionTtlMs);
-    const issued = await issueToken(trx, change, deps.digest, {
+    const issued = await issueToken(trx, change, deps, {
       organisationId: principal.organisation_id,
       ownerId: principal.id,
       groupId: principal.group_id,

@@ -32,6 +32,8 @@ export interface CreateTokenInput {
   readonly organisationId: string | undefined;
   /** May call the admin API with the owner's role; for GROUP/ORG tokens, the owner gets the level's admin role. */
   readonly admin: boolean;
+  /** A decoy (honeytoken): refused everywhere as unknown, every presentation reported. */
+  readonly honeytoken?: boolean | undefined;
 }
 
 export interface CreatedToken {
@@ -130,7 +132,7 @@ export async function createToken(deps: AdminDeps, caller: Caller, input: Create
     const { owner, policy, groupId } = input.level === "user" ? await userOwnership(trx, caller, input) : await technicalOwnership(trx, change, caller, input, now);
     if (!policy.apiTokensEnabled) throw new TesseraError("failed_precondition", "API tokens are switched off for this organisation");
     const expiresAt = resolveExpiry(input.expiry, policy, now);
-    const issued = await issueToken(trx, change, deps.digest, {
+    const issued = await issueToken(trx, change, deps, {
       organisationId: owner.organisation_id,
       ownerId: owner.id,
       groupId,
@@ -142,11 +144,12 @@ export async function createToken(deps: AdminDeps, caller: Caller, input: Create
       createdBy: caller.principalId,
       createdAt: now,
       expiresAt,
+      honeytoken: input.honeytoken ?? false,
     });
     change.audit({
       action: "token.create", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: owner.organisation_id,
       tokenId: issued.row.id, principalId: owner.id, source: caller.source,
-      details: { name: input.name, level: input.level, scopes: input.scopes, admin: input.admin, expires_at: expiresAt?.toISOString() ?? null },
+      details: { name: input.name, level: input.level, scopes: input.scopes, admin: input.admin, expires_at: expiresAt?.toISOString() ?? null, ...(input.honeytoken ? { honeytoken: true } : {}) },
     });
     return issued;
   });

@@ -39,7 +39,7 @@ export async function exchangeToken(deps: AdminDeps, caller: Caller, input: { tt
     // Never past the parent's expiry, nor past the grace period of a replaced value it was exchanged with.
     const ends = [now.getTime() + ttl * 1000, parent.expires_at?.getTime(), caller.credentialEndsAt?.getTime()];
     const expiresAt = new Date(Math.min(...ends.filter((ms): ms is number => ms !== undefined)));
-    const issued = await issueToken(trx, change, deps.digest, {
+    const issued = await issueToken(trx, change, deps, {
       organisationId: parent.organisation_id,
       ownerId: parent.owner_id,
       groupId: parent.group_id,

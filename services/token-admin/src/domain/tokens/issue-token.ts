@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Database, TokenKindColumn, TokenLevelName, TokenRow } from "@tessera/shared/db/schema";
 import type { Digester } from "@tessera/shared/token/token-digest";
-import { displayHint, generateToken } from "@tessera/shared/token/token-format";
+import type { TokenFormat } from "@tessera/shared/token/token-format";
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import { insertToken } from "../../store/token-store.js";
 import type { PendingChange } from "../commit-change.js";
@@ -20,6 +20,14 @@ export interface TokenToIssue {
   readonly expiresAt: Date | null;
   /** Exchanged tokens: the parent, whose digest validators use to link the two. */
   readonly parent?: { readonly id: string; readonly digest: Buffer } | undefined;
+  /** A decoy: refused everywhere as unknown, and every presentation is reported. */
+  readonly honeytoken?: boolean | undefined;
+}
+
+/** What minting a value needs: the deployment's format and the digest kept in its place. */
+export interface TokenMint {
+  readonly digest: Digester;
+  readonly tokenFormat: TokenFormat;
 }
 
 /** Expiries are whole seconds everywhere (as JWT's exp): floors, so a token never outlives what was asked. */
@@ -34,10 +42,10 @@ export function wholeSeconds(date: Date): Date {
 export async function issueToken(
   trx: Transaction<Database>,
   change: PendingChange,
-  digest: Digester,
+  mint: TokenMint,
   token: TokenToIssue,
 ): Promise<{ row: TokenRow; value: string }> {
-  const value = generateToken(token.kind);
+  const value = mint.tokenFormat.generate(token.kind);
   const row = await insertToken(trx, {
     organisation_id: token.organisationId,
     owner_id: token.ownerId,
@@ -50,9 +58,11 @@ export async function issueToken(
     created_by: token.createdBy,
     created_at: token.createdAt,
     expires_at: token.expiresAt && wholeSeconds(token.expiresAt),
-    digest: digest(value),
-    display_hint: displayHint(value),
+    digest: mint.digest(value),
+    display_hint: mint.tokenFormat.displayHint(value),
     parent_token_id: token.parent?.id ?? null,
+    // Only when set: an ordinary token is written as before the column existed (a schema mid-upgrade).
+    ...(token.honeytoken ? { honeytoken: true } : {}),
   });
   change.feed(tokenChangeRecord(row, token.parent?.digest));
   return { row, value };

@@ -17,6 +17,8 @@ export interface ListTokensInput extends PageRequest {
   readonly createdBy?: string | undefined;
   readonly nameContains?: string | undefined;
   readonly expiresBefore?: Date | undefined;
+  /** Honeytokens are listed apart: true lists only them, otherwise they are left out. */
+  readonly honeytokens?: boolean | undefined;
 }
 
 /**
@@ -34,6 +36,7 @@ function visibleFilter(caller: Caller, input: ListTokensInput): TokenFilter | un
     createdBy: input.createdBy,
     nameContains: input.nameContains,
     expiresBefore: input.expiresBefore,
+    honeytokens: input.honeytokens ?? false,
   };
   const narrow = (key: "organisationId" | "ownerGroupId" | "ownerId", value: string | undefined): boolean => {
     if (value === undefined || (filter[key] !== undefined && filter[key] !== value)) return false;

@@ -1,6 +1,5 @@
 import { TesseraError, invalidArgument } from "@tessera/shared/errors/tessera-error";
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
-import { displayHint, generateToken } from "@tessera/shared/token/token-format";
 import { findOrganisation } from "../../store/organisation-store.js";
 import { lockToken, revokeLiveTokens, updateToken } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
@@ -35,12 +34,12 @@ export async function regenerateToken(deps: AdminDeps, caller: Caller, id: strin
     const organisation = await findOrganisation(trx, token.organisation_id);
     const maxGrace = organisation?.max_regenerate_grace_seconds ?? 0;
     if (graceSeconds > maxGrace) throw invalidArgument("grace_period", `must be at most ${maxGrace} s (the organisation's max_regenerate_grace)`);
-    const value = generateToken("personal");
+    const value = deps.tokenFormat.generate("personal");
     // The replaced digest is always recorded, expiring at once without a grace
     // period: validators find the token's old entry by it and drop the old value.
     const updated = await updateToken(trx, id, {
       digest: deps.digest(value),
-      display_hint: displayHint(value),
+      display_hint: deps.tokenFormat.displayHint(value),
       previous_digest: token.digest,
       previous_digest_expires_at: wholeSeconds(new Date(now.getTime() + graceSeconds * 1000)),
       regenerated_at: now,

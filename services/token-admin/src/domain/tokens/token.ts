@@ -26,6 +26,8 @@ export interface Token {
   readonly parentTokenId: string | null;
   readonly displayHint: string;
   readonly status: TokenStatusName;
+  /** A decoy: refused everywhere as unknown, every presentation reported. */
+  readonly honeytoken: boolean;
 }
 
 /** Revoked outranks disabled outranks expired: the most permanent reason wins. */
@@ -60,5 +62,6 @@ export function tokenFromRow(row: TokenRow, now: Date): Token {
     parentTokenId: row.parent_token_id,
     displayHint: row.display_hint,
     status: tokenStatus(row, now),
+    honeytoken: row.honeytoken,
   };
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/feed/v1/feed.proto.
  */
 export const file_tessera_feed_v1_feed: GenFile = /*@__PURE__*/
-  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMifQoLRmVlZE1lc3NhZ2USLgoGY2hhbmdlGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLkNoYW5nZUV2ZW50SAASMwoJaGVhcnRiZWF0GAIgASgLMh4udGVzc2VyYS5mZWVkLnYxLkZlZWRIZWFydGJlYXRIAEIJCgdtZXNzYWdlIjUKDUZlZWRIZWFydGJlYXQSEAoIaGVhZF9zZXEYASABKAQSEgoKcmVhZF9hdF9tcxgCIAEoAyKmAQoPVmFsaWRhdG9yUmVwb3J0EhQKDHZhbGlkYXRvcl9pZBgBIAEoCRITCgthcHBsaWVkX3NlcRgCIAEoBBIoCglmcmVzaG5lc3MYAyABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBCABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgFIAEoDRIOCgZ0dGxfbXMYBiABKA0iuwEKDENoYW5nZVJlY29yZBItCgV0b2tlbhgBIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Ub2tlblJlY29yZEgAEjUKCXByaW5jaXBhbBgCIAEoCzIgLnRlc3NlcmEuZmVlZC52MS5QcmluY2lwYWxSZWNvcmRIABI7CgxvcmdhbmlzYXRpb24YAyABKAsyIy50ZXNzZXJhLmZlZWQudjEuT3JnYW5pc2F0aW9uUmVjb3JkSABCCAoGcmVjb3JkIpsDCgtUb2tlblJlY29yZBIKCgJpZBgBIAEoCRIOCgZkaWdlc3QYAiABKAwSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEioKBXN0YXRlGAggASgOMhsudGVzc2VyYS5mZWVkLnYxLlRva2VuU3RhdGUSDQoFYWRtaW4YCSABKAgSIwoEa2luZBgKIAEoDjIVLnRlc3NlcmEudjEuVG9rZW5LaW5kEiUKBWxldmVsGAsgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEhcKD3BhcmVudF90b2tlbl9pZBgMIAEoCRIXCg9wcmV2aW91c19kaWdlc3QYDSABKAwSJQodcHJldmlvdXNfZGlnZXN0X2V4cGlyZXNfYXRfbXMYDiABKAMSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg1wYXJlbnRfZGlnZXN0GBAgASgMIm4KD1ByaW5jaXBhbFJlY29yZBIKCgJpZBgBIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSEAoIZGlzYWJsZWQYBCABKAgSDwoHZGVsZXRlZBgFIAEoCCI8ChJPcmdhbmlzYXRpb25SZWNvcmQSCgoCaWQYASABKAkSGgoSYXBpX3Rva2Vuc19lbmFibGVkGAIgASgIIksKClVzYWdlQmF0Y2gSFAoMdmFsaWRhdG9yX2lkGAEgASgJEicKBHVzZXMYAiADKAsyGS50ZXNzZXJhLmZlZWQudjEuVG9rZW5Vc2UiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_token, file_tessera_v1_validator]);
+  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMifQoLRmVlZE1lc3NhZ2USLgoGY2hhbmdlGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLkNoYW5nZUV2ZW50SAASMwoJaGVhcnRiZWF0GAIgASgLMh4udGVzc2VyYS5mZWVkLnYxLkZlZWRIZWFydGJlYXRIAEIJCgdtZXNzYWdlIjUKDUZlZWRIZWFydGJlYXQSEAoIaGVhZF9zZXEYASABKAQSEgoKcmVhZF9hdF9tcxgCIAEoAyKmAQoPVmFsaWRhdG9yUmVwb3J0EhQKDHZhbGlkYXRvcl9pZBgBIAEoCRITCgthcHBsaWVkX3NlcRgCIAEoBBIoCglmcmVzaG5lc3MYAyABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBCABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgFIAEoDRIOCgZ0dGxfbXMYBiABKA0i6QEKDENoYW5nZVJlY29yZBItCgV0b2tlbhgBIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Ub2tlblJlY29yZEgAEjUKCXByaW5jaXBhbBgCIAEoCzIgLnRlc3NlcmEuZmVlZC52MS5QcmluY2lwYWxSZWNvcmRIABI7CgxvcmdhbmlzYXRpb24YAyABKAsyIy50ZXNzZXJhLmZlZWQudjEuT3JnYW5pc2F0aW9uUmVjb3JkSAASLAoFZXZlbnQYCiABKAsyGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5FdmVudEgAQggKBnJlY29yZCLRAQoKVG9rZW5FdmVudBIMCgRraW5kGAEgASgJEhAKCHRva2VuX2lkGAIgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgDIAEoCRIQCghvd25lcl9pZBgEIAEoCRINCgVhdF9tcxgFIAEoAxI5CgdkZXRhaWxzGAYgAygLMigudGVzc2VyYS5mZWVkLnYxLlRva2VuRXZlbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIq8DCgtUb2tlblJlY29yZBIKCgJpZBgBIAEoCRIOCgZkaWdlc3QYAiABKAwSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEioKBXN0YXRlGAggASgOMhsudGVzc2VyYS5mZWVkLnYxLlRva2VuU3RhdGUSDQoFYWRtaW4YCSABKAgSIwoEa2luZBgKIAEoDjIVLnRlc3NlcmEudjEuVG9rZW5LaW5kEiUKBWxldmVsGAsgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEhcKD3BhcmVudF90b2tlbl9pZBgMIAEoCRIXCg9wcmV2aW91c19kaWdlc3QYDSABKAwSJQodcHJldmlvdXNfZGlnZXN0X2V4cGlyZXNfYXRfbXMYDiABKAMSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg1wYXJlbnRfZGlnZXN0GBAgASgMEhIKCmhvbmV5dG9rZW4YESABKAgibgoPUHJpbmNpcGFsUmVjb3JkEgoKAmlkGAEgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRITCgtwZXJtaXNzaW9ucxgDIAMoCRIQCghkaXNhYmxlZBgEIAEoCBIPCgdkZWxldGVkGAUgASgIIjwKEk9yZ2FuaXNhdGlvblJlY29yZBIKCgJpZBgBIAEoCRIaChJhcGlfdG9rZW5zX2VuYWJsZWQYAiABKAgiSwoKVXNhZ2VCYXRjaBIUCgx2YWxpZGF0b3JfaWQYASABKAkSJwoEdXNlcxgCIAMoCzIZLnRlc3NlcmEuZmVlZC52MS5Ub2tlblVzZSKDAQoNSG9uZXl0b2tlblVzZRIQCgh0b2tlbl9pZBgBIAEoCRIUCgx2YWxpZGF0b3JfaWQYAiABKAkSDwoHc3VyZmFjZRgDIAEoCRIWCg5zb3VyY2VfYWRkcmVzcxgEIAEoCRINCgVyb3V0ZRgFIAEoCRISCgp1c2VkX2F0X21zGAYgASgDIkUKCFRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhcKD2xhc3RfdXNlZF9hdF9tcxgCIAEoAxIOCgZzb3VyY2UYAyABKAkqjQEKClRva2VuU3RhdGUSGwoXVE9LRU5fU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUT0tFTl9TVEFURV9BQ1RJVkUQARIYChRUT0tFTl9TVEFURV9ESVNBQkxFRBACEhcKE1RPS0VOX1NUQVRFX1JFVk9LRUQQAxIXChNUT0tFTl9TVEFURV9ERUxFVEVEEARiBnByb3RvMw", [file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * One committed transaction's effect on what validators hold. Stored in
@@ -187,6 +187,16 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
      */
     value: OrganisationRecord;
     case: "organisation";
+  } | {
+    /**
+     * Something that happened to a token that validators need not hold, kept in
+     * the commit-ordered log for its other followers (webhooks, notices).
+     * Validators skip it.
+     *
+     * @generated from field: tessera.feed.v1.TokenEvent event = 10;
+     */
+    value: TokenEvent;
+    case: "event";
   } | { case: undefined; value?: undefined };
 };
 
@@ -196,6 +206,60 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
  */
 export const ChangeRecordSchema: GenMessage<ChangeRecord> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 4);
+
+/**
+ * An event of a token's life that the lifecycle records do not name (a leak
+ * report). Never carries a token value. Honeytoken presentations are NOT
+ * logged here: each would move the feed seq every answer carries, right after
+ * the presenter's call — a tell. They are in the audit log
+ * (token.honeytoken_used) only.
+ *
+ * @generated from message tessera.feed.v1.TokenEvent
+ */
+export type TokenEvent = Message<"tessera.feed.v1.TokenEvent"> & {
+  /**
+   * "leaked": reported found; revoked unless it is a honeytoken.
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string token_id = 2;
+   */
+  tokenId: string;
+
+  /**
+   * @generated from field: string organisation_id = 3;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: string owner_id = 4;
+   */
+  ownerId: string;
+
+  /**
+   * When it happened, unix milliseconds.
+   *
+   * @generated from field: int64 at_ms = 5;
+   */
+  atMs: bigint;
+
+  /**
+   * leaked: reason, reporter_address, url, source, type, via ("public" | "github"), revoked ("true"/"false").
+   *
+   * @generated from field: map<string, string> details = 6;
+   */
+  details: { [key: string]: string };
+};
+
+/**
+ * Describes the message tessera.feed.v1.TokenEvent.
+ * Use `create(TokenEventSchema)` to create a new message.
+ */
+export const TokenEventSchema: GenMessage<TokenEvent> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 5);
 
 /**
  * @generated from message tessera.feed.v1.TokenRecord
@@ -294,6 +358,13 @@ export type TokenRecord = Message<"tessera.feed.v1.TokenRecord"> & {
    * @generated from field: bytes parent_digest = 16;
    */
   parentDigest: Uint8Array;
+
+  /**
+   * A honeytoken: validators answer as for an unknown value and report every presentation.
+   *
+   * @generated from field: bool honeytoken = 17;
+   */
+  honeytoken: boolean;
 };
 
 /**
@@ -301,7 +372,7 @@ export type TokenRecord = Message<"tessera.feed.v1.TokenRecord"> & {
  * Use `create(TokenRecordSchema)` to create a new message.
  */
 export const TokenRecordSchema: GenMessage<TokenRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 5);
+  messageDesc(file_tessera_feed_v1_feed, 6);
 
 /**
  * @generated from message tessera.feed.v1.PrincipalRecord
@@ -342,7 +413,7 @@ export type PrincipalRecord = Message<"tessera.feed.v1.PrincipalRecord"> & {
  * Use `create(PrincipalRecordSchema)` to create a new message.
  */
 export const PrincipalRecordSchema: GenMessage<PrincipalRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 6);
+  messageDesc(file_tessera_feed_v1_feed, 7);
 
 /**
  * @generated from message tessera.feed.v1.OrganisationRecord
@@ -364,7 +435,7 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
  * Use `create(OrganisationRecordSchema)` to create a new message.
  */
 export const OrganisationRecordSchema: GenMessage<OrganisationRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 7);
+  messageDesc(file_tessera_feed_v1_feed, 8);
 
 /**
  * A validator's snapshot of the last-use times it saw, flushed in batches.
@@ -388,7 +459,61 @@ export type UsageBatch = Message<"tessera.feed.v1.UsageBatch"> & {
  * Use `create(UsageBatchSchema)` to create a new message.
  */
 export const UsageBatchSchema: GenMessage<UsageBatch> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 8);
+  messageDesc(file_tessera_feed_v1_feed, 9);
+
+/**
+ * A honeytoken was presented to a validator: sent at once, sealed, on its own
+ * queue, so token-admin can audit (and announce) it within seconds.
+ *
+ * @generated from message tessera.feed.v1.HoneytokenUse
+ */
+export type HoneytokenUse = Message<"tessera.feed.v1.HoneytokenUse"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+
+  /**
+   * @generated from field: string validator_id = 2;
+   */
+  validatorId: string;
+
+  /**
+   * "grpc", "ext_authz", "forward_auth" or "introspect".
+   *
+   * @generated from field: string surface = 3;
+   */
+  surface: string;
+
+  /**
+   * The presenting client's address as the validator saw it (a proxy's
+   * forwarded-for address when one was given), truncated.
+   *
+   * @generated from field: string source_address = 4;
+   */
+  sourceAddress: string;
+
+  /**
+   * The method and path asked about (forward-auth, ext_authz), or the surface's own route.
+   *
+   * @generated from field: string route = 5;
+   */
+  route: string;
+
+  /**
+   * Unix milliseconds.
+   *
+   * @generated from field: int64 used_at_ms = 6;
+   */
+  usedAtMs: bigint;
+};
+
+/**
+ * Describes the message tessera.feed.v1.HoneytokenUse.
+ * Use `create(HoneytokenUseSchema)` to create a new message.
+ */
+export const HoneytokenUseSchema: GenMessage<HoneytokenUse> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 10);
 
 /**
  * @generated from message tessera.feed.v1.TokenUse
@@ -417,7 +542,7 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
  * Use `create(TokenUseSchema)` to create a new message.
  */
 export const TokenUseSchema: GenMessage<TokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 9);
+  messageDesc(file_tessera_feed_v1_feed, 11);
 
 /**
  * @generated from enum tessera.feed.v1.TokenState
