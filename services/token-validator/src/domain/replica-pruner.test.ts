@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createLogger } from "@tessera/shared/log/logger";
 import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
@@ -58,11 +57,11 @@ describe("replica pruner", () => {
     expect(r.replica.retainedCount).toBe(1);
     r.at(t0 + retentionMs - 1000);
     await r.pruner.sweep();
-    expect(r.code(revoked)).toBe(ValidationCode.REVOKED);
+    expect(r.code(revoked)).toBe("revoked");
     r.at(t0 + retentionMs + 1000);
     expect(await r.pruner.sweep()).toEqual({ live: 1, retained: 0, dropped: 1 });
-    expect(r.code(revoked)).toBe(ValidationCode.NOT_FOUND);
-    expect(r.code(live)).toBe(ValidationCode.VALID);
+    expect(r.code(revoked)).toBe("not_found");
+    expect(r.code(live)).toBe("valid");
     expect(r.replica.tokenCount).toBe(1);
   });
 
@@ -72,10 +71,10 @@ describe("replica pruner", () => {
     expect(await r.pruner.sweep()).toEqual({ live: 1, retained: 0, dropped: 1 });
     r.at(t0 + 10_000 + retentionMs - 1000);
     expect(await r.pruner.sweep()).toMatchObject({ retained: 1, dropped: 0 });
-    expect(r.code(expiring)).toBe(ValidationCode.EXPIRED);
+    expect(r.code(expiring)).toBe("expired");
     r.at(t0 + 10_000 + retentionMs + 1000);
     expect(await r.pruner.sweep()).toMatchObject({ retained: 0, dropped: 1 });
-    expect(r.code(expiring)).toBe(ValidationCode.NOT_FOUND);
+    expect(r.code(expiring)).toBe("not_found");
     expect(r.replica.tokenCount).toBe(0);
   });
 
@@ -83,11 +82,11 @@ describe("replica pruner", () => {
     const [parent, child, orphan] = [generateToken(), generateToken(), generateToken()];
     const r = setup([token("parent", parent), token("child", child, { parent, expiresAtMs: t0 + 3_600_000 })]);
     r.replica.applyEvent(2n, [token("parent", parent, { state: TokenState.DELETED }), token("orphan", orphan, { parent: generateToken(), expiresAtMs: t0 + 3_600_000 })]);
-    expect(r.code(child)).toBe(ValidationCode.REVOKED);
+    expect(r.code(child)).toBe("revoked");
     expect(await r.pruner.sweep()).toEqual({ live: 0, retained: 2, dropped: 0 });
     r.at(t0 + retentionMs + 1000);
     expect(await r.pruner.sweep()).toEqual({ live: 0, retained: 0, dropped: 2 });
-    expect(r.code(child)).toBe(ValidationCode.NOT_FOUND);
+    expect(r.code(child)).toBe("not_found");
     expect(r.replica.tokenCount).toBe(0);
   });
 
@@ -96,15 +95,15 @@ describe("replica pruner", () => {
     const r = setup([token("t", fresh, { previous: { value: old, expiresAtMs: t0 + 5000 } })]);
     r.at(t0 + 6000);
     await r.pruner.sweep();
-    expect(r.code(old)).toBe(ValidationCode.REVOKED);
+    expect(r.code(old)).toBe("revoked");
     r.at(t0 + 5000 + retentionMs + 1000);
     expect(await r.pruner.sweep()).toEqual({ live: 1, retained: 0, dropped: 1 });
-    expect(r.code(old)).toBe(ValidationCode.NOT_FOUND);
-    expect(r.code(fresh)).toBe(ValidationCode.VALID);
+    expect(r.code(old)).toBe("not_found");
+    expect(r.code(fresh)).toBe("valid");
     expect(r.replica.byDigest.size).toBe(1);
     // A later record of the token still finds it, by its current digest.
     r.replica.applyEvent(3n, [token("t", fresh, { previous: { value: old, expiresAtMs: t0 + 5000 }, state: TokenState.REVOKED })]);
-    expect(r.code(fresh)).toBe(ValidationCode.REVOKED);
+    expect(r.code(fresh)).toBe("revoked");
     expect(r.replica.tokenCount).toBe(1);
   });
 
