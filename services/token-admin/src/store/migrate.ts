@@ -3,6 +3,8 @@ import { isRetryableTransactionError } from "@tessera/shared/db/database-errors"
 import type { Database } from "@tessera/shared/db/schema";
 import * as initial from "./migrations/2026-11-23-initial.js";
 import * as consoleIndexes from "./migrations/2026-12-01-console-indexes.js";
+import * as webhooksNotices from "./migrations/2026-12-02-webhooks-notices.js";
+import * as webhooksExpiryIndex from "./migrations/2026-12-02-webhooks-expiry-index.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -26,6 +28,8 @@ function inItsOwnTransaction(migration: MigrationModule): Migration {
 const migrations: Record<string, MigrationModule> = {
   "2026-11-23-initial": initial,
   "2026-12-01-console-indexes": consoleIndexes,
+  "2026-12-02-webhooks-notices": webhooksNotices,
+  "2026-12-02-webhooks-expiry-index": webhooksExpiryIndex,
 };
 
 const provider: MigrationProvider = {

@@ -51,6 +51,7 @@ export function organisationToProto(org: Organisation): OrganisationMessage {
     scopeCatalog: [...org.scopeCatalog],
     maxExchangeTtl: seconds(org.maxExchangeTtlSeconds),
     maxRegenerateGrace: seconds(org.maxRegenerateGraceSeconds),
+    maxInactivity: org.maxInactivitySeconds === undefined ? undefined : seconds(org.maxInactivitySeconds),
     createTime: timestampFromDate(org.createdAt),
     updateTime: timestampFromDate(org.updatedAt),
   });
@@ -98,6 +99,7 @@ export function parseSettings(settings: OrganisationSettings | undefined): Setti
     defaultExpiry = { kind: "duration", seconds: parseSeconds("settings.default_expiry.after", expiry.value) };
   }
   const maxLifetime = settings.maxLifetime && parseSeconds("settings.max_lifetime", settings.maxLifetime);
+  const maxInactivity = settings.maxInactivity && parseSeconds("settings.max_inactivity", settings.maxInactivity);
   if (settings.timeZone !== undefined && settings.timeZone.length > 64) throw invalidArgument("settings.time_zone", "must be an IANA time zone such as Europe/Berlin");
   return {
     apiTokensEnabled: settings.apiTokensEnabled,
@@ -109,6 +111,7 @@ export function parseSettings(settings: OrganisationSettings | undefined): Setti
     scopeCatalog: settings.scopeCatalog && parseStringList("settings.scope_catalog", settings.scopeCatalog.scopes, 500, maxScopeLength),
     maxExchangeTtlSeconds: settings.maxExchangeTtl && parseSeconds("settings.max_exchange_ttl", settings.maxExchangeTtl),
     maxRegenerateGraceSeconds: settings.maxRegenerateGrace && parseSeconds("settings.max_regenerate_grace", settings.maxRegenerateGrace),
+    maxInactivitySeconds: maxInactivity === undefined ? undefined : maxInactivity === 0 ? null : maxInactivity,
   };
 }
 

@@ -86,6 +86,7 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
     const disabling = change.disabled === true && current.disabled_at === null;
     const endedSessions = passwordHash !== undefined || disabling ? await revokeSessions(trx, id, caller.tokenId, caller.principalId, now) : [];
     pending.feed(...endedSessions.map((session) => tokenChangeRecord(session)));
+    if (disabling) pending.announce({ type: "principal.disabled", organisationId: row.organisation_id, principalId: id, actorId: caller.principalId, details: { name: row.name } });
     pending.audit({
       action: "principal.update", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: row.organisation_id, principalId: id,
       source: caller.source,
