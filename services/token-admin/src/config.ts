@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
@@ -38,6 +38,20 @@ export const adminEnv = z
     TESSERA_SIGN_IN_WINDOW_MS: millis(15 * 60 * 1000),
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
+    // Webhooks: how often an idle replica looks for deliveries to make, and how each attempt is bounded.
+    TESSERA_WEBHOOK_POLL_MS: millis(1000),
+    TESSERA_WEBHOOK_TIMEOUT_MS: millis(10_000),
+    TESSERA_WEBHOOK_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
+    // Failed deliveries are retried (doubling waits from BACKOFF_MS up to BACKOFF_MAX_MS, jittered) for RETRY_FOR_MS, then dead-lettered.
+    TESSERA_WEBHOOK_RETRY_FOR_MS: millis(25 * 3600 * 1000),
+    TESSERA_WEBHOOK_BACKOFF_MS: millis(5000),
+    TESSERA_WEBHOOK_BACKOFF_MAX_MS: millis(3600 * 1000),
+    // Endpoints one replica serves at once: a slow endpoint holds one of these, never the others.
+    TESSERA_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    // How long a replica keeps an endpoint without renewing its claim (renewed before each attempt).
+    TESSERA_WEBHOOK_LEASE_MS: millis(60_000),
+    // Endpoints on loopback, link-local and private addresses are refused unless this is set.
+    TESSERA_WEBHOOK_ALLOW_PRIVATE: flag(false),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -50,6 +64,14 @@ export const adminEnv = z
   .refine((env) => env.TESSERA_REQUEST_TIMEOUT_MS > maxWaitMs, {
     path: ["TESSERA_REQUEST_TIMEOUT_MS"],
     message: `must exceed ${maxWaitMs} ms, the longest a call may wait for validators`,
+  })
+  .refine((env) => env.TESSERA_WEBHOOK_LEASE_MS > 2 * env.TESSERA_WEBHOOK_TIMEOUT_MS, {
+    path: ["TESSERA_WEBHOOK_LEASE_MS"],
+    message: "must exceed twice TESSERA_WEBHOOK_TIMEOUT_MS (an attempt must end well within a claim)",
+  })
+  .refine((env) => env.TESSERA_WEBHOOK_BACKOFF_MS <= env.TESSERA_WEBHOOK_BACKOFF_MAX_MS, {
+    path: ["TESSERA_WEBHOOK_BACKOFF_MS"],
+    message: "must not exceed TESSERA_WEBHOOK_BACKOFF_MAX_MS",
   })
   .transform((env, ctx) => {
     const { tls } = withServerTls(env, ctx);
@@ -77,6 +99,19 @@ export const adminEnv = z
       adminTokenFile: env.TESSERA_ADMIN_TOKEN_FILE ?? join(env.TESSERA_DATA_DIR, "admin-token"),
       consoleDir: env.TESSERA_CONSOLE_DIR,
       tracing: tracingOptions(env, "token-admin"),
+      webhooks: {
+        allowPrivate: env.TESSERA_WEBHOOK_ALLOW_PRIVATE,
+        timeoutMs: env.TESSERA_WEBHOOK_TIMEOUT_MS,
+        maxResponseBytes: env.TESSERA_WEBHOOK_MAX_RESPONSE_BYTES,
+        dispatcher: {
+          pollMs: env.TESSERA_WEBHOOK_POLL_MS,
+          concurrency: env.TESSERA_WEBHOOK_CONCURRENCY,
+          leaseMs: env.TESSERA_WEBHOOK_LEASE_MS,
+          retryForMs: env.TESSERA_WEBHOOK_RETRY_FOR_MS,
+          backoff: { baseMs: env.TESSERA_WEBHOOK_BACKOFF_MS, maxMs: env.TESSERA_WEBHOOK_BACKOFF_MAX_MS },
+          batch: 200,
+        },
+      },
     };
   });
 
