@@ -46,6 +46,7 @@ export function createHttpWebhookSender(options: HttpSenderOptions): WebhookSend
     send(url, headers, body) {
       return new Promise<SendOutcome>((resolve) => {
         let settled = false;
+        let deadline: NodeJS.Timeout | undefined;
         const settle = (outcome: SendOutcome) => {
           if (settled) return;
           settled = true;
@@ -63,7 +64,7 @@ export function createHttpWebhookSender(options: HttpSenderOptions): WebhookSend
           lookup,
           headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "tessera-webhooks/1" },
         });
-        const deadline = setTimeout(() => {
+        deadline = setTimeout(() => {
           request.destroy(new Error(`no answer within ${options.timeoutMs} ms`));
         }, options.timeoutMs);
         request.on("response", (response: http.IncomingMessage) => {
