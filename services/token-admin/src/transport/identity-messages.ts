@@ -73,6 +73,7 @@ export function principalToProto(principal: Principal): PrincipalMessage {
     disabled: principal.disabledAt !== null,
     disableTime: principal.disabledAt ? timestampFromDate(principal.disabledAt) : undefined,
     hasPassword: principal.hasPassword,
+    email: principal.email ?? "",
     systemManaged: principal.systemManaged,
     createdBy: principal.createdBy ?? "",
     createTime: timestampFromDate(principal.createdAt),
@@ -141,6 +142,7 @@ export function parseCreatePrincipal(req: CreatePrincipalRequest): CreatePrincip
     role: parseEnum("role", req.role, roleFromProto) ?? "member",
     permissions: parseStringList("permissions", req.permissions, maxScopes, maxScopeLength),
     password: req.password === "" ? undefined : parsePassword("password", req.password),
+    email: req.email === "" ? undefined : parseEmail("email", req.email),
   };
 }
 
@@ -154,7 +156,16 @@ export function parseUpdatePrincipal(req: UpdatePrincipalRequest): { change: Pri
       disabled: req.disabled,
       groupId: req.groupId === undefined ? undefined : req.groupId === "" ? null : parseOptionalId("group_id", req.groupId),
       password: req.password === undefined ? undefined : req.password === "" ? null : parsePassword("password", req.password),
+      email: req.email === undefined ? undefined : req.email === "" ? null : parseEmail("email", req.email),
     },
     awaitValidatorsMs: parseWait("await_validators", req.awaitValidators),
   };
+}
+
+// An address SMTP servers take: one local part, one domain, nothing that could add a header or a recipient.
+const emailPattern = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function parseEmail(field: string, value: string): string {
+  if (value.length > 254 || !emailPattern.test(value)) throw invalidArgument(field, "must be an email address such as ada@example.com");
+  return value;
 }
