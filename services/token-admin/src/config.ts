@@ -6,6 +6,23 @@ import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
 
+const leadUnits = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** "60d,30d,7d,0d" → seconds, each 0..400 days, no repeats. */
+const leadList = (fallback: string) => z.string().default(fallback).transform((value, ctx) => {
+  const leads = value.split(",").map((part) => /^(\d{1,6})([smhd])$/.exec(part.trim()));
+  if (leads.some((m) => m === null)) {
+    ctx.addIssue({ code: "custom", message: 'must be durations such as "60d,30d,7d,0d"' });
+    return z.NEVER;
+  }
+  const seconds = leads.map((m) => Number(m![1]) * leadUnits[m![2] as keyof typeof leadUnits]);
+  if (seconds.some((s) => s > 400 * 86_400) || new Set(seconds).size !== seconds.length) {
+    ctx.addIssue({ code: "custom", message: "each lead at most 400 days, none repeated" });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
 /** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
 export const adminEnv = z
   .object({
@@ -52,6 +69,15 @@ export const adminEnv = z
     TESSERA_WEBHOOK_LEASE_MS: millis(60_000),
     // Endpoints on loopback, link-local and private addresses are refused unless this is set.
     TESSERA_WEBHOOK_ALLOW_PRIVATE: flag(false),
+    // Expiry notices: lead times before a token expires ("0d" is on the day, in the organisation's zone).
+    TESSERA_EXPIRY_NOTICE_LEADS: leadList("60d,30d,7d,0d"),
+    // How often tokens are checked for expiry notices and the inactivity policy.
+    TESSERA_NOTICE_SCAN_MS: millis(60_000),
+    // Notices by email: unset, notices go to webhooks only. smtp://user:password@host:587 or smtps://host:465.
+    TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+    TESSERA_SMTP_FROM: z.string().min(3).max(200).default("Tessera <tessera@localhost>"),
+    TESSERA_SMTP_TIMEOUT_MS: millis(10_000),
+    TESSERA_EMAIL_POLL_MS: millis(5000),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -99,6 +125,13 @@ export const adminEnv = z
       adminTokenFile: env.TESSERA_ADMIN_TOKEN_FILE ?? join(env.TESSERA_DATA_DIR, "admin-token"),
       consoleDir: env.TESSERA_CONSOLE_DIR,
       tracing: tracingOptions(env, "token-admin"),
+      notices: {
+        leadsSeconds: env.TESSERA_EXPIRY_NOTICE_LEADS,
+        scanMs: env.TESSERA_NOTICE_SCAN_MS,
+        email: env.TESSERA_SMTP_URL !== undefined,
+      },
+      smtp: env.TESSERA_SMTP_URL === undefined ? undefined : { url: env.TESSERA_SMTP_URL, from: env.TESSERA_SMTP_FROM, timeoutMs: env.TESSERA_SMTP_TIMEOUT_MS },
+      emailPollMs: env.TESSERA_EMAIL_POLL_MS,
       webhooks: {
         allowPrivate: env.TESSERA_WEBHOOK_ALLOW_PRIVATE,
         timeoutMs: env.TESSERA_WEBHOOK_TIMEOUT_MS,

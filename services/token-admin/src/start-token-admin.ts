@@ -42,6 +42,10 @@ import { createEndpointUrlCheck } from "./webhooks/endpoint-url-check.js";
 import { createHttpWebhookSender } from "./webhooks/http-webhook-sender.js";
 import { signStandardWebhook } from "./webhooks/standard-webhooks.js";
 import { createWebhookMetrics } from "./webhooks/webhook-metrics.js";
+import { startEmailOutbox } from "./domain/notices/email-outbox.js";
+import { startNoticeScanner } from "./domain/notices/notice-scanner.js";
+import { createNodemailerTransport } from "./notices/nodemailer-transport.js";
+import { createNoticeMetrics } from "./notices/notice-metrics.js";
 
 export interface RunningAdmin {
   readonly port: number;
@@ -133,6 +137,11 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     ),
     (d) => d.stop(),
   );
+  const noticeMetrics = createNoticeMetrics(metrics);
+  const scanner = closers.add(startNoticeScanner({ ...deps, onNotice: noticeMetrics.notice }, config.notices), (s) => s.stop());
+  const outbox = config.smtp
+    ? closers.add(startEmailOutbox({ db: database.db, transport: createNodemailerTransport(config.smtp), log, onSent: noticeMetrics.email }, { pollMs: config.emailPollMs, leaseMs: 3 * config.smtp.timeoutMs + 5000 }), (o) => o.stop())
+    : undefined;
   const consoleFiles = loadConsoleFiles(config.consoleDir);
   if (consoleFiles.count === 0) log.warn({ dir: config.consoleDir }, "web console not built (npm run build): not served");
   const handler = connectNodeAdapter({
@@ -180,6 +189,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       heartbeat.stop();
       usage.stop();
       await dispatcher.stop();
+      await scanner.stop();
+      await outbox?.stop();
       await closers.closeAll();
       log.info("stopped");
     },
