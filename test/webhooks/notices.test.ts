@@ -111,6 +111,9 @@ describe("expiry notices and the inactivity policy (two replicas, a real SMTP se
     await eventually(async () => hooksAbout("stale", "token.revoked").length >= 1 && mailsAbout("stale").length >= 1, 15_000, 50);
     expect(hooksAbout("stale", "token.revoked")[0]!.data.details).toMatchObject({ reason: "inactivity", max_inactivity_seconds: "3600" });
     expect(mailsAbout("stale")[0]).toMatchObject({ to: ["ada@example.com"], subject: expect.stringContaining("unused for too long") });
+    const metrics = await (await fetch(`http://127.0.0.1:${replicas[0]!.port}/metrics`)).text();
+    expect(metrics).toMatch(/tessera_notice_emails_total\{outcome="sent"\} \d+/);
+    expect(metrics).toContain('tessera_notices_total{kind="inactivity"}');
     // A manual revocation says so.
     await api.revokeToken({ tokenId: fresh.token!.id });
     expect((await api.getToken({ tokenId: fresh.token!.id })).token!.revocationReason).toBe("manual");

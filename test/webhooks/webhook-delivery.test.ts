@@ -84,6 +84,10 @@ describe("webhooks on Postgres", () => {
     const revoked = receiver.received[4]!;
     expect(revoked.data).toMatchObject({ organisation_id: created.token!.organisationId, actor_id: created.token!.createdBy, details: { reason: "manual" } });
     expect(revoked.data.token).toMatchObject({ id, name: "hooked", level: "user", display_hint: regenerated.token!.displayHint });
+    const metrics = await (await fetch(`http://127.0.0.1:${admin.port}/metrics`)).text();
+    expect(metrics).toMatch(/tessera_webhook_deliveries_total\{outcome="delivered"\} ([6-9]|\d\d+)/);
+    expect(metrics).toContain("# TYPE tessera_webhook_queue_depth gauge");
+    expect(metrics).toContain("# TYPE tessera_webhook_queue_oldest_age_seconds gauge");
     for (const r of receiver.received) {
       expect(r.body).not.toContain(created.tokenValue);
       expect(r.body).not.toContain(regenerated.tokenValue);
@@ -115,6 +119,7 @@ describe("webhooks on Postgres", () => {
     const { receiver, endpointId } = await receiverWithEndpoint([EventType.TOKEN_CREATED]);
     receiver.mode = "fail";
     for (let i = 0; i < 3; i++) await adminApi.createToken({ name: `doomed ${i}`, scopes: [] });
+    await eventually(async () => (await fetch(`http://127.0.0.1:${admin.port}/metrics`).then((r) => r.text())).includes(`tessera_webhook_queue_depth{endpoint="${endpointId}"} `), 10_000, 5);
     await eventually(async () => (await hooks.listWebhookDeliveries({ endpointId, state: WebhookDeliveryState.DEAD })).deliveries.length === 3, 15_000, 50);
     const dead = (await hooks.listWebhookDeliveries({ endpointId, state: WebhookDeliveryState.DEAD })).deliveries;
     expect(dead.every((d) => d.lastError.length > 0)).toBe(true);
