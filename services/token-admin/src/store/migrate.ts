@@ -47,7 +47,9 @@ const maxAttempts = 3;
  * <why>"; a database that cannot be reached throws its own error (no migration ran).
  */
 export async function migrateToLatest(db: Kysely<Database>, target?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider, disableTransactions: true });
+  // Unordered: migrations added on parallel branches interleave by name once merged, and a
+  // database that ran a later one must still run an earlier one it lacks.
+  const migrator = new Migrator({ db, provider, disableTransactions: true, allowUnorderedMigrations: true });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
     if (!error) return;

@@ -196,3 +196,15 @@ export async function queueStats(db: Kysely<Database>): Promise<{ endpointId: st
     from webhook_delivery where state = 'pending' group by endpoint_id`.execute(db);
   return rows.map((row) => ({ endpointId: row.endpoint_id, depth: Number(row.depth), oldestAgeSeconds: Number(row.oldest ?? 0) }));
 }
+
+/**
+ * Whether any enabled endpoint would receive `eventName` from `organisationId`.
+ * An event none wants need not take a feed position: endpoints start at the head,
+ * so no endpoint made later could receive it either.
+ */
+export async function hasSubscriber(trx: Transaction<Database>, organisationId: string, eventName: string): Promise<boolean> {
+  const row = await trx.selectFrom("webhook_endpoint").select("id").where("enabled", "=", true)
+    .where((eb) => eb.or([eb("organisation_id", "is", null), eb("organisation_id", "=", organisationId)]))
+    .where(sql<boolean>`${eventName} = any(events)`).limit(1).executeTakeFirst();
+  return row !== undefined;
+}

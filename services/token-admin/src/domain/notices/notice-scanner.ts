@@ -1,6 +1,7 @@
 import type { TokenRow } from "@tessera/shared/db/schema";
 import { claimNotice, findInactiveTokens, findTokensDueExpiredNotice, findTokensDueExpiringNotice, noticeRecipients, queueEmails, type OutgoingEmail } from "../../store/notice-store.js";
 import { lockToken, updateToken } from "../../store/token-store.js";
+import { hasSubscriber } from "../../store/webhook-store.js";
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import type { AdminDeps } from "../admin-deps.js";
 import { commitChange } from "../commit-change.js";
@@ -34,10 +35,14 @@ const expiredLookbackSeconds = 7 * 86_400;
 async function notify(deps: NoticeScannerDeps, settings: NoticeSettings, token: TokenRow, kind: "expiring" | "expired", leadSeconds: number): Promise<void> {
   const { result } = await commitChange(deps, async (trx, change) => {
     if (!(await claimNotice(trx, token.id, kind, leadSeconds))) return 0;
-    change.announce({
-      type: kind === "expiring" ? "token.expiring" : "token.expired", organisationId: token.organisation_id, token,
-      details: { expires_at: token.expires_at!.toISOString(), ...(kind === "expiring" && { lead_seconds: String(leadSeconds), lead: leadWords(leadSeconds) }) },
-    });
+    const type = kind === "expiring" ? "token.expiring" : "token.expired";
+    // Announced only when an endpoint wants it: otherwise the notice alone would take a feed position for nobody.
+    if (await hasSubscriber(trx, token.organisation_id, type)) {
+      change.announce({
+        type, organisationId: token.organisation_id, token,
+        details: { expires_at: token.expires_at!.toISOString(), ...(kind === "expiring" && { lead_seconds: String(leadSeconds), lead: leadWords(leadSeconds) }) },
+      });
+    }
     const recipients = settings.email ? await noticeRecipients(trx, token) : [];
     const emails: OutgoingEmail[] = recipients.map((r) => (kind === "expiring" ? expiringEmail(r, token, leadSeconds) : expiredEmail(r, token)));
     await queueEmails(trx, emails);
