@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
 import type { RunningAdmin } from "@tessera/token-admin/start-token-admin";
@@ -18,7 +20,7 @@ describe("webhooks in embedded mode (PGlite)", () => {
   const receiver = new WebhookReceiver();
   const env = (allowPrivate: boolean) => ({
     TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: "silent", TESSERA_WEBHOOK_ALLOW_PRIVATE: String(allowPrivate),
-    TESSERA_WEBHOOK_POLL_MS: "50", TESSERA_WEBHOOK_BACKOFF_MS: "50", TESSERA_WEBHOOK_BACKOFF_MAX_MS: "300",
+    TESSERA_WEBHOOK_POLL_MS: "50", TESSERA_WEBHOOK_BACKOFF_MS: "50", TESSERA_WEBHOOK_BACKOFF_MAX_MS: "300", TESSERA_NOTICE_SCAN_MS: "200",
   });
 
   beforeAll(async () => {
@@ -65,5 +67,21 @@ describe("webhooks in embedded mode (PGlite)", () => {
     expect(first.map((r) => r.feedSeq)).toEqual(first.map((r) => r.feedSeq).sort((a, b) => a - b));
     expect(first.map((r) => r.type)).toEqual([...Array(10).fill("token.created"), ...Array(5).fill("token.revoked")]);
     expect(receiver.rejected).toBe(0);
+  });
+
+  it("announces expiry notices and revokes inactive tokens on PGlite too", async () => {
+    const hooks = webhookClient(admin!.port, adminToken);
+    const created = await hooks.createWebhookEndpoint({ organisationId: "*", url: receiver.url, events: [EventType.TOKEN_EXPIRING, EventType.TOKEN_REVOKED] });
+    receiver.secret = created.secret;
+    receiver.delayMs = 0;
+    const api = adminClient(admin!.port, adminToken);
+    const orgId = (await api.createOrganisation({ name: "embedded-notices", settings: { maxInactivity: { seconds: 3600n, nanos: 0 } } })).organisation!.id;
+    const owner = (await api.createPrincipal({ organisationId: orgId, name: "eve", kind: 1, role: 4, email: "eve@example.com" })).principal!.id;
+    await api.createToken({ name: "expiring on pglite", scopes: [], ownerId: owner, expiry: { kind: { case: "at", value: timestampFromMs(Date.now() + 3 * 86_400_000) } } });
+    const stale = await api.createToken({ name: "stale on pglite", scopes: [], ownerId: owner });
+    await sql`update token set created_at = now() - interval '2 hours' where id = ${stale.token!.id}`.execute(admin!.deps.db);
+    const named = (type: string, name: string) => receiver.received.some((r) => r.type === type && (r.data.token as { name: string }).name === name);
+    await eventually(async () => named("token.expiring", "expiring on pglite") && named("token.revoked", "stale on pglite"), 20_000, 50);
+    expect((await api.getToken({ tokenId: stale.token!.id })).token!.revocationReason).toBe("inactivity");
   });
 });
