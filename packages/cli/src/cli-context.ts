@@ -1,4 +1,4 @@
-import type { AdminApi, LeakApi } from "./clients.js";
+import type { AdminApi, LeakApi, WebhookApi } from "./clients.js";
 import type { CliIo } from "./cli-io.js";
 
 /** What every command needs, resolved from the global options once they are parsed. */
@@ -10,6 +10,8 @@ export interface CliContext {
   admin(): AdminApi;
   /** The leak-response API, as TESSERA_TOKEN. */
   leaks(): LeakApi;
+  /** The webhook API as TESSERA_TOKEN. */
+  webhooks(): WebhookApi;
   /** The validator's gRPC base URL. */
   readonly validatorUrl: string;
   /** Ends the command with this exit code. */

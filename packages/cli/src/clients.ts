@@ -2,9 +2,11 @@ import { createClient, type Client, type Interceptor } from "@connectrpc/connect
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
 import { LeakService } from "@tessera/shared/gen/tessera/v1/leaks_pb";
+import { WebhookService } from "@tessera/shared/gen/tessera/v1/webhooks_pb";
 
 export type AdminApi = Client<typeof TokenAdminService>;
 export type LeakApi = Client<typeof LeakService>;
+export type WebhookApi = Client<typeof WebhookService>;
 
 /**
  * An admin API client speaking Connect JSON over HTTP/1.1 — what proxies and
@@ -26,4 +28,9 @@ function adminTransport(baseUrl: string, token: string | undefined) {
     return next(req);
   };
   return createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer] });
+}
+
+/** The webhook API on the same port, with the same credential. */
+export function webhookApi(baseUrl: string, token: string | undefined): WebhookApi {
+  return createClient(WebhookService, adminTransport(baseUrl, token));
 }

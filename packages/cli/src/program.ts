@@ -2,12 +2,13 @@ import { Command, CommanderError } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CliContext } from "./cli-context.js";
 import type { CliIo } from "./cli-io.js";
-import { adminApi, leakApi } from "./clients.js";
+import { adminApi, leakApi, webhookApi } from "./clients.js";
 import { registerAdminCommands } from "./commands/admin.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerIdentityCommands } from "./commands/identities.js";
 import { registerTokenCommands } from "./commands/tokens.js";
 import { registerValidateCommand } from "./commands/validate.js";
+import { registerWebhookCommands } from "./commands/webhooks.js";
 
 /**
  * Runs the `tessera` command line with `argv` (without node and the script) and
@@ -32,6 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
     admin: () => adminApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     leaks: () => leakApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
+    webhooks: () => webhookApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     fail: (code) => {
       exitCode = code;
     },
@@ -41,6 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerAuditCommand(program, ctx);
   registerAdminCommands(program, ctx);
   registerValidateCommand(program, ctx);
+  registerWebhookCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;

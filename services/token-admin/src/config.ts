@@ -1,11 +1,28 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
 import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
 import { leakEnv, leakSettingsOf } from "./leak-config.js";
+
+const leadUnits = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** "60d,30d,7d,0d" → seconds, each 0..400 days, no repeats. */
+const leadList = (fallback: string) => z.string().default(fallback).transform((value, ctx) => {
+  const leads = value.split(",").map((part) => /^(\d{1,6})([smhd])$/.exec(part.trim()));
+  if (leads.some((m) => m === null)) {
+    ctx.addIssue({ code: "custom", message: 'must be durations such as "60d,30d,7d,0d"' });
+    return z.NEVER;
+  }
+  const seconds = leads.map((m) => Number(m![1]) * leadUnits[m![2] as keyof typeof leadUnits]);
+  if (seconds.some((s) => s > 400 * 86_400) || new Set(seconds).size !== seconds.length) {
+    ctx.addIssue({ code: "custom", message: "each lead at most 400 days, none repeated" });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 /** token-admin's environment: every variable it reads (`.in.shape`), checked and turned into its config. */
 export const adminEnv = z
@@ -46,6 +63,29 @@ export const adminEnv = z
     // The built web console (`npm run build`); from src/ and dist/ alike this is dist/console.
     ...leakEnv,
     TESSERA_CONSOLE_DIR: z.string().min(1).default(fileURLToPath(new URL("../dist/console/", import.meta.url))),
+    // Webhooks: how often an idle replica looks for deliveries to make, and how each attempt is bounded.
+    TESSERA_WEBHOOK_POLL_MS: millis(1000),
+    TESSERA_WEBHOOK_TIMEOUT_MS: millis(10_000),
+    TESSERA_WEBHOOK_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
+    // Failed deliveries are retried (doubling waits from BACKOFF_MS up to BACKOFF_MAX_MS, jittered) for RETRY_FOR_MS, then dead-lettered.
+    TESSERA_WEBHOOK_RETRY_FOR_MS: millis(25 * 3600 * 1000),
+    TESSERA_WEBHOOK_BACKOFF_MS: millis(5000),
+    TESSERA_WEBHOOK_BACKOFF_MAX_MS: millis(3600 * 1000),
+    // Endpoints one replica serves at once: a slow endpoint holds one of these, never the others.
+    TESSERA_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    // How long a replica keeps an endpoint without renewing its claim (renewed before each attempt).
+    TESSERA_WEBHOOK_LEASE_MS: millis(60_000),
+    // Endpoints on loopback, link-local and private addresses are refused unless this is set.
+    TESSERA_WEBHOOK_ALLOW_PRIVATE: flag(false),
+    // Expiry notices: lead times before a token expires ("0d" is on the day, in the organisation's zone).
+    TESSERA_EXPIRY_NOTICE_LEADS: leadList("60d,30d,7d,0d"),
+    // How often tokens are checked for expiry notices and the inactivity policy.
+    TESSERA_NOTICE_SCAN_MS: millis(60_000),
+    // Notices by email: unset, notices go to webhooks only. smtp://user:password@host:587 or smtps://host:465.
+    TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+    TESSERA_SMTP_FROM: z.string().min(3).max(200).default("Tessera <tessera@localhost>"),
+    TESSERA_SMTP_TIMEOUT_MS: millis(10_000),
+    TESSERA_EMAIL_POLL_MS: millis(5000),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -58,6 +98,14 @@ export const adminEnv = z
   .refine((env) => env.TESSERA_REQUEST_TIMEOUT_MS > maxWaitMs, {
     path: ["TESSERA_REQUEST_TIMEOUT_MS"],
     message: `must exceed ${maxWaitMs} ms, the longest a call may wait for validators`,
+  })
+  .refine((env) => env.TESSERA_WEBHOOK_LEASE_MS > 2 * env.TESSERA_WEBHOOK_TIMEOUT_MS, {
+    path: ["TESSERA_WEBHOOK_LEASE_MS"],
+    message: "must exceed twice TESSERA_WEBHOOK_TIMEOUT_MS (an attempt must end well within a claim)",
+  })
+  .refine((env) => env.TESSERA_WEBHOOK_BACKOFF_MS <= env.TESSERA_WEBHOOK_BACKOFF_MAX_MS, {
+    path: ["TESSERA_WEBHOOK_BACKOFF_MS"],
+    message: "must not exceed TESSERA_WEBHOOK_BACKOFF_MAX_MS",
   })
   .transform((env, ctx) => {
     const { tls } = withServerTls(env, ctx);
@@ -92,6 +140,26 @@ export const adminEnv = z
       },
       ...leakSettingsOf(env),
       tracing: tracingOptions(env, "token-admin"),
+      notices: {
+        leadsSeconds: env.TESSERA_EXPIRY_NOTICE_LEADS,
+        scanMs: env.TESSERA_NOTICE_SCAN_MS,
+        email: env.TESSERA_SMTP_URL !== undefined,
+      },
+      smtp: env.TESSERA_SMTP_URL === undefined ? undefined : { url: env.TESSERA_SMTP_URL, from: env.TESSERA_SMTP_FROM, timeoutMs: env.TESSERA_SMTP_TIMEOUT_MS },
+      emailPollMs: env.TESSERA_EMAIL_POLL_MS,
+      webhooks: {
+        allowPrivate: env.TESSERA_WEBHOOK_ALLOW_PRIVATE,
+        timeoutMs: env.TESSERA_WEBHOOK_TIMEOUT_MS,
+        maxResponseBytes: env.TESSERA_WEBHOOK_MAX_RESPONSE_BYTES,
+        dispatcher: {
+          pollMs: env.TESSERA_WEBHOOK_POLL_MS,
+          concurrency: env.TESSERA_WEBHOOK_CONCURRENCY,
+          leaseMs: env.TESSERA_WEBHOOK_LEASE_MS,
+          retryForMs: env.TESSERA_WEBHOOK_RETRY_FOR_MS,
+          backoff: { baseMs: env.TESSERA_WEBHOOK_BACKOFF_MS, maxMs: env.TESSERA_WEBHOOK_BACKOFF_MAX_MS },
+          batch: 200,
+        },
+      },
     };
   });
 

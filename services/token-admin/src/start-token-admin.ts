@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
+import { hostname } from "node:os";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { openBus } from "@tessera/shared/bus/open-bus";
@@ -40,6 +42,17 @@ import { listenHttp, peerAddress } from "./transport/listen-http.js";
 import { metricsEndpoint } from "./transport/metrics-endpoint.js";
 import { metricsInterceptor } from "./transport/metrics-interceptor.js";
 import { tracingInterceptor } from "./transport/tracing-interceptor.js";
+import { createSecretBox } from "./crypto/webhook-secrets.js";
+import { startWebhookDispatcher } from "./domain/webhooks/webhook-dispatcher.js";
+import type { WebhookDeps } from "./domain/webhooks/webhook-endpoint.js";
+import { createEndpointUrlCheck } from "./webhooks/endpoint-url-check.js";
+import { createHttpWebhookSender } from "./webhooks/http-webhook-sender.js";
+import { signStandardWebhook } from "./webhooks/standard-webhooks.js";
+import { createWebhookMetrics } from "./webhooks/webhook-metrics.js";
+import { startEmailOutbox } from "./domain/notices/email-outbox.js";
+import { startNoticeScanner } from "./domain/notices/notice-scanner.js";
+import { createNodemailerTransport } from "./notices/nodemailer-transport.js";
+import { createNoticeMetrics } from "./notices/notice-metrics.js";
 
 export interface RunningAdmin {
   readonly port: number;
@@ -52,6 +65,8 @@ export interface RunningAdmin {
   readonly leakReports: LeakReportEndpoint;
   /** Validators' honeytoken alarms: `drain()` records what is queued now. */
   readonly honeytokenAlarms: HoneytokenAlarmReceiver;
+  /** What this start's lease on webhook endpoints is held as. */
+  readonly instanceId: string;
   /** NOT_SERVING, a pause so balancers notice, drain in-flight calls, then release what this start opened. */
   close(): Promise<void>;
 }
@@ -135,10 +150,30 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   // One registry per start, never prom-client's global one: GET /metrics on the same port.
   const metrics = createMetricsRegistry();
   const scrape = metricsEndpoint(metrics);
+  const webhookDeps: WebhookDeps = { ...deps, webhookSecrets: createSecretBox(pepper), checkEndpointUrl: createEndpointUrlCheck(config.webhooks.allowPrivate) };
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID()}`;
+  // Stopped (and its endpoints released) before the store closes.
+  const dispatcher = closers.add(
+    startWebhookDispatcher(
+      {
+        db: database.db, secrets: webhookDeps.webhookSecrets, sign: signStandardWebhook, log,
+        sender: createHttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, maxResponseBytes: config.webhooks.maxResponseBytes, allowPrivate: config.webhooks.allowPrivate }),
+        onOutcome: createWebhookMetrics(metrics, database.db),
+      },
+      config.webhooks.dispatcher,
+      instanceId,
+    ),
+    (d) => d.stop(),
+  );
+  const noticeMetrics = createNoticeMetrics(metrics);
+  const scanner = closers.add(startNoticeScanner({ ...deps, onNotice: noticeMetrics.notice }, config.notices), (s) => s.stop());
+  const outbox = config.smtp
+    ? closers.add(startEmailOutbox({ db: database.db, transport: createNodemailerTransport(config.smtp), log, onSent: noticeMetrics.email }, { pollMs: config.emailPollMs, leaseMs: 3 * config.smtp.timeoutMs + 5000 }), (o) => o.stop())
+    : undefined;
   const consoleFiles = loadConsoleFiles(config.consoleDir);
   if (consoleFiles.count === 0) log.warn({ dir: config.consoleDir }, "web console not built (npm run build): not served");
   const handler = connectNodeAdapter({
-    routes: adminRoutes(deps, health, [...(tracing ? [tracingInterceptor(tracing)] : []), metricsInterceptor(metrics)]),
+    routes: adminRoutes(deps, health, [...(tracing ? [tracingInterceptor(tracing)] : []), metricsInterceptor(metrics)], webhookDeps),
     // The console's files on the same origin as the API (no CORS), then /metrics, then 404.
     fallback: (req, res) => {
       if (!leakReports.serve(req, res) && !consoleFiles.serve(req, res)) scrape(req, res);
@@ -174,6 +209,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     changeLog: { pruner, followers, positions },
     leakReports,
     honeytokenAlarms,
+    instanceId,
     async close() {
       health.setAll("not_serving");
       log.info({ delayMs: config.shutdownDelayMs }, "not serving; draining after the shutdown delay");
@@ -184,6 +220,9 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       heartbeat.stop();
       usage.stop();
       await leakReports.settled();
+      await dispatcher.stop();
+      await scanner.stop();
+      await outbox?.stop();
       await closers.closeAll();
       log.info("stopped");
     },

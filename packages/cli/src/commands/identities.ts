@@ -23,7 +23,8 @@ function withSettingsOptions(command: Command): Command {
     .option("--max-lifetime <duration|none>", 'cap on any token\'s lifetime, or "none"')
     .addOption(new Option("--no-expiry-allowed <on|off>", "whether tokens may never expire").choices(["on", "off"]))
     .addOption(new Option("--technical-only <on|off>", "tokens only for technical users").choices(["on", "off"]))
-    .option("--catalog <scope>", "a scope of the catalog (repeatable; replaces the catalog)", collect);
+    .option("--catalog <scope>", "a scope of the catalog (repeatable; replaces the catalog)", collect)
+    .option("--max-inactivity <duration|off>", 'revoke tokens unused this long (e.g. "90d"), or "off"');
 }
 
 function settingsFrom(opts: Record<string, string | string[] | undefined>): MessageInitShape<typeof OrganisationSettingsSchema> {
@@ -39,6 +40,8 @@ function settingsFrom(opts: Record<string, string | string[] | undefined>): Mess
   if (opts.noExpiryAllowed) settings.allowNoExpiry = onOff(opts.noExpiryAllowed as string);
   if (opts.technicalOnly) settings.technicalUsersOnly = onOff(opts.technicalOnly as string);
   if (opts.catalog) settings.scopeCatalog = { scopes: opts.catalog as string[] };
+  const inactivity = opts.maxInactivity as string | undefined;
+  if (inactivity) settings.maxInactivity = inactivity === "off" ? { seconds: 0n, nanos: 0 } : durationOf(inactivity);
   return settings;
 }
 
@@ -133,6 +136,7 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
     .option("--group <group-id>")
     .option("--permission <scope>", "a scope it holds (repeatable)", collect, [])
     .option("--password", "give it a sign-in password (people only): TESSERA_PASSWORD, typed at the terminal, or piped on stdin", false)
+    .option("--email <address>", "where expiry and revocation notices go")
     .option("-q, --quiet", "print only its id", false)
     .action(async (name: string, opts) => {
       const password = opts.password ? await readPassword(ctx.io, "new") : "";
@@ -145,6 +149,7 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
         groupId: opts.group ?? "",
         permissions: opts.permission,
         password,
+        email: opts.email ?? "",
       });
       if (opts.quiet) return printIds(ctx.io.stdout, [created.principal!]);
       printJson(ctx.io.stdout, PrincipalSchema, created.principal!);
@@ -165,12 +170,14 @@ export function registerIdentityCommands(program: Command, ctx: CliContext): voi
     .option("--permission <scope>", "replace its permissions with these (repeatable)", collect)
     .option("--disable", "stop the principal and all its tokens at once")
     .option("--enable")
+    .option("--email <address>", 'where notices go ("" removes it)')
     .action(async (id: string, opts) => {
       const done = await ctx.admin().updatePrincipal({
         principalId: id,
         role: opts.role ? roles[opts.role as keyof typeof roles] : undefined,
         permissions: opts.permission ? { scopes: opts.permission } : undefined,
         disabled: opts.disable ? true : opts.enable ? false : undefined,
+        email: opts.email,
       });
       printJson(ctx.io.stdout, PrincipalSchema, done.principal!);
     });

@@ -22,6 +22,8 @@ export interface OrganisationTable {
   scope_catalog: Generated<string[]>;
   max_exchange_ttl_seconds: Generated<number>;
   max_regenerate_grace_seconds: Generated<number>;
+  /** Tokens unused this long are revoked by the system; null: never. */
+  max_inactivity_seconds: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
 }
@@ -48,6 +50,8 @@ export interface PrincipalTable {
   disabled_at: NullableTimestamp;
   /** Created by the system to own a group- or org-level token. */
   system_managed: Generated<boolean>;
+  /** Where notices go; null: none are emailed. */
+  email: ColumnType<string | null, string | null | undefined, string | null>;
   created_by: string | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
@@ -84,6 +88,8 @@ export interface TokenTable {
   disabled_by: string | null;
   deleted_at: NullableTimestamp;
   deleted_by: string | null;
+  /** Why it was revoked: "manual", "inactivity", …; null while not revoked. */
+  revocation_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** The owner's current group, kept by a trigger (group admins' lists): never written by code. */
   owner_group_id: ColumnType<string | null, never, never>;
   /** A decoy: validators refuse it as unknown and report every presentation. */
@@ -128,6 +134,69 @@ export interface AuditLogTable {
   principal_group_id: ColumnType<string | null, never, never>;
 }
 
+export interface WebhookEndpointTable {
+  id: Generated<string>;
+  /** null: the instance's endpoint, for every organisation's events. */
+  organisation_id: string | null;
+  url: string;
+  description: Generated<string>;
+  /** Event type names ("token.revoked", …). */
+  events: string[];
+  enabled: Generated<boolean>;
+  /** The signing key, sealed under a key derived from the pepper. */
+  secret: Buffer | Uint8Array;
+  previous_secret: Buffer | Uint8Array | null;
+  previous_secret_expires_at: NullableTimestamp;
+  /** The last change_log position fanned out into deliveries (the follower's cursor). */
+  cursor_seq: Int8;
+  lease_owner: string | null;
+  lease_until: NullableTimestamp;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export type WebhookDeliveryStateName = "pending" | "delivered" | "dead";
+
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  seq: Int8;
+  /** The announcement's index within its change. */
+  position: number;
+  event_type: string;
+  /** The JSON body, fixed when the delivery is made. */
+  payload: string;
+  state: ColumnType<WebhookDeliveryStateName, WebhookDeliveryStateName | undefined, WebhookDeliveryStateName>;
+  attempts: Generated<number>;
+  created_at: DefaultedTimestamp;
+  next_attempt_at: DefaultedTimestamp;
+  delivered_at: NullableTimestamp;
+  last_error: string | null;
+}
+
+export interface TokenNoticeTable {
+  token_id: string;
+  /** "expiring" | "expired" | "inactivity". */
+  kind: string;
+  lead_seconds: Generated<number>;
+  created_at: DefaultedTimestamp;
+}
+
+export interface EmailOutboxTable {
+  id: Generated<string>;
+  recipient: string;
+  subject: string;
+  body: string;
+  state: ColumnType<"pending" | "sent" | "failed", "pending" | "sent" | "failed" | undefined, "pending" | "sent" | "failed">;
+  attempts: Generated<number>;
+  next_attempt_at: DefaultedTimestamp;
+  lease_until: NullableTimestamp;
+  sent_at: NullableTimestamp;
+  last_error: string | null;
+  created_at: DefaultedTimestamp;
+}
+
 export interface Database {
   organisation: OrganisationTable;
   group: GroupTable;
@@ -137,6 +206,10 @@ export interface Database {
   change_log: ChangeLogTable;
   change_follower: ChangeFollowerTable;
   audit_log: AuditLogTable;
+  webhook_endpoint: WebhookEndpointTable;
+  webhook_delivery: WebhookDeliveryTable;
+  token_notice: TokenNoticeTable;
+  email_outbox: EmailOutboxTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationTable>;
@@ -148,3 +221,5 @@ export type TokenUpdate = Updateable<TokenTable>;
 export type NewPrincipal = Insertable<PrincipalTable>;
 /** An audit event as callers see it (without the column that only serves group admins' lists). */
 export type AuditRow = Omit<Selectable<AuditLogTable>, "principal_group_id">;
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;

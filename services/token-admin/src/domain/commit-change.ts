@@ -2,7 +2,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import type { Transaction } from "kysely";
 import { isRetryableTransactionError } from "@tessera/shared/db/database-errors";
 import type { Database } from "@tessera/shared/db/schema";
-import { ChangeEventSchema, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { announcementRecord, type AnnouncementInput } from "@tessera/shared/feed/announcements";
+import { ChangeEventSchema, type Announcement, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { appendAudits, auditInsert, type AuditEntry } from "../store/audit-store.js";
 import { insertChange, takeNextSeq } from "../store/change-log-store.js";
 import type { AdminDeps } from "./admin-deps.js";
@@ -12,6 +13,8 @@ export interface PendingChange {
   /** Entities whose new state validators must learn. */
   feed(...records: ChangeRecord[]): void;
   audit(entry: AuditEntry): void;
+  /** An event for webhooks and notices, delivered in commit order with this change. */
+  announce(event: AnnouncementInput): void;
 }
 
 export interface Committed<T> {
@@ -37,16 +40,22 @@ export async function commitChange<T>(
       const committed = await deps.db.transaction().execute(async (trx) => {
         const records: ChangeRecord[] = [];
         const audits: AuditEntry[] = [];
-        const result = await work(trx, { feed: (...r) => records.push(...r), audit: (e) => audits.push(e) });
+        const announcements: Announcement[] = [];
+        const result = await work(trx, {
+          feed: (...r) => records.push(...r),
+          audit: (e) => audits.push(e),
+          announce: (e) => announcements.push(announcementRecord(e)),
+        });
         const now = deps.now();
-        if (records.length === 0) {
+        // An announcement alone still takes a feed position: change_log is the outbox webhooks follow.
+        if (records.length === 0 && announcements.length === 0) {
           await appendAudits(trx, audits, now);
           return { result, seq: undefined, event: undefined };
         }
         // Last, so the counter row's lock is held only for the commit itself; the
         // audit rows go in the same round trip.
         const seq = await takeNextSeq(trx, audits.length > 0 ? auditInsert(trx, audits, now).returning("audit_log.id") : undefined);
-        const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()) }));
+        const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()), announcements }));
         await insertChange(trx, seq, event, now);
         return { result, seq, event };
       });

@@ -5,6 +5,8 @@ import * as initial from "./migrations/2026-11-23-initial.js";
 import * as consoleIndexes from "./migrations/2026-12-01-console-indexes.js";
 import * as changeFollowers from "./migrations/2026-12-01-months-change-followers.js";
 import * as leaksHoneytokens from "./migrations/2026-12-02-leaks-honeytokens.js";
+import * as webhooksNotices from "./migrations/2026-12-02-webhooks-notices.js";
+import * as webhooksExpiryIndex from "./migrations/2026-12-02-webhooks-expiry-index.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -30,6 +32,8 @@ const migrations: Record<string, MigrationModule> = {
   "2026-12-01-console-indexes": consoleIndexes,
   "2026-12-01-months-change-followers": changeFollowers,
   "2026-12-02-leaks-honeytokens": leaksHoneytokens,
+  "2026-12-02-webhooks-notices": webhooksNotices,
+  "2026-12-02-webhooks-expiry-index": webhooksExpiryIndex,
 };
 
 const provider: MigrationProvider = {
@@ -47,7 +51,9 @@ const maxAttempts = 3;
  * <why>"; a database that cannot be reached throws its own error (no migration ran).
  */
 export async function migrateToLatest(db: Kysely<Database>, target?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider, disableTransactions: true });
+  // Unordered: migrations added on parallel branches interleave by name once merged, and a
+  // database that ran a later one must still run an earlier one it lacks.
+  const migrator = new Migrator({ db, provider, disableTransactions: true, allowUnorderedMigrations: true });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
     if (!error) return;

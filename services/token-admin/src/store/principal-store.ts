@@ -43,7 +43,7 @@ export async function lockPrincipalSharedWithSettings(
       "organisation.default_expiry as o_default_expiry", "organisation.max_lifetime_seconds as o_max_lifetime_seconds",
       "organisation.allow_no_expiry as o_allow_no_expiry", "organisation.technical_users_only as o_technical_users_only",
       "organisation.scope_catalog as o_scope_catalog", "organisation.max_exchange_ttl_seconds as o_max_exchange_ttl_seconds",
-      "organisation.max_regenerate_grace_seconds as o_max_regenerate_grace_seconds",
+      "organisation.max_regenerate_grace_seconds as o_max_regenerate_grace_seconds", "organisation.max_inactivity_seconds as o_max_inactivity_seconds",
     ])
     .where("principal.id", "=", id)
     .forShare("principal")
@@ -51,7 +51,7 @@ export async function lockPrincipalSharedWithSettings(
   if (!row) return undefined;
   const {
     o_name, o_api_tokens_enabled, o_time_zone, o_default_expiry, o_max_lifetime_seconds, o_allow_no_expiry, o_technical_users_only,
-    o_scope_catalog, o_max_exchange_ttl_seconds, o_max_regenerate_grace_seconds, ...principal
+    o_scope_catalog, o_max_exchange_ttl_seconds, o_max_regenerate_grace_seconds, o_max_inactivity_seconds, ...principal
   } = row;
   return {
     principal,
@@ -59,6 +59,7 @@ export async function lockPrincipalSharedWithSettings(
       id: principal.organisation_id, name: o_name, api_tokens_enabled: o_api_tokens_enabled, time_zone: o_time_zone, default_expiry: o_default_expiry,
       max_lifetime_seconds: o_max_lifetime_seconds, allow_no_expiry: o_allow_no_expiry, technical_users_only: o_technical_users_only,
       scope_catalog: o_scope_catalog, max_exchange_ttl_seconds: o_max_exchange_ttl_seconds, max_regenerate_grace_seconds: o_max_regenerate_grace_seconds,
+      max_inactivity_seconds: o_max_inactivity_seconds,
     },
   };
 }

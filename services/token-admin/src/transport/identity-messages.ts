@@ -51,6 +51,7 @@ export function organisationToProto(org: Organisation): OrganisationMessage {
     scopeCatalog: [...org.scopeCatalog],
     maxExchangeTtl: seconds(org.maxExchangeTtlSeconds),
     maxRegenerateGrace: seconds(org.maxRegenerateGraceSeconds),
+    maxInactivity: org.maxInactivitySeconds === undefined ? undefined : seconds(org.maxInactivitySeconds),
     createTime: timestampFromDate(org.createdAt),
     updateTime: timestampFromDate(org.updatedAt),
   });
@@ -72,6 +73,7 @@ export function principalToProto(principal: Principal): PrincipalMessage {
     disabled: principal.disabledAt !== null,
     disableTime: principal.disabledAt ? timestampFromDate(principal.disabledAt) : undefined,
     hasPassword: principal.hasPassword,
+    email: principal.email ?? "",
     systemManaged: principal.systemManaged,
     createdBy: principal.createdBy ?? "",
     createTime: timestampFromDate(principal.createdAt),
@@ -98,6 +100,7 @@ export function parseSettings(settings: OrganisationSettings | undefined): Setti
     defaultExpiry = { kind: "duration", seconds: parseSeconds("settings.default_expiry.after", expiry.value) };
   }
   const maxLifetime = settings.maxLifetime && parseSeconds("settings.max_lifetime", settings.maxLifetime);
+  const maxInactivity = settings.maxInactivity && parseSeconds("settings.max_inactivity", settings.maxInactivity);
   if (settings.timeZone !== undefined && settings.timeZone.length > 64) throw invalidArgument("settings.time_zone", "must be an IANA time zone such as Europe/Berlin");
   return {
     apiTokensEnabled: settings.apiTokensEnabled,
@@ -109,6 +112,7 @@ export function parseSettings(settings: OrganisationSettings | undefined): Setti
     scopeCatalog: settings.scopeCatalog && parseStringList("settings.scope_catalog", settings.scopeCatalog.scopes, 500, maxScopeLength),
     maxExchangeTtlSeconds: settings.maxExchangeTtl && parseSeconds("settings.max_exchange_ttl", settings.maxExchangeTtl),
     maxRegenerateGraceSeconds: settings.maxRegenerateGrace && parseSeconds("settings.max_regenerate_grace", settings.maxRegenerateGrace),
+    maxInactivitySeconds: maxInactivity === undefined ? undefined : maxInactivity === 0 ? null : maxInactivity,
   };
 }
 
@@ -138,6 +142,7 @@ export function parseCreatePrincipal(req: CreatePrincipalRequest): CreatePrincip
     role: parseEnum("role", req.role, roleFromProto) ?? "member",
     permissions: parseStringList("permissions", req.permissions, maxScopes, maxScopeLength),
     password: req.password === "" ? undefined : parsePassword("password", req.password),
+    email: req.email === "" ? undefined : parseEmail("email", req.email),
   };
 }
 
@@ -151,7 +156,16 @@ export function parseUpdatePrincipal(req: UpdatePrincipalRequest): { change: Pri
       disabled: req.disabled,
       groupId: req.groupId === undefined ? undefined : req.groupId === "" ? null : parseOptionalId("group_id", req.groupId),
       password: req.password === undefined ? undefined : req.password === "" ? null : parsePassword("password", req.password),
+      email: req.email === undefined ? undefined : req.email === "" ? null : parseEmail("email", req.email),
     },
     awaitValidatorsMs: parseWait("await_validators", req.awaitValidators),
   };
+}
+
+// An address SMTP servers take: one local part, one domain, nothing that could add a header or a recipient.
+const emailPattern = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function parseEmail(field: string, value: string): string {
+  if (value.length > 254 || !emailPattern.test(value)) throw invalidArgument(field, "must be an email address such as ada@example.com");
+  return value;
 }

@@ -55,6 +55,7 @@ export function tokenToProto(token: Token): TokenMessage {
     lastUsedSource: token.lastUsedSource ?? "",
     revokeTime: optionalTimestamp(token.revokedAt),
     revokedBy: token.revokedBy ?? "",
+    revocationReason: token.revocationReason ?? "",
     disableTime: optionalTimestamp(token.disabledAt),
     disabledBy: token.disabledBy ?? "",
     status: statusToProto[token.status],

@@ -75,6 +75,15 @@ export const authorizationTable = {
   IdentifyToken: administers,
   // Instance-wide facts (validator ids, feed positions), no secrets: for administrators above a group.
   ListValidators: row("all", "all", "none", "none"),
+
+  // Webhook endpoints: the instance's (no organisation) for admins, an organisation's for its org admins too.
+  CreateWebhookEndpoint: row("all", "organisation", "none", "none"),
+  ListWebhookEndpoints: row("all", "organisation", "none", "none"),
+  UpdateWebhookEndpoint: row("all", "organisation", "none", "none"),
+  DeleteWebhookEndpoint: row("all", "organisation", "none", "none"),
+  RotateWebhookSecret: row("all", "organisation", "none", "none"),
+  ListWebhookDeliveries: row("all", "organisation", "none", "none"),
+  ReplayWebhookDeliveries: row("all", "organisation", "none", "none"),
 } as const satisfies Record<string, Record<Role, Reach>>;
 
 export type AdminRpc = keyof typeof authorizationTable;

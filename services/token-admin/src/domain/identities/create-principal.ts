@@ -21,6 +21,8 @@ export interface CreatePrincipalInput {
   readonly permissions: readonly string[];
   /** Humans only. */
   readonly password: string | undefined;
+  /** Where notices go; undefined: none are emailed. */
+  readonly email?: string | undefined;
 }
 
 /** Creates a person or technical user, with no more role or scopes than the caller may give. */
@@ -55,6 +57,7 @@ export async function createPrincipal(deps: AdminDeps, caller: Caller, input: Cr
         password_hash: passwordHash,
         disabled_at: null,
         created_by: caller.principalId,
+        email: input.email ?? null,
       });
       change.feed(principalChangeRecord(row));
       change.audit({

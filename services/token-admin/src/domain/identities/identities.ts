@@ -26,6 +26,7 @@ export interface Principal {
   readonly permissions: readonly string[];
   readonly disabledAt: Date | null;
   readonly hasPassword: boolean;
+  readonly email: string | null;
   readonly systemManaged: boolean;
   readonly createdBy: string | null;
   readonly createdAt: Date;
@@ -51,6 +52,7 @@ export function principalFromRow(row: PrincipalRow): Principal {
     permissions: row.permissions,
     disabledAt: row.disabled_at,
     hasPassword: row.password_hash !== null,
+    email: row.email,
     systemManaged: row.system_managed,
     createdBy: row.created_by,
     createdAt: row.created_at,

@@ -18,6 +18,8 @@ export interface OrganisationPolicy {
   readonly scopeCatalog: readonly string[];
   readonly maxExchangeTtlSeconds: number;
   readonly maxRegenerateGraceSeconds: number;
+  /** Tokens unused this long are revoked by the system; undefined: never (the default). */
+  readonly maxInactivitySeconds: number | undefined;
 }
 
 export type DefaultExpiry =
@@ -49,5 +51,6 @@ export function policyFromRow(row: Omit<OrganisationRow, "created_at" | "updated
     scopeCatalog: row.scope_catalog,
     maxExchangeTtlSeconds: row.max_exchange_ttl_seconds,
     maxRegenerateGraceSeconds: row.max_regenerate_grace_seconds,
+    maxInactivitySeconds: row.max_inactivity_seconds ?? undefined,
   };
 }

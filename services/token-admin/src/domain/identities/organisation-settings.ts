@@ -17,6 +17,8 @@ export interface SettingsChange {
   readonly scopeCatalog?: readonly string[] | undefined;
   readonly maxExchangeTtlSeconds?: number | undefined;
   readonly maxRegenerateGraceSeconds?: number | undefined;
+  /** null switches the inactivity policy off. */
+  readonly maxInactivitySeconds?: number | null | undefined;
 }
 
 /** The settings a new organisation starts with: permissive, so the quickstart works at once. */
@@ -30,6 +32,7 @@ export const defaultSettings = {
   scopeCatalog: [] as readonly string[],
   maxExchangeTtlSeconds: 3600,
   maxRegenerateGraceSeconds: 86_400,
+  maxInactivitySeconds: undefined as number | undefined,
 };
 
 type Settings = Omit<OrganisationPolicy, "id" | "name">;
@@ -56,6 +59,9 @@ function checkSettings(s: Settings): void {
   if (s.maxRegenerateGraceSeconds < 0 || s.maxRegenerateGraceSeconds > 30 * 86_400) {
     throw invalidArgument("settings.max_regenerate_grace", "must be between zero and thirty days");
   }
+  if (s.maxInactivitySeconds !== undefined && (s.maxInactivitySeconds < minute || s.maxInactivitySeconds > tenYears)) {
+    throw invalidArgument("settings.max_inactivity", "must be between one minute and ten years (zero switches it off)");
+  }
   if (s.scopeCatalog.length > maxCatalog) throw invalidArgument("settings.scope_catalog", `at most ${maxCatalog} scopes`);
   const seen = new Set<string>();
   s.scopeCatalog.forEach((scope, i) => {
@@ -77,6 +83,7 @@ export function settingsColumns(current: Settings, change: SettingsChange): Upda
     scopeCatalog: change.scopeCatalog ?? current.scopeCatalog,
     maxExchangeTtlSeconds: change.maxExchangeTtlSeconds ?? current.maxExchangeTtlSeconds,
     maxRegenerateGraceSeconds: change.maxRegenerateGraceSeconds ?? current.maxRegenerateGraceSeconds,
+    maxInactivitySeconds: change.maxInactivitySeconds === null ? undefined : (change.maxInactivitySeconds ?? current.maxInactivitySeconds),
   };
   checkSettings(merged);
   return {
@@ -89,5 +96,6 @@ export function settingsColumns(current: Settings, change: SettingsChange): Upda
     scope_catalog: [...merged.scopeCatalog],
     max_exchange_ttl_seconds: merged.maxExchangeTtlSeconds,
     max_regenerate_grace_seconds: merged.maxRegenerateGraceSeconds,
+    max_inactivity_seconds: merged.maxInactivitySeconds ?? null,
   };
 }

@@ -23,6 +23,8 @@ export interface PrincipalChange {
   readonly groupId?: string | null | undefined;
   /** null: remove the password. */
   readonly password?: string | null | undefined;
+  /** null removes it. */
+  readonly email?: string | null | undefined;
 }
 
 export interface UpdatedPrincipal extends AcknowledgedChange {
@@ -79,6 +81,7 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
       throw invalidArgument("group_id", "a group admin needs a group");
     }
     if (passwordHash !== undefined) set.password_hash = passwordHash;
+    if (change.email !== undefined) set.email = change.email;
     const row = await updatePrincipalRow(trx, id, set);
     pending.feed(principalChangeRecord(row));
     // A new (or removed) password ends the sessions signed in with the old one; the caller's own survives.
@@ -86,10 +89,11 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
     const disabling = change.disabled === true && current.disabled_at === null;
     const endedSessions = passwordHash !== undefined || disabling ? await revokeSessions(trx, id, caller.tokenId, caller.principalId, now) : [];
     pending.feed(...endedSessions.map((session) => tokenChangeRecord(session)));
+    if (disabling) pending.announce({ type: "principal.disabled", organisationId: row.organisation_id, principalId: id, actorId: caller.principalId, details: { name: row.name } });
     pending.audit({
       action: "principal.update", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: row.organisation_id, principalId: id,
       source: caller.source,
-      details: { role: change.role, permissions: change.permissions, disabled: change.disabled, group_id: change.groupId, password_changed: change.password !== undefined, sessions_ended: endedSessions.length },
+      details: { role: change.role, permissions: change.permissions, disabled: change.disabled, group_id: change.groupId, password_changed: change.password !== undefined, email_changed: change.email !== undefined, sessions_ended: endedSessions.length },
     });
     return row;
   });

@@ -151,6 +151,7 @@ export async function createToken(deps: AdminDeps, caller: Caller, input: Create
       tokenId: issued.row.id, principalId: owner.id, source: caller.source,
       details: { name: input.name, level: input.level, scopes: input.scopes, admin: input.admin, expires_at: expiresAt?.toISOString() ?? null, ...(input.honeytoken ? { honeytoken: true } : {}) },
     });
+    change.announce({ type: "token.created", organisationId: owner.organisation_id, token: issued.row, actorId: caller.principalId });
     return issued;
   });
   return { token: tokenFromRow(result.row, now), value: result.value, seq: seq! };

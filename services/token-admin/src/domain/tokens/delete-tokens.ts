@@ -39,6 +39,7 @@ export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonl
         action: "token.delete", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: token.organisation_id,
         tokenId: token.id, principalId: token.owner_id, source: caller.source, details: { name: token.name },
       });
+      change.announce({ type: "token.deleted", organisationId: token.organisation_id, token, actorId: caller.principalId });
     }
     const systemOwners = deleted.filter((token) => token.level !== "user").map((token) => token.owner_id);
     // The row stays (the deleted token's row and the audit log name it); validators let it go.

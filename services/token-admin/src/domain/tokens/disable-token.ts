@@ -6,6 +6,7 @@ import { transitionToken, transitionTokens, type Transition, type TransitionedTo
 const disable: Transition = {
   rpc: "DisableToken",
   action: "token.disable",
+  event: "token.disabled",
   done: (token) => token.disabled_at !== null,
   refuse: (token) => (token.revoked_at ? "a revoked token stays revoked" : undefined),
   update: (now, caller) => ({ disabled_at: now, disabled_by: caller.principalId }),
@@ -14,6 +15,7 @@ const disable: Transition = {
 const enable: Transition = {
   rpc: "EnableToken",
   action: "token.enable",
+  event: "token.enabled",
   done: (token) => token.disabled_at === null,
   refuse: (token) => (token.revoked_at ? "a revoked token cannot be enabled" : undefined),
   update: () => ({ disabled_at: null, disabled_by: null }),

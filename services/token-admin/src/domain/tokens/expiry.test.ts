@@ -5,7 +5,7 @@ import type { OrganisationPolicy } from "../identities/organisation-policy.js";
 
 const policy = (overrides: Partial<OrganisationPolicy> = {}): OrganisationPolicy => ({
   id: "o", name: "o", apiTokensEnabled: true, timeZone: "UTC", defaultExpiry: { kind: "none" }, maxLifetimeSeconds: undefined,
-  allowNoExpiry: true, technicalUsersOnly: false, scopeCatalog: [], maxExchangeTtlSeconds: 3600, maxRegenerateGraceSeconds: 86400, ...overrides,
+  allowNoExpiry: true, technicalUsersOnly: false, scopeCatalog: [], maxExchangeTtlSeconds: 3600, maxRegenerateGraceSeconds: 86400, maxInactivitySeconds: undefined, ...overrides,
 });
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date | null) => date?.toISOString() ?? null;

@@ -50,6 +50,7 @@ export async function regenerateToken(deps: AdminDeps, caller: Caller, id: strin
       action: "token.regenerate", actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: updated.organisation_id,
       tokenId: id, principalId: updated.owner_id, source: caller.source, details: { grace_seconds: graceSeconds, exchanged_tokens_revoked: children.length },
     });
+    change.announce({ type: "token.regenerated", organisationId: updated.organisation_id, token: updated, actorId: caller.principalId, details: { grace_seconds: String(graceSeconds) } });
     return { row: updated, value };
   });
   return { token: tokenFromRow(result.row, now), value: result.value };

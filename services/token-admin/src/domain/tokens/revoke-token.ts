@@ -5,8 +5,9 @@ import { transitionToken, type Transition, type TransitionedToken } from "./tran
 const revoke: Transition = {
   rpc: "RevokeToken",
   action: "token.revoke",
+  event: "token.revoked",
   done: (token) => token.revoked_at !== null,
-  update: (now, caller) => ({ revoked_at: now, revoked_by: caller.principalId }),
+  update: (now, caller) => ({ revoked_at: now, revoked_by: caller.principalId, revocation_reason: "manual" }),
 };
 
 /**

@@ -20,6 +20,8 @@ export interface Token {
   readonly lastUsedSource: string | null;
   readonly revokedAt: Date | null;
   readonly revokedBy: string | null;
+  /** "manual", "inactivity", …; null while not revoked. */
+  readonly revocationReason: string | null;
   readonly disabledAt: Date | null;
   readonly disabledBy: string | null;
   readonly regeneratedAt: Date | null;
@@ -56,6 +58,7 @@ export function tokenFromRow(row: TokenRow, now: Date): Token {
     lastUsedSource: row.last_used_source,
     revokedAt: row.revoked_at,
     revokedBy: row.revoked_by,
+    revocationReason: row.revocation_reason ?? (row.revoked_at ? "manual" : null),
     disabledAt: row.disabled_at,
     disabledBy: row.disabled_by,
     regeneratedAt: row.regenerated_at,

@@ -1,6 +1,7 @@
 import type { TokenRow, TokenUpdate } from "@tessera/shared/db/schema";
 import { TesseraError } from "@tessera/shared/errors/tessera-error";
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
+import type { EventName } from "@tessera/shared/feed/announcements";
 import type { Transaction } from "kysely";
 import type { Database } from "@tessera/shared/db/schema";
 import { lockToken, lockTokens, updateToken } from "../../store/token-store.js";
@@ -17,6 +18,8 @@ export interface Transition {
   readonly rpc: AdminRpc;
   /** The audit action, e.g. "token.revoke". */
   readonly action: string;
+  /** What webhooks hear of it. */
+  readonly event: EventName;
   /** Already in the target state: nothing is written (the call is idempotent). */
   readonly done: (token: TokenRow) => boolean;
   /** Refuses the change (failed_precondition) with this message, or undefined to allow it. */
@@ -38,6 +41,10 @@ async function apply(trx: Transaction<Database>, change: PendingChange, caller: 
   change.audit({
     action: transition.action, actorId: caller.principalId, actorTokenId: caller.tokenId,
     organisationId: updated.organisation_id, tokenId: token.id, principalId: updated.owner_id, source: caller.source,
+  });
+  change.announce({
+    type: transition.event, organisationId: updated.organisation_id, token: updated, actorId: caller.principalId,
+    details: updated.revocation_reason && transition.event === "token.revoked" ? { reason: updated.revocation_reason } : undefined,
   });
   return updated;
 }

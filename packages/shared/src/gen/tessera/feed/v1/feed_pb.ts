@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { EventType } from "../../v1/events_pb.js";
+import { file_tessera_v1_events } from "../../v1/events_pb.js";
 import type { TokenKind, TokenLevel } from "../../v1/token_pb.js";
 import { file_tessera_v1_token } from "../../v1/token_pb.js";
 import type { Freshness } from "../../v1/validator_pb.js";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/feed/v1/feed.proto.
  */
 export const file_tessera_feed_v1_feed: GenFile = /*@__PURE__*/
-  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMifQoLRmVlZE1lc3NhZ2USLgoGY2hhbmdlGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLkNoYW5nZUV2ZW50SAASMwoJaGVhcnRiZWF0GAIgASgLMh4udGVzc2VyYS5mZWVkLnYxLkZlZWRIZWFydGJlYXRIAEIJCgdtZXNzYWdlIjUKDUZlZWRIZWFydGJlYXQSEAoIaGVhZF9zZXEYASABKAQSEgoKcmVhZF9hdF9tcxgCIAEoAyKmAQoPVmFsaWRhdG9yUmVwb3J0EhQKDHZhbGlkYXRvcl9pZBgBIAEoCRITCgthcHBsaWVkX3NlcRgCIAEoBBIoCglmcmVzaG5lc3MYAyABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBCABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgFIAEoDRIOCgZ0dGxfbXMYBiABKA0i6QEKDENoYW5nZVJlY29yZBItCgV0b2tlbhgBIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Ub2tlblJlY29yZEgAEjUKCXByaW5jaXBhbBgCIAEoCzIgLnRlc3NlcmEuZmVlZC52MS5QcmluY2lwYWxSZWNvcmRIABI7CgxvcmdhbmlzYXRpb24YAyABKAsyIy50ZXNzZXJhLmZlZWQudjEuT3JnYW5pc2F0aW9uUmVjb3JkSAASLAoFZXZlbnQYCiABKAsyGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5FdmVudEgAQggKBnJlY29yZCLRAQoKVG9rZW5FdmVudBIMCgRraW5kGAEgASgJEhAKCHRva2VuX2lkGAIgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgDIAEoCRIQCghvd25lcl9pZBgEIAEoCRINCgVhdF9tcxgFIAEoAxI5CgdkZXRhaWxzGAYgAygLMigudGVzc2VyYS5mZWVkLnYxLlRva2VuRXZlbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIq8DCgtUb2tlblJlY29yZBIKCgJpZBgBIAEoCRIOCgZkaWdlc3QYAiABKAwSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEioKBXN0YXRlGAggASgOMhsudGVzc2VyYS5mZWVkLnYxLlRva2VuU3RhdGUSDQoFYWRtaW4YCSABKAgSIwoEa2luZBgKIAEoDjIVLnRlc3NlcmEudjEuVG9rZW5LaW5kEiUKBWxldmVsGAsgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEhcKD3BhcmVudF90b2tlbl9pZBgMIAEoCRIXCg9wcmV2aW91c19kaWdlc3QYDSABKAwSJQodcHJldmlvdXNfZGlnZXN0X2V4cGlyZXNfYXRfbXMYDiABKAMSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg1wYXJlbnRfZGlnZXN0GBAgASgMEhIKCmhvbmV5dG9rZW4YESABKAgibgoPUHJpbmNpcGFsUmVjb3JkEgoKAmlkGAEgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRITCgtwZXJtaXNzaW9ucxgDIAMoCRIQCghkaXNhYmxlZBgEIAEoCBIPCgdkZWxldGVkGAUgASgIIjwKEk9yZ2FuaXNhdGlvblJlY29yZBIKCgJpZBgBIAEoCRIaChJhcGlfdG9rZW5zX2VuYWJsZWQYAiABKAgiSwoKVXNhZ2VCYXRjaBIUCgx2YWxpZGF0b3JfaWQYASABKAkSJwoEdXNlcxgCIAMoCzIZLnRlc3NlcmEuZmVlZC52MS5Ub2tlblVzZSKDAQoNSG9uZXl0b2tlblVzZRIQCgh0b2tlbl9pZBgBIAEoCRIUCgx2YWxpZGF0b3JfaWQYAiABKAkSDwoHc3VyZmFjZRgDIAEoCRIWCg5zb3VyY2VfYWRkcmVzcxgEIAEoCRINCgVyb3V0ZRgFIAEoCRISCgp1c2VkX2F0X21zGAYgASgDIkUKCFRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhcKD2xhc3RfdXNlZF9hdF9tcxgCIAEoAxIOCgZzb3VyY2UYAyABKAkqjQEKClRva2VuU3RhdGUSGwoXVE9LRU5fU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUT0tFTl9TVEFURV9BQ1RJVkUQARIYChRUT0tFTl9TVEFURV9ESVNBQkxFRBACEhcKE1RPS0VOX1NUQVRFX1JFVk9LRUQQAxIXChNUT0tFTl9TVEFURV9ERUxFVEVEEARiBnByb3RvMw", [file_tessera_v1_token, file_tessera_v1_validator]);
+  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxIpkBCgtDaGFuZ2VFdmVudBILCgNzZXEYASABKAQSLgoHcmVjb3JkcxgCIAMoCzIdLnRlc3NlcmEuZmVlZC52MS5DaGFuZ2VSZWNvcmQSFwoPY29tbWl0dGVkX2F0X21zGAMgASgDEjQKDWFubm91bmNlbWVudHMYBCADKAsyHS50ZXNzZXJhLmZlZWQudjEuQW5ub3VuY2VtZW50IpECCgxBbm5vdW5jZW1lbnQSIwoEdHlwZRgBIAEoDjIVLnRlc3NlcmEudjEuRXZlbnRUeXBlEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRIuCgV0b2tlbhgDIAEoCzIfLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZWRUb2tlbhIUCgxwcmluY2lwYWxfaWQYBCABKAkSEAoIYWN0b3JfaWQYBSABKAkSOwoHZGV0YWlscxgGIAMoCzIqLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZW1lbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrIBCg5Bbm5vdW5jZWRUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhAKCGdyb3VwX2lkGAQgASgJEiUKBWxldmVsGAUgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEhQKDGRpc3BsYXlfaGludBgIIAEoCSJ9CgtGZWVkTWVzc2FnZRIuCgZjaGFuZ2UYASABKAsyHC50ZXNzZXJhLmZlZWQudjEuQ2hhbmdlRXZlbnRIABIzCgloZWFydGJlYXQYAiABKAsyHi50ZXNzZXJhLmZlZWQudjEuRmVlZEhlYXJ0YmVhdEgAQgkKB21lc3NhZ2UiNQoNRmVlZEhlYXJ0YmVhdBIQCghoZWFkX3NlcRgBIAEoBBISCgpyZWFkX2F0X21zGAIgASgDIqYBCg9WYWxpZGF0b3JSZXBvcnQSFAoMdmFsaWRhdG9yX2lkGAEgASgJEhMKC2FwcGxpZWRfc2VxGAIgASgEEigKCWZyZXNobmVzcxgDIAEoDjIVLnRlc3NlcmEudjEuRnJlc2huZXNzEhQKDHN0YWxlbmVzc19tcxgEIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAUgASgNEg4KBnR0bF9tcxgGIAEoDSLpAQoMQ2hhbmdlUmVjb3JkEi0KBXRva2VuGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLlRva2VuUmVjb3JkSAASNQoJcHJpbmNpcGFsGAIgASgLMiAudGVzc2VyYS5mZWVkLnYxLlByaW5jaXBhbFJlY29yZEgAEjsKDG9yZ2FuaXNhdGlvbhgDIAEoCzIjLnRlc3NlcmEuZmVlZC52MS5PcmdhbmlzYXRpb25SZWNvcmRIABIsCgVldmVudBgKIAEoCzIbLnRlc3NlcmEuZmVlZC52MS5Ub2tlbkV2ZW50SABCCAoGcmVjb3JkItEBCgpUb2tlbkV2ZW50EgwKBGtpbmQYASABKAkSEAoIdG9rZW5faWQYAiABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAMgASgJEhAKCG93bmVyX2lkGAQgASgJEg0KBWF0X21zGAUgASgDEjkKB2RldGFpbHMYBiADKAsyKC50ZXNzZXJhLmZlZWQudjEuVG9rZW5FdmVudC5EZXRhaWxzRW50cnkaLgoMRGV0YWlsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirwMKC1Rva2VuUmVjb3JkEgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSKgoFc3RhdGUYCCABKA4yGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5TdGF0ZRINCgVhZG1pbhgJIAEoCBIjCgRraW5kGAogASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSJQoFbGV2ZWwYCyABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSFwoPcGFyZW50X3Rva2VuX2lkGAwgASgJEhcKD3ByZXZpb3VzX2RpZ2VzdBgNIAEoDBIlCh1wcmV2aW91c19kaWdlc3RfZXhwaXJlc19hdF9tcxgOIAEoAxIVCg1jcmVhdGVkX2F0X21zGA8gASgDEhUKDXBhcmVudF9kaWdlc3QYECABKAwSEgoKaG9uZXl0b2tlbhgRIAEoCCJuCg9QcmluY2lwYWxSZWNvcmQSCgoCaWQYASABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgAygJEhAKCGRpc2FibGVkGAQgASgIEg8KB2RlbGV0ZWQYBSABKAgiPAoST3JnYW5pc2F0aW9uUmVjb3JkEgoKAmlkGAEgASgJEhoKEmFwaV90b2tlbnNfZW5hYmxlZBgCIAEoCCJLCgpVc2FnZUJhdGNoEhQKDHZhbGlkYXRvcl9pZBgBIAEoCRInCgR1c2VzGAIgAygLMhkudGVzc2VyYS5mZWVkLnYxLlRva2VuVXNlIoMBCg1Ib25leXRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhQKDHZhbGlkYXRvcl9pZBgCIAEoCRIPCgdzdXJmYWNlGAMgASgJEhYKDnNvdXJjZV9hZGRyZXNzGAQgASgJEg0KBXJvdXRlGAUgASgJEhIKCnVzZWRfYXRfbXMYBiABKAMiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_events, file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * One committed transaction's effect on what validators hold. Stored in
@@ -39,6 +41,13 @@ export type ChangeEvent = Message<"tessera.feed.v1.ChangeEvent"> & {
    * @generated from field: int64 committed_at_ms = 3;
    */
   committedAtMs: bigint;
+
+  /**
+   * What the change means to people (webhooks, notices); validators ignore these.
+   *
+   * @generated from field: repeated tessera.feed.v1.Announcement announcements = 4;
+   */
+  announcements: Announcement[];
 };
 
 /**
@@ -47,6 +56,116 @@ export type ChangeEvent = Message<"tessera.feed.v1.ChangeEvent"> & {
  */
 export const ChangeEventSchema: GenMessage<ChangeEvent> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 0);
+
+/**
+ * One event for webhook endpoints, written with the change that caused it. It
+ * carries everything its payload shows, as it was at commit: never a token
+ * value or digest.
+ *
+ * @generated from message tessera.feed.v1.Announcement
+ */
+export type Announcement = Message<"tessera.feed.v1.Announcement"> & {
+  /**
+   * @generated from field: tessera.v1.EventType type = 1;
+   */
+  type: EventType;
+
+  /**
+   * @generated from field: string organisation_id = 2;
+   */
+  organisationId: string;
+
+  /**
+   * Token events: the token as it was.
+   *
+   * @generated from field: tessera.feed.v1.AnnouncedToken token = 3;
+   */
+  token?: AnnouncedToken | undefined;
+
+  /**
+   * The principal concerned: a token's owner, or the principal itself.
+   *
+   * @generated from field: string principal_id = 4;
+   */
+  principalId: string;
+
+  /**
+   * Who did it; empty: the system.
+   *
+   * @generated from field: string actor_id = 5;
+   */
+  actorId: string;
+
+  /**
+   * Event-specific facts as strings (e.g. "reason", "expires_at", "lead_days", "surface", "url").
+   *
+   * @generated from field: map<string, string> details = 6;
+   */
+  details: { [key: string]: string };
+};
+
+/**
+ * Describes the message tessera.feed.v1.Announcement.
+ * Use `create(AnnouncementSchema)` to create a new message.
+ */
+export const AnnouncementSchema: GenMessage<Announcement> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 1);
+
+/**
+ * @generated from message tessera.feed.v1.AnnouncedToken
+ */
+export type AnnouncedToken = Message<"tessera.feed.v1.AnnouncedToken"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string owner_id = 3;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: string group_id = 4;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: tessera.v1.TokenLevel level = 5;
+   */
+  level: TokenLevel;
+
+  /**
+   * @generated from field: repeated string scopes = 6;
+   */
+  scopes: string[];
+
+  /**
+   * 0: no expiry.
+   *
+   * @generated from field: int64 expires_at_ms = 7;
+   */
+  expiresAtMs: bigint;
+
+  /**
+   * Prefix and last four characters, as listings show them.
+   *
+   * @generated from field: string display_hint = 8;
+   */
+  displayHint: string;
+};
+
+/**
+ * Describes the message tessera.feed.v1.AnnouncedToken.
+ * Use `create(AnnouncedTokenSchema)` to create a new message.
+ */
+export const AnnouncedTokenSchema: GenMessage<AnnouncedToken> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 2);
 
 /**
  * What travels on the bus's change channel. Every message is sealed with a MAC
@@ -79,7 +198,7 @@ export type FeedMessage = Message<"tessera.feed.v1.FeedMessage"> & {
  * Use `create(FeedMessageSchema)` to create a new message.
  */
 export const FeedMessageSchema: GenMessage<FeedMessage> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 1);
+  messageDesc(file_tessera_feed_v1_feed, 3);
 
 /**
  * token-admin's proof of the feed head, published every interval: every change
@@ -107,7 +226,7 @@ export type FeedHeartbeat = Message<"tessera.feed.v1.FeedHeartbeat"> & {
  * Use `create(FeedHeartbeatSchema)` to create a new message.
  */
 export const FeedHeartbeatSchema: GenMessage<FeedHeartbeat> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 2);
+  messageDesc(file_tessera_feed_v1_feed, 4);
 
 /**
  * A validator's report to the roster: what it has applied and how fresh it is.
@@ -157,7 +276,7 @@ export type ValidatorReport = Message<"tessera.feed.v1.ValidatorReport"> & {
  * Use `create(ValidatorReportSchema)` to create a new message.
  */
 export const ValidatorReportSchema: GenMessage<ValidatorReport> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 3);
+  messageDesc(file_tessera_feed_v1_feed, 5);
 
 /**
  * The full current state of one entity: applying it replaces what a validator
@@ -205,7 +324,7 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
  * Use `create(ChangeRecordSchema)` to create a new message.
  */
 export const ChangeRecordSchema: GenMessage<ChangeRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 4);
+  messageDesc(file_tessera_feed_v1_feed, 6);
 
 /**
  * An event of a token's life that the lifecycle records do not name (a leak
@@ -259,7 +378,7 @@ export type TokenEvent = Message<"tessera.feed.v1.TokenEvent"> & {
  * Use `create(TokenEventSchema)` to create a new message.
  */
 export const TokenEventSchema: GenMessage<TokenEvent> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 5);
+  messageDesc(file_tessera_feed_v1_feed, 7);
 
 /**
  * @generated from message tessera.feed.v1.TokenRecord
@@ -372,7 +491,7 @@ export type TokenRecord = Message<"tessera.feed.v1.TokenRecord"> & {
  * Use `create(TokenRecordSchema)` to create a new message.
  */
 export const TokenRecordSchema: GenMessage<TokenRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 6);
+  messageDesc(file_tessera_feed_v1_feed, 8);
 
 /**
  * @generated from message tessera.feed.v1.PrincipalRecord
@@ -413,7 +532,7 @@ export type PrincipalRecord = Message<"tessera.feed.v1.PrincipalRecord"> & {
  * Use `create(PrincipalRecordSchema)` to create a new message.
  */
 export const PrincipalRecordSchema: GenMessage<PrincipalRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 7);
+  messageDesc(file_tessera_feed_v1_feed, 9);
 
 /**
  * @generated from message tessera.feed.v1.OrganisationRecord
@@ -435,7 +554,7 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
  * Use `create(OrganisationRecordSchema)` to create a new message.
  */
 export const OrganisationRecordSchema: GenMessage<OrganisationRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 8);
+  messageDesc(file_tessera_feed_v1_feed, 10);
 
 /**
  * A validator's snapshot of the last-use times it saw, flushed in batches.
@@ -459,7 +578,7 @@ export type UsageBatch = Message<"tessera.feed.v1.UsageBatch"> & {
  * Use `create(UsageBatchSchema)` to create a new message.
  */
 export const UsageBatchSchema: GenMessage<UsageBatch> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 9);
+  messageDesc(file_tessera_feed_v1_feed, 11);
 
 /**
  * A honeytoken was presented to a validator: sent at once, sealed, on its own
@@ -513,7 +632,7 @@ export type HoneytokenUse = Message<"tessera.feed.v1.HoneytokenUse"> & {
  * Use `create(HoneytokenUseSchema)` to create a new message.
  */
 export const HoneytokenUseSchema: GenMessage<HoneytokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 10);
+  messageDesc(file_tessera_feed_v1_feed, 12);
 
 /**
  * @generated from message tessera.feed.v1.TokenUse
@@ -542,7 +661,7 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
  * Use `create(TokenUseSchema)` to create a new message.
  */
 export const TokenUseSchema: GenMessage<TokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 11);
+  messageDesc(file_tessera_feed_v1_feed, 13);
 
 /**
  * @generated from enum tessera.feed.v1.TokenState
