@@ -1,3 +1,4 @@
+import { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { request } from "node:http";
 import { createClient, Code, ConnectError } from "@connectrpc/connect";
@@ -99,10 +100,11 @@ describe("leak response", () => {
     expect(audit?.source).toBe(from);
     expect(audit?.details).toMatchObject({ reason: "leaked", via: "public", reporter_address: from, url: "https://gist.example/abc", source: "gist", revoked: "true" });
 
-    // The change log carries a "leaked" event for its other followers (webhooks), next to the revocation.
+    // The change announces token.leaked (and token.revoked, reason "leaked") to webhook endpoints, with the revocation.
     const rows = await d.database.handle!.db.selectFrom("change_log").select("event").orderBy("seq", "desc").limit(5).execute();
-    const events = rows.flatMap((row) => fromBinary(ChangeEventSchema, row.event).records).flatMap((r) => (r.record.case === "event" ? [r.record.value] : []));
-    expect(events.find((e) => e.tokenId === victim.id)).toMatchObject({ kind: "leaked", details: { url: "https://gist.example/abc", reporter_address: from } });
+    const announced = rows.flatMap((row) => fromBinary(ChangeEventSchema, row.event).announcements).filter((a) => a.token?.id === victim.id);
+    expect(announced.find((a) => a.type === EventType.TOKEN_LEAKED)).toMatchObject({ details: { url: "https://gist.example/abc", reporter_address: from } });
+    expect(announced.find((a) => a.type === EventType.TOKEN_REVOKED)).toMatchObject({ details: { reason: "leaked" } });
   });
 
   it("accepts GitHub secret scanning's signed payload, without the per-source limit", async () => {

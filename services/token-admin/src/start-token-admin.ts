@@ -32,6 +32,7 @@ import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/att
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
 import { bootstrap, type Bootstrapped } from "./domain/bootstrap.js";
 import { ChangeLogFollowers } from "./domain/feed/change-log-followers.js";
+import { webhookCursorFloor } from "./store/webhook-store.js";
 import { startChangeLogPruner, type ChangeLogPruner } from "./domain/feed/prune-change-log.js";
 import { startValidatorPositions, type ValidatorPositions } from "./domain/feed/validator-positions.js";
 import { migrateToLatest } from "./store/migrate.js";
@@ -131,6 +132,8 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     await writer.drain();
   });
   const followers = new ChangeLogFollowers();
+  // Webhook delivery reads change_log with a cursor per endpoint: pruning waits for the slowest.
+  followers.add({ name: "webhooks", passedSeq: () => webhookCursorFloor(database.db) });
   const positions = closers.add(await startValidatorPositions(bus.roster, database.db, validatorPositionsWriteMs, log), (p) => p.stop());
   const pruner = closers.add(
     startChangeLogPruner({ db: database.db, roster: bus.roster, followers, now: () => new Date(), log, retention: config.changeLog }),

@@ -53,31 +53,6 @@ export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): Cha
   });
 }
 
-/** What a token event says: its kind, the token it concerns, when, and string details (never a token value). */
-export interface TokenEventFacts {
-  readonly kind: "leaked";
-  readonly token: Pick<TokenRow, "id" | "organisation_id" | "owner_id">;
-  readonly at: Date;
-  readonly details: Readonly<Record<string, string>>;
-}
-
-/** A token event for the log's followers other than validators (which skip it). */
-export function tokenEventRecord(event: TokenEventFacts): ChangeRecord {
-  return create(ChangeRecordSchema, {
-    record: {
-      case: "event",
-      value: {
-        kind: event.kind,
-        tokenId: event.token.id,
-        organisationId: event.token.organisation_id,
-        ownerId: event.token.owner_id,
-        atMs: BigInt(event.at.getTime()),
-        details: { ...event.details },
-      },
-    },
-  });
-}
-
 /** A principal's current state; `removed`: nothing refers to it any more, and validators let it go. */
 export function principalChangeRecord(row: PrincipalRow, removed = false): ChangeRecord {
   return create(ChangeRecordSchema, {

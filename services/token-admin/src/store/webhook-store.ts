@@ -208,3 +208,13 @@ export async function hasSubscriber(trx: Transaction<Database>, organisationId: 
     .where(sql<boolean>`${eventName} = any(events)`).limit(1).executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * How far every enabled endpoint has read change_log: rows at or below it may be
+ * pruned (queued deliveries carry their own payload). Undefined with no enabled
+ * endpoint; a disabled one starts at the head when enabled again.
+ */
+export async function webhookCursorFloor(db: Kysely<Database>): Promise<bigint | undefined> {
+  const row = await db.selectFrom("webhook_endpoint").select((eb) => eb.fn.min("cursor_seq").as("floor")).where("enabled", "=", true).executeTakeFirst();
+  return row?.floor == null ? undefined : BigInt(row.floor);
+}

@@ -218,8 +218,6 @@ export class Replica {
         return this.applyPrincipal(record.record.value);
       case "organisation":
         return this.applyOrganisation(record.record.value);
-      // For the log's other followers (webhooks); nothing a decision needs.
-      case "event":
       case undefined:
         return;
     }

@@ -10,6 +10,7 @@ import { createToken } from "../tokens/create-token.js";
 import { changeLogExtent, pruneLockKey } from "../../store/change-log-store.js";
 import { recordFollowers, removeFollower, validatorKind } from "../../store/change-follower-store.js";
 import { ChangeLogFollowers } from "./change-log-followers.js";
+import { webhookCursorFloor } from "../../store/webhook-store.js";
 import { pruneChangeLog, type ChangeLogPrunerDeps, type ChangeLogRetention } from "./prune-change-log.js";
 import { startValidatorPositions } from "./validator-positions.js";
 
@@ -55,6 +56,21 @@ for (const engine of engines) {
       const round = await pruneChangeLog(prunerDeps({ ...none, minRows: 2 }));
       expect(round).toMatchObject({ head, horizon: head, heldBy: "head", skipped: false });
       expect(await changeLogExtent(deps.db)).toEqual({ rows: 2, oldestSeq: head - 1n });
+    });
+
+    it("keeps every row an enabled webhook endpoint has not read; a disabled one holds nothing back", async () => {
+      const behind = await changes(1);
+      const endpoint = (url: string, enabled: boolean) =>
+        deps.db.insertInto("webhook_endpoint").values({ url, events: ["token.created"], secret: Buffer.alloc(32), cursor_seq: String(behind), enabled, description: "" }).returning("id").executeTakeFirstOrThrow();
+      const slow = await endpoint("https://slow.example/hook", true);
+      await endpoint("https://off.example/hook", false);
+      const head = await changes(3);
+      followers.add({ name: "webhooks", passedSeq: () => webhookCursorFloor(deps.db) });
+      expect(await pruneChangeLog(prunerDeps())).toMatchObject({ horizon: behind, heldBy: "webhooks" });
+      expect((await changeLogExtent(deps.db)).oldestSeq).toBe(behind + 1n);
+      await deps.db.updateTable("webhook_endpoint").set({ cursor_seq: String(head) }).where("id", "=", slow.id).execute();
+      expect(await pruneChangeLog(prunerDeps())).toMatchObject({ horizon: head });
+      await deps.db.deleteFrom("webhook_endpoint").execute();
     });
 
     it("keeps every row a listed validator has not applied, even one no longer reachable", async () => {

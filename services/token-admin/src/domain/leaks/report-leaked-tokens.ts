@@ -1,4 +1,4 @@
-import { tokenChangeRecord, tokenEventRecord } from "@tessera/shared/feed/change-records";
+import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
 import type { TokenRow } from "@tessera/shared/db/schema";
 import { toBuffer } from "@tessera/shared/db/database";
 import { lockTokensByDigest } from "../../store/leak-store.js";
@@ -50,8 +50,8 @@ function detailsOf(report: LeakReport, found: FoundToken, revoked: boolean, hone
  * Revokes at once every live token a report names, in one transaction: for
  * each, the revocation (as RevokeToken writes it, so validators learn it from
  * the feed), an audit row `token.leaked` with the reporter's address and URL,
- * and a `leaked` token event in the change log for its other followers
- * (webhooks). Values that are malformed, fail their checksum or open no token
+ * and `token.leaked` (with `token.revoked`, reason "leaked") announced to
+ * webhook endpoints with the change. Values that are malformed, fail their checksum or open no token
  * are skipped without a trace; the caller answers the reporter the same either
  * way. A honeytoken is reported but not revoked: its presentation is the tripwire.
  */
@@ -77,12 +77,13 @@ export async function reportLeakedTokens(deps: Pick<AdminDeps, "db" | "feed" | "
       let token: TokenRow = row;
       if (revoke) {
         // A system revocation: no principal did it (revoked_by stays empty); the audit row says who reported it.
-        token = await updateToken(trx, row.id, { revoked_at: now, revoked_by: null });
+        token = await updateToken(trx, row.id, { revoked_at: now, revoked_by: null, revocation_reason: "leaked" });
         change.feed(tokenChangeRecord(token));
+        change.announce({ type: "token.revoked", organisationId: token.organisation_id, token, details: { reason: "leaked" } });
         revoked++;
       } else known++;
       const details = detailsOf(report, found, revoke, row.honeytoken);
-      change.feed(tokenEventRecord({ kind: "leaked", token, at: now, details }));
+      change.announce({ type: "token.leaked", organisationId: token.organisation_id, token, details });
       change.audit({
         action: "token.leaked", actorId: null, actorTokenId: null, organisationId: token.organisation_id,
         tokenId: token.id, principalId: token.owner_id, source: report.reporterAddress, details,

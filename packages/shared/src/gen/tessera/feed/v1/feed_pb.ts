@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/feed/v1/feed.proto.
  */
 export const file_tessera_feed_v1_feed: GenFile = /*@__PURE__*/
-  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxIpkBCgtDaGFuZ2VFdmVudBILCgNzZXEYASABKAQSLgoHcmVjb3JkcxgCIAMoCzIdLnRlc3NlcmEuZmVlZC52MS5DaGFuZ2VSZWNvcmQSFwoPY29tbWl0dGVkX2F0X21zGAMgASgDEjQKDWFubm91bmNlbWVudHMYBCADKAsyHS50ZXNzZXJhLmZlZWQudjEuQW5ub3VuY2VtZW50IpECCgxBbm5vdW5jZW1lbnQSIwoEdHlwZRgBIAEoDjIVLnRlc3NlcmEudjEuRXZlbnRUeXBlEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRIuCgV0b2tlbhgDIAEoCzIfLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZWRUb2tlbhIUCgxwcmluY2lwYWxfaWQYBCABKAkSEAoIYWN0b3JfaWQYBSABKAkSOwoHZGV0YWlscxgGIAMoCzIqLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZW1lbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrIBCg5Bbm5vdW5jZWRUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhAKCGdyb3VwX2lkGAQgASgJEiUKBWxldmVsGAUgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEhQKDGRpc3BsYXlfaGludBgIIAEoCSJ9CgtGZWVkTWVzc2FnZRIuCgZjaGFuZ2UYASABKAsyHC50ZXNzZXJhLmZlZWQudjEuQ2hhbmdlRXZlbnRIABIzCgloZWFydGJlYXQYAiABKAsyHi50ZXNzZXJhLmZlZWQudjEuRmVlZEhlYXJ0YmVhdEgAQgkKB21lc3NhZ2UiNQoNRmVlZEhlYXJ0YmVhdBIQCghoZWFkX3NlcRgBIAEoBBISCgpyZWFkX2F0X21zGAIgASgDIqYBCg9WYWxpZGF0b3JSZXBvcnQSFAoMdmFsaWRhdG9yX2lkGAEgASgJEhMKC2FwcGxpZWRfc2VxGAIgASgEEigKCWZyZXNobmVzcxgDIAEoDjIVLnRlc3NlcmEudjEuRnJlc2huZXNzEhQKDHN0YWxlbmVzc19tcxgEIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAUgASgNEg4KBnR0bF9tcxgGIAEoDSLpAQoMQ2hhbmdlUmVjb3JkEi0KBXRva2VuGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLlRva2VuUmVjb3JkSAASNQoJcHJpbmNpcGFsGAIgASgLMiAudGVzc2VyYS5mZWVkLnYxLlByaW5jaXBhbFJlY29yZEgAEjsKDG9yZ2FuaXNhdGlvbhgDIAEoCzIjLnRlc3NlcmEuZmVlZC52MS5PcmdhbmlzYXRpb25SZWNvcmRIABIsCgVldmVudBgKIAEoCzIbLnRlc3NlcmEuZmVlZC52MS5Ub2tlbkV2ZW50SABCCAoGcmVjb3JkItEBCgpUb2tlbkV2ZW50EgwKBGtpbmQYASABKAkSEAoIdG9rZW5faWQYAiABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAMgASgJEhAKCG93bmVyX2lkGAQgASgJEg0KBWF0X21zGAUgASgDEjkKB2RldGFpbHMYBiADKAsyKC50ZXNzZXJhLmZlZWQudjEuVG9rZW5FdmVudC5EZXRhaWxzRW50cnkaLgoMRGV0YWlsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirwMKC1Rva2VuUmVjb3JkEgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSKgoFc3RhdGUYCCABKA4yGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5TdGF0ZRINCgVhZG1pbhgJIAEoCBIjCgRraW5kGAogASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSJQoFbGV2ZWwYCyABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSFwoPcGFyZW50X3Rva2VuX2lkGAwgASgJEhcKD3ByZXZpb3VzX2RpZ2VzdBgNIAEoDBIlCh1wcmV2aW91c19kaWdlc3RfZXhwaXJlc19hdF9tcxgOIAEoAxIVCg1jcmVhdGVkX2F0X21zGA8gASgDEhUKDXBhcmVudF9kaWdlc3QYECABKAwSEgoKaG9uZXl0b2tlbhgRIAEoCCJuCg9QcmluY2lwYWxSZWNvcmQSCgoCaWQYASABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgAygJEhAKCGRpc2FibGVkGAQgASgIEg8KB2RlbGV0ZWQYBSABKAgiPAoST3JnYW5pc2F0aW9uUmVjb3JkEgoKAmlkGAEgASgJEhoKEmFwaV90b2tlbnNfZW5hYmxlZBgCIAEoCCJLCgpVc2FnZUJhdGNoEhQKDHZhbGlkYXRvcl9pZBgBIAEoCRInCgR1c2VzGAIgAygLMhkudGVzc2VyYS5mZWVkLnYxLlRva2VuVXNlIoMBCg1Ib25leXRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhQKDHZhbGlkYXRvcl9pZBgCIAEoCRIPCgdzdXJmYWNlGAMgASgJEhYKDnNvdXJjZV9hZGRyZXNzGAQgASgJEg0KBXJvdXRlGAUgASgJEhIKCnVzZWRfYXRfbXMYBiABKAMiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_events, file_tessera_v1_token, file_tessera_v1_validator]);
+  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxIpkBCgtDaGFuZ2VFdmVudBILCgNzZXEYASABKAQSLgoHcmVjb3JkcxgCIAMoCzIdLnRlc3NlcmEuZmVlZC52MS5DaGFuZ2VSZWNvcmQSFwoPY29tbWl0dGVkX2F0X21zGAMgASgDEjQKDWFubm91bmNlbWVudHMYBCADKAsyHS50ZXNzZXJhLmZlZWQudjEuQW5ub3VuY2VtZW50IpECCgxBbm5vdW5jZW1lbnQSIwoEdHlwZRgBIAEoDjIVLnRlc3NlcmEudjEuRXZlbnRUeXBlEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRIuCgV0b2tlbhgDIAEoCzIfLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZWRUb2tlbhIUCgxwcmluY2lwYWxfaWQYBCABKAkSEAoIYWN0b3JfaWQYBSABKAkSOwoHZGV0YWlscxgGIAMoCzIqLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZW1lbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrIBCg5Bbm5vdW5jZWRUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhAKCGdyb3VwX2lkGAQgASgJEiUKBWxldmVsGAUgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEhQKDGRpc3BsYXlfaGludBgIIAEoCSJ9CgtGZWVkTWVzc2FnZRIuCgZjaGFuZ2UYASABKAsyHC50ZXNzZXJhLmZlZWQudjEuQ2hhbmdlRXZlbnRIABIzCgloZWFydGJlYXQYAiABKAsyHi50ZXNzZXJhLmZlZWQudjEuRmVlZEhlYXJ0YmVhdEgAQgkKB21lc3NhZ2UiNQoNRmVlZEhlYXJ0YmVhdBIQCghoZWFkX3NlcRgBIAEoBBISCgpyZWFkX2F0X21zGAIgASgDIqYBCg9WYWxpZGF0b3JSZXBvcnQSFAoMdmFsaWRhdG9yX2lkGAEgASgJEhMKC2FwcGxpZWRfc2VxGAIgASgEEigKCWZyZXNobmVzcxgDIAEoDjIVLnRlc3NlcmEudjEuRnJlc2huZXNzEhQKDHN0YWxlbmVzc19tcxgEIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAUgASgNEg4KBnR0bF9tcxgGIAEoDSK7AQoMQ2hhbmdlUmVjb3JkEi0KBXRva2VuGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLlRva2VuUmVjb3JkSAASNQoJcHJpbmNpcGFsGAIgASgLMiAudGVzc2VyYS5mZWVkLnYxLlByaW5jaXBhbFJlY29yZEgAEjsKDG9yZ2FuaXNhdGlvbhgDIAEoCzIjLnRlc3NlcmEuZmVlZC52MS5PcmdhbmlzYXRpb25SZWNvcmRIAEIICgZyZWNvcmQirwMKC1Rva2VuUmVjb3JkEgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSKgoFc3RhdGUYCCABKA4yGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5TdGF0ZRINCgVhZG1pbhgJIAEoCBIjCgRraW5kGAogASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSJQoFbGV2ZWwYCyABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSFwoPcGFyZW50X3Rva2VuX2lkGAwgASgJEhcKD3ByZXZpb3VzX2RpZ2VzdBgNIAEoDBIlCh1wcmV2aW91c19kaWdlc3RfZXhwaXJlc19hdF9tcxgOIAEoAxIVCg1jcmVhdGVkX2F0X21zGA8gASgDEhUKDXBhcmVudF9kaWdlc3QYECABKAwSEgoKaG9uZXl0b2tlbhgRIAEoCCJuCg9QcmluY2lwYWxSZWNvcmQSCgoCaWQYASABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgAygJEhAKCGRpc2FibGVkGAQgASgIEg8KB2RlbGV0ZWQYBSABKAgiPAoST3JnYW5pc2F0aW9uUmVjb3JkEgoKAmlkGAEgASgJEhoKEmFwaV90b2tlbnNfZW5hYmxlZBgCIAEoCCJLCgpVc2FnZUJhdGNoEhQKDHZhbGlkYXRvcl9pZBgBIAEoCRInCgR1c2VzGAIgAygLMhkudGVzc2VyYS5mZWVkLnYxLlRva2VuVXNlIoMBCg1Ib25leXRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhQKDHZhbGlkYXRvcl9pZBgCIAEoCRIPCgdzdXJmYWNlGAMgASgJEhYKDnNvdXJjZV9hZGRyZXNzGAQgASgJEg0KBXJvdXRlGAUgASgJEhIKCnVzZWRfYXRfbXMYBiABKAMiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_events, file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * One committed transaction's effect on what validators hold. Stored in
@@ -306,16 +306,6 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
      */
     value: OrganisationRecord;
     case: "organisation";
-  } | {
-    /**
-     * Something that happened to a token that validators need not hold, kept in
-     * the commit-ordered log for its other followers (webhooks, notices).
-     * Validators skip it.
-     *
-     * @generated from field: tessera.feed.v1.TokenEvent event = 10;
-     */
-    value: TokenEvent;
-    case: "event";
   } | { case: undefined; value?: undefined };
 };
 
@@ -325,60 +315,6 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
  */
 export const ChangeRecordSchema: GenMessage<ChangeRecord> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 6);
-
-/**
- * An event of a token's life that the lifecycle records do not name (a leak
- * report). Never carries a token value. Honeytoken presentations are NOT
- * logged here: each would move the feed seq every answer carries, right after
- * the presenter's call — a tell. They are in the audit log
- * (token.honeytoken_used) only.
- *
- * @generated from message tessera.feed.v1.TokenEvent
- */
-export type TokenEvent = Message<"tessera.feed.v1.TokenEvent"> & {
-  /**
-   * "leaked": reported found; revoked unless it is a honeytoken.
-   *
-   * @generated from field: string kind = 1;
-   */
-  kind: string;
-
-  /**
-   * @generated from field: string token_id = 2;
-   */
-  tokenId: string;
-
-  /**
-   * @generated from field: string organisation_id = 3;
-   */
-  organisationId: string;
-
-  /**
-   * @generated from field: string owner_id = 4;
-   */
-  ownerId: string;
-
-  /**
-   * When it happened, unix milliseconds.
-   *
-   * @generated from field: int64 at_ms = 5;
-   */
-  atMs: bigint;
-
-  /**
-   * leaked: reason, reporter_address, url, source, type, via ("public" | "github"), revoked ("true"/"false").
-   *
-   * @generated from field: map<string, string> details = 6;
-   */
-  details: { [key: string]: string };
-};
-
-/**
- * Describes the message tessera.feed.v1.TokenEvent.
- * Use `create(TokenEventSchema)` to create a new message.
- */
-export const TokenEventSchema: GenMessage<TokenEvent> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 7);
 
 /**
  * @generated from message tessera.feed.v1.TokenRecord
@@ -491,7 +427,7 @@ export type TokenRecord = Message<"tessera.feed.v1.TokenRecord"> & {
  * Use `create(TokenRecordSchema)` to create a new message.
  */
 export const TokenRecordSchema: GenMessage<TokenRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 8);
+  messageDesc(file_tessera_feed_v1_feed, 7);
 
 /**
  * @generated from message tessera.feed.v1.PrincipalRecord
@@ -532,7 +468,7 @@ export type PrincipalRecord = Message<"tessera.feed.v1.PrincipalRecord"> & {
  * Use `create(PrincipalRecordSchema)` to create a new message.
  */
 export const PrincipalRecordSchema: GenMessage<PrincipalRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 9);
+  messageDesc(file_tessera_feed_v1_feed, 8);
 
 /**
  * @generated from message tessera.feed.v1.OrganisationRecord
@@ -554,7 +490,7 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
  * Use `create(OrganisationRecordSchema)` to create a new message.
  */
 export const OrganisationRecordSchema: GenMessage<OrganisationRecord> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 10);
+  messageDesc(file_tessera_feed_v1_feed, 9);
 
 /**
  * A validator's snapshot of the last-use times it saw, flushed in batches.
@@ -578,7 +514,7 @@ export type UsageBatch = Message<"tessera.feed.v1.UsageBatch"> & {
  * Use `create(UsageBatchSchema)` to create a new message.
  */
 export const UsageBatchSchema: GenMessage<UsageBatch> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 11);
+  messageDesc(file_tessera_feed_v1_feed, 10);
 
 /**
  * A honeytoken was presented to a validator: sent at once, sealed, on its own
@@ -632,7 +568,7 @@ export type HoneytokenUse = Message<"tessera.feed.v1.HoneytokenUse"> & {
  * Use `create(HoneytokenUseSchema)` to create a new message.
  */
 export const HoneytokenUseSchema: GenMessage<HoneytokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 12);
+  messageDesc(file_tessera_feed_v1_feed, 11);
 
 /**
  * @generated from message tessera.feed.v1.TokenUse
@@ -661,7 +597,7 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
  * Use `create(TokenUseSchema)` to create a new message.
  */
 export const TokenUseSchema: GenMessage<TokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 13);
+  messageDesc(file_tessera_feed_v1_feed, 12);
 
 /**
  * @generated from enum tessera.feed.v1.TokenState
