@@ -32,7 +32,11 @@ export async function startValidatorPositions(roster: ValidatorRoster, db: Kysel
       const batch = heard;
       heard = new Map();
       try {
-        const positions = [...batch].map(([id, { appliedSeq, seenAt }]) => ({ id, kind: validatorKind, appliedSeq, seenAt }));
+        // In id order: every admin writes the same rows at about the same moment, and rows locked in one
+        // order by all cannot deadlock (a deadlock would hold a pooled connection for a second).
+        const positions = [...batch]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([id, { appliedSeq, seenAt }]) => ({ id, kind: validatorKind, appliedSeq, seenAt }));
         for (let i = 0; i < positions.length; i += perStatement) await recordFollowers(db, positions.slice(i, i + perStatement));
       } catch (err) {
         // Heard again within a heartbeat; nothing to keep.
