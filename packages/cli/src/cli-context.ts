@@ -1,4 +1,4 @@
-import type { AdminApi } from "./clients.js";
+import type { AdminApi, IncidentApi } from "./clients.js";
 import type { CliIo } from "./cli-io.js";
 
 /** What every command needs, resolved from the global options once they are parsed. */
@@ -8,6 +8,8 @@ export interface CliContext {
   readonly json: boolean;
   /** The admin API as TESSERA_TOKEN (or anonymously, for sign-in). */
   admin(): AdminApi;
+  /** The incident-response API as TESSERA_TOKEN. */
+  incidents(): IncidentApi;
   /** The validator's gRPC base URL. */
   readonly validatorUrl: string;
   /** Ends the command with this exit code. */

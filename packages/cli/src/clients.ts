@@ -1,8 +1,10 @@
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
+import { IncidentService } from "@tessera/shared/gen/tessera/v1/incident_pb";
 
 export type AdminApi = Client<typeof TokenAdminService>;
+export type IncidentApi = Client<typeof IncidentService>;
 
 /**
  * An admin API client speaking Connect JSON over HTTP/1.1 — what proxies and
@@ -10,9 +12,18 @@ export type AdminApi = Client<typeof TokenAdminService>;
  * the command line, so it shows in no process list or shell history.
  */
 export function adminApi(baseUrl: string, token: string | undefined): AdminApi {
+  return createClient(TokenAdminService, adminTransport(baseUrl, token));
+}
+
+/** The incident-response API on the same port, authenticated the same way. */
+export function incidentApi(baseUrl: string, token: string | undefined): IncidentApi {
+  return createClient(IncidentService, adminTransport(baseUrl, token));
+}
+
+function adminTransport(baseUrl: string, token: string | undefined) {
   const bearer: Interceptor = (next) => (req) => {
     if (token) req.header.set("authorization", `Bearer ${token}`);
     return next(req);
   };
-  return createClient(TokenAdminService, createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer] }));
+  return createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer] });
 }

@@ -2,10 +2,11 @@ import { Command, CommanderError } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CliContext } from "./cli-context.js";
 import type { CliIo } from "./cli-io.js";
-import { adminApi } from "./clients.js";
+import { adminApi, incidentApi } from "./clients.js";
 import { registerAdminCommands } from "./commands/admin.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerIdentityCommands } from "./commands/identities.js";
+import { registerIncidentCommands } from "./commands/incident.js";
 import { registerTokenCommands } from "./commands/tokens.js";
 import { registerValidateCommand } from "./commands/validate.js";
 
@@ -31,12 +32,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return program.opts().validatorUrl as string;
     },
     admin: () => adminApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
+    incidents: () => incidentApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     fail: (code) => {
       exitCode = code;
     },
   };
   registerTokenCommands(program, ctx);
   registerIdentityCommands(program, ctx);
+  registerIncidentCommands(program, ctx);
   registerAuditCommand(program, ctx);
   registerAdminCommands(program, ctx);
   registerValidateCommand(program, ctx);

@@ -91,6 +91,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
 
   tokens
     .command("show <token-id>")
+    .alias("get")
     .description("show one token's record (never its value)")
     .action(async (id: string) => {
       const { token } = await ctx.admin().getToken({ tokenId: id });

@@ -24,6 +24,8 @@ export interface OrganisationTable {
   max_regenerate_grace_seconds: Generated<number>;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** Tokens of the organisation created before this are refused (incident response). */
+  tokens_not_before: Generated<Date | null>;
 }
 
 export interface GroupTable {
@@ -31,6 +33,8 @@ export interface GroupTable {
   organisation_id: string;
   name: string;
   created_at: DefaultedTimestamp;
+  /** Tokens of the group's principals created before this are refused (incident response). */
+  tokens_not_before: Generated<Date | null>;
 }
 
 export type PrincipalKind = "human" | "technical";
@@ -51,6 +55,8 @@ export interface PrincipalTable {
   created_by: string | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** The principal's tokens created before this are refused (incident response). */
+  tokens_not_before: Generated<Date | null>;
 }
 
 export type TokenLevelName = "user" | "group" | "org";
@@ -86,6 +92,24 @@ export interface TokenTable {
   deleted_by: string | null;
   /** The owner's current group, kept by a trigger (group admins' lists): never written by code. */
   owner_group_id: ColumnType<string | null, never, never>;
+  /** When a validator last saw the value a RegenerateToken replaced. */
+  previous_value_last_used_at: Generated<Date | null>;
+  /** After a regenerate with a grace period: revoke the previous value once unseen this long; null or 0: never early. */
+  rotation_quiet_seconds: Generated<number | null>;
+  /** When the rotation's outcome was settled (previous value revoked early, or the grace ended). */
+  rotation_settled_at: Generated<Date | null>;
+}
+
+export interface TokenUseSourceTable {
+  id: ColumnType<string | number | bigint, never, never>;
+  token_id: string;
+  surface: string;
+  address: string;
+  route: string;
+  previous_value: boolean;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  use_count: Int8;
 }
 
 export interface ChangeCounterTable {
@@ -125,6 +149,7 @@ export interface Database {
   change_counter: ChangeCounterTable;
   change_log: ChangeLogTable;
   audit_log: AuditLogTable;
+  token_use_source: TokenUseSourceTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationTable>;

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { OrganisationRow, PrincipalRow, TokenRow } from "../db/schema.js";
+import type { GroupRow, OrganisationRow, PrincipalRow, TokenRow } from "../db/schema.js";
 import {
   ChangeRecordSchema,
   TokenState,
@@ -61,6 +61,8 @@ export function principalChangeRecord(row: PrincipalRow): ChangeRecord {
         organisationId: row.organisation_id,
         permissions: row.permissions,
         disabled: row.disabled_at !== null,
+        groupId: row.group_id ?? "",
+        tokensNotBeforeMs: millis(row.tokens_not_before),
       },
     },
   });
@@ -68,6 +70,13 @@ export function principalChangeRecord(row: PrincipalRow): ChangeRecord {
 
 export function organisationChangeRecord(row: OrganisationRow): ChangeRecord {
   return create(ChangeRecordSchema, {
-    record: { case: "organisation", value: { id: row.id, apiTokensEnabled: row.api_tokens_enabled } },
+    record: { case: "organisation", value: { id: row.id, apiTokensEnabled: row.api_tokens_enabled, tokensNotBeforeMs: millis(row.tokens_not_before) } },
+  });
+}
+
+/** A group's cut-off (the only fact of a group validators need). */
+export function groupChangeRecord(row: Pick<GroupRow, "id" | "organisation_id" | "tokens_not_before">): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: { case: "group", value: { id: row.id, organisationId: row.organisation_id, tokensNotBeforeMs: millis(row.tokens_not_before) } },
   });
 }

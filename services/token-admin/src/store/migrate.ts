@@ -3,6 +3,7 @@ import { isRetryableTransactionError } from "@tessera/shared/db/database-errors"
 import type { Database } from "@tessera/shared/db/schema";
 import * as initial from "./migrations/2026-11-23-initial.js";
 import * as consoleIndexes from "./migrations/2026-12-01-console-indexes.js";
+import * as incidentUsageRotation from "./migrations/2026-12-02-incident-usage-rotation.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -26,6 +27,7 @@ function inItsOwnTransaction(migration: MigrationModule): Migration {
 const migrations: Record<string, MigrationModule> = {
   "2026-11-23-initial": initial,
   "2026-12-01-console-indexes": consoleIndexes,
+  "2026-12-02-incident-usage-rotation": incidentUsageRotation,
 };
 
 const provider: MigrationProvider = {

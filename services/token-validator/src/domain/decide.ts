@@ -4,7 +4,7 @@ import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { parseToken } from "@tessera/shared/token/token-format";
 import type { DigestKeyer } from "@tessera/shared/token/token-digest";
 import type { FreshnessReading } from "./freshness.js";
-import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
+import { toReplicaSeconds, type PrincipalEntry, type Replica, type TokenEntry } from "./replica.js";
 
 /** One answer to "is this token valid for this scope, right now?". */
 export interface Decision {
@@ -16,6 +16,8 @@ export interface Decision {
   readonly scopes: readonly string[];
   readonly seq: bigint;
   readonly freshness: FreshnessReading;
+  /** The value presented is the one a RegenerateToken replaced (in its grace period). */
+  readonly previousValue: boolean;
 }
 
 export interface DecisionContext {
@@ -39,8 +41,13 @@ function unusable(token: TokenEntry, now: number): ValidationCode | undefined {
   return undefined;
 }
 
-function answer(code: ValidationCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Decision {
-  return { valid: code === ValidationCode.VALID, code, token, scopes, seq, freshness };
+/** Whether a token created at `createdAt` (replica seconds) falls before a cut-off of its owner, the owner's group or its organisation. */
+function issuedBeforeCutoff(createdAt: number, owner: PrincipalEntry, organisationNotBefore: number): boolean {
+  return createdAt < owner.tokensNotBefore || createdAt < organisationNotBefore || (owner.group !== undefined && createdAt < owner.group.tokensNotBefore);
+}
+
+function answer(code: ValidationCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading, previousValue = false): Decision {
+  return { valid: code === ValidationCode.VALID, code, token, scopes, seq, freshness, previousValue };
 }
 
 /**
@@ -60,8 +67,9 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   // A session is for the admin API and console only: on every validator surface it is no token at all.
   if (!token || token.kind === TokenKind.SESSION) return answer(ValidationCode.NOT_FOUND, undefined, noScopes, seq, freshness);
   const now = toReplicaSeconds(nowMs);
+  const previousValue = key !== token.digestKey;
   // The value a RegenerateToken replaced works only until its grace period ends.
-  if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness);
+  if (previousValue && !(token.extra && token.extra.previousExpiresAt > now)) return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness, true);
 
   let refusal = unusable(token, now);
   // Exchanged tokens die with their parent; one whose parent is gone counts as revoked.
@@ -72,13 +80,18 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   if (refusal !== undefined) return answer(refusal, token, noScopes, seq, freshness);
 
   const owner = replica.principals.get(token.ownerId);
-  if (!owner || owner.disabled) return answer(ValidationCode.OWNER_DISABLED, token, noScopes, seq, freshness);
-  if (replica.organisations.get(token.organisationId)?.apiTokensEnabled !== true) {
-    return answer(ValidationCode.TOKENS_DISABLED, token, noScopes, seq, freshness);
+  if (!owner || owner.disabled) return answer(ValidationCode.OWNER_DISABLED, token, noScopes, seq, freshness, previousValue);
+  const organisation = replica.organisations.get(token.organisationId);
+  if (organisation?.apiTokensEnabled !== true) return answer(ValidationCode.TOKENS_DISABLED, token, noScopes, seq, freshness, previousValue);
+  // Incident response: a cut-off on the owner, its group or its organisation
+  // revokes every token created before it, with no token touched. An exchanged
+  // token answers for its parent's creation too (it carries what the parent grants).
+  if (issuedBeforeCutoff(token.createdAt, owner, organisation.tokensNotBefore) || (token.hasParent && issuedBeforeCutoff(token.extra!.parent!.createdAt, owner, organisation.tokensNotBefore))) {
+    return answer(ValidationCode.REVOKED, token, noScopes, seq, freshness, previousValue);
   }
 
   const permissions = owner.permissions;
   const scopes = permissions === undefined ? token.scopes : token.scopes.filter((scope) => permissions.has(scope));
   const code = requiredScope !== "" && !scopes.includes(requiredScope) ? ValidationCode.INSUFFICIENT_SCOPE : ValidationCode.VALID;
-  return answer(code, token, scopes, seq, freshness);
+  return answer(code, token, scopes, seq, freshness, previousValue);
 }

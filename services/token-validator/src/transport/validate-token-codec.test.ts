@@ -40,11 +40,11 @@ const current = { state: "current", stalenessMs: 312, detail: "", loaded: true }
 describe("ValidateToken codec", () => {
   it("writes exactly the bytes the generated encoder writes", () => {
     const decisions: Decision[] = [
-      { valid: true, code: ValidationCode.VALID, token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current },
-      { valid: true, code: ValidationCode.VALID, token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current },
-      { valid: false, code: ValidationCode.MALFORMED, token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 } },
-      { valid: false, code: ValidationCode.STALE, token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true } },
-      { valid: false, code: ValidationCode.INSUFFICIENT_SCOPE, token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true } },
+      { valid: true, code: ValidationCode.VALID, token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current, previousValue: false },
+      { valid: true, code: ValidationCode.VALID, token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current, previousValue: false },
+      { valid: false, code: ValidationCode.MALFORMED, token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 }, previousValue: false },
+      { valid: false, code: ValidationCode.STALE, token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true }, previousValue: false },
+      { valid: false, code: ValidationCode.INSUFFICIENT_SCOPE, token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true }, previousValue: false },
     ];
     for (const decision of decisions) {
       const written = Buffer.from(writeValidateTokenResponse(decision));

@@ -73,6 +73,10 @@ export const authorizationTable = {
   ListAuditEvents: tokens,
   // Instance-wide facts (validator ids, feed positions), no secrets: for administrators above a group.
   ListValidators: row("all", "all", "none", "none"),
+
+  // Incident response: a principal (members only themselves), a group (its
+  // group admins), an organisation (its org admins). Reach as the tokens it stops.
+  RevokeIssuedBefore: tokens,
 } as const satisfies Record<string, Record<Role, Reach>>;
 
 export type AdminRpc = keyof typeof authorizationTable;

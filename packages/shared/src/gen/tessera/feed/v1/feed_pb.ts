@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/feed/v1/feed.proto.
  */
 export const file_tessera_feed_v1_feed: GenFile = /*@__PURE__*/
-  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMifQoLRmVlZE1lc3NhZ2USLgoGY2hhbmdlGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLkNoYW5nZUV2ZW50SAASMwoJaGVhcnRiZWF0GAIgASgLMh4udGVzc2VyYS5mZWVkLnYxLkZlZWRIZWFydGJlYXRIAEIJCgdtZXNzYWdlIjUKDUZlZWRIZWFydGJlYXQSEAoIaGVhZF9zZXEYASABKAQSEgoKcmVhZF9hdF9tcxgCIAEoAyKmAQoPVmFsaWRhdG9yUmVwb3J0EhQKDHZhbGlkYXRvcl9pZBgBIAEoCRITCgthcHBsaWVkX3NlcRgCIAEoBBIoCglmcmVzaG5lc3MYAyABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBCABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgFIAEoDRIOCgZ0dGxfbXMYBiABKA0iuwEKDENoYW5nZVJlY29yZBItCgV0b2tlbhgBIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Ub2tlblJlY29yZEgAEjUKCXByaW5jaXBhbBgCIAEoCzIgLnRlc3NlcmEuZmVlZC52MS5QcmluY2lwYWxSZWNvcmRIABI7CgxvcmdhbmlzYXRpb24YAyABKAsyIy50ZXNzZXJhLmZlZWQudjEuT3JnYW5pc2F0aW9uUmVjb3JkSABCCAoGcmVjb3JkIpsDCgtUb2tlblJlY29yZBIKCgJpZBgBIAEoCRIOCgZkaWdlc3QYAiABKAwSEAoIb3duZXJfaWQYAyABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEioKBXN0YXRlGAggASgOMhsudGVzc2VyYS5mZWVkLnYxLlRva2VuU3RhdGUSDQoFYWRtaW4YCSABKAgSIwoEa2luZBgKIAEoDjIVLnRlc3NlcmEudjEuVG9rZW5LaW5kEiUKBWxldmVsGAsgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEhcKD3BhcmVudF90b2tlbl9pZBgMIAEoCRIXCg9wcmV2aW91c19kaWdlc3QYDSABKAwSJQodcHJldmlvdXNfZGlnZXN0X2V4cGlyZXNfYXRfbXMYDiABKAMSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg1wYXJlbnRfZGlnZXN0GBAgASgMIm4KD1ByaW5jaXBhbFJlY29yZBIKCgJpZBgBIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSEAoIZGlzYWJsZWQYBCABKAgSDwoHZGVsZXRlZBgFIAEoCCI8ChJPcmdhbmlzYXRpb25SZWNvcmQSCgoCaWQYASABKAkSGgoSYXBpX3Rva2Vuc19lbmFibGVkGAIgASgIIksKClVzYWdlQmF0Y2gSFAoMdmFsaWRhdG9yX2lkGAEgASgJEicKBHVzZXMYAiADKAsyGS50ZXNzZXJhLmZlZWQudjEuVG9rZW5Vc2UiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_token, file_tessera_v1_validator]);
+  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxImMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIuCgdyZWNvcmRzGAIgAygLMh0udGVzc2VyYS5mZWVkLnYxLkNoYW5nZVJlY29yZBIXCg9jb21taXR0ZWRfYXRfbXMYAyABKAMifQoLRmVlZE1lc3NhZ2USLgoGY2hhbmdlGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLkNoYW5nZUV2ZW50SAASMwoJaGVhcnRiZWF0GAIgASgLMh4udGVzc2VyYS5mZWVkLnYxLkZlZWRIZWFydGJlYXRIAEIJCgdtZXNzYWdlIjUKDUZlZWRIZWFydGJlYXQSEAoIaGVhZF9zZXEYASABKAQSEgoKcmVhZF9hdF9tcxgCIAEoAyKmAQoPVmFsaWRhdG9yUmVwb3J0EhQKDHZhbGlkYXRvcl9pZBgBIAEoCRITCgthcHBsaWVkX3NlcRgCIAEoBBIoCglmcmVzaG5lc3MYAyABKA4yFS50ZXNzZXJhLnYxLkZyZXNobmVzcxIUCgxzdGFsZW5lc3NfbXMYBCABKA0SGAoQbWF4X3N0YWxlbmVzc19tcxgFIAEoDRIOCgZ0dGxfbXMYBiABKA0i6gEKDENoYW5nZVJlY29yZBItCgV0b2tlbhgBIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Ub2tlblJlY29yZEgAEjUKCXByaW5jaXBhbBgCIAEoCzIgLnRlc3NlcmEuZmVlZC52MS5QcmluY2lwYWxSZWNvcmRIABI7CgxvcmdhbmlzYXRpb24YAyABKAsyIy50ZXNzZXJhLmZlZWQudjEuT3JnYW5pc2F0aW9uUmVjb3JkSAASLQoFZ3JvdXAYBCABKAsyHC50ZXNzZXJhLmZlZWQudjEuR3JvdXBSZWNvcmRIAEIICgZyZWNvcmQimwMKC1Rva2VuUmVjb3JkEgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSKgoFc3RhdGUYCCABKA4yGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5TdGF0ZRINCgVhZG1pbhgJIAEoCBIjCgRraW5kGAogASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSJQoFbGV2ZWwYCyABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSFwoPcGFyZW50X3Rva2VuX2lkGAwgASgJEhcKD3ByZXZpb3VzX2RpZ2VzdBgNIAEoDBIlCh1wcmV2aW91c19kaWdlc3RfZXhwaXJlc19hdF9tcxgOIAEoAxIVCg1jcmVhdGVkX2F0X21zGA8gASgDEhUKDXBhcmVudF9kaWdlc3QYECABKAwingEKD1ByaW5jaXBhbFJlY29yZBIKCgJpZBgBIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSEAoIZGlzYWJsZWQYBCABKAgSDwoHZGVsZXRlZBgFIAEoCBIQCghncm91cF9pZBgGIAEoCRIcChR0b2tlbnNfbm90X2JlZm9yZV9tcxgHIAEoAyJaChJPcmdhbmlzYXRpb25SZWNvcmQSCgoCaWQYASABKAkSGgoSYXBpX3Rva2Vuc19lbmFibGVkGAIgASgIEhwKFHRva2Vuc19ub3RfYmVmb3JlX21zGAMgASgDIlAKC0dyb3VwUmVjb3JkEgoKAmlkGAEgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRIcChR0b2tlbnNfbm90X2JlZm9yZV9tcxgDIAEoAyJLCgpVc2FnZUJhdGNoEhQKDHZhbGlkYXRvcl9pZBgBIAEoCRInCgR1c2VzGAIgAygLMhkudGVzc2VyYS5mZWVkLnYxLlRva2VuVXNlInIKCFRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhcKD2xhc3RfdXNlZF9hdF9tcxgCIAEoAxIOCgZzb3VyY2UYAyABKAkSKwoHc291cmNlcxgEIAMoCzIaLnRlc3NlcmEuZmVlZC52MS5Vc2VTb3VyY2UikAEKCVVzZVNvdXJjZRIPCgdzdXJmYWNlGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSDQoFcm91dGUYAyABKAkSFQoNZmlyc3Rfc2Vlbl9tcxgEIAEoAxIUCgxsYXN0X3NlZW5fbXMYBSABKAMSDQoFY291bnQYBiABKA0SFgoOcHJldmlvdXNfdmFsdWUYByABKAgqjQEKClRva2VuU3RhdGUSGwoXVE9LRU5fU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUT0tFTl9TVEFURV9BQ1RJVkUQARIYChRUT0tFTl9TVEFURV9ESVNBQkxFRBACEhcKE1RPS0VOX1NUQVRFX1JFVk9LRUQQAxIXChNUT0tFTl9TVEFURV9ERUxFVEVEEARiBnByb3RvMw", [file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * One committed transaction's effect on what validators hold. Stored in
@@ -187,6 +187,12 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
      */
     value: OrganisationRecord;
     case: "organisation";
+  } | {
+    /**
+     * @generated from field: tessera.feed.v1.GroupRecord group = 4;
+     */
+    value: GroupRecord;
+    case: "group";
   } | { case: undefined; value?: undefined };
 };
 
@@ -335,6 +341,21 @@ export type PrincipalRecord = Message<"tessera.feed.v1.PrincipalRecord"> & {
    * @generated from field: bool deleted = 5;
    */
   deleted: boolean;
+
+  /**
+   * The principal's group; empty for none. Its tokens also obey the group's cut-off.
+   *
+   * @generated from field: string group_id = 6;
+   */
+  groupId: string;
+
+  /**
+   * Tokens of this principal created before this instant (unix milliseconds,
+   * whole seconds) are refused: an incident's "revoke issued before". 0: none.
+   *
+   * @generated from field: int64 tokens_not_before_ms = 7;
+   */
+  tokensNotBeforeMs: bigint;
 };
 
 /**
@@ -357,6 +378,13 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
    * @generated from field: bool api_tokens_enabled = 2;
    */
   apiTokensEnabled: boolean;
+
+  /**
+   * As PrincipalRecord.tokens_not_before_ms, for every token of the organisation.
+   *
+   * @generated from field: int64 tokens_not_before_ms = 3;
+   */
+  tokensNotBeforeMs: bigint;
 };
 
 /**
@@ -365,6 +393,36 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
  */
 export const OrganisationRecordSchema: GenMessage<OrganisationRecord> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 7);
+
+/**
+ * A group's cut-off: tokens owned by its principals created before it are
+ * refused. Sent only once a group has one.
+ *
+ * @generated from message tessera.feed.v1.GroupRecord
+ */
+export type GroupRecord = Message<"tessera.feed.v1.GroupRecord"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string organisation_id = 2;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: int64 tokens_not_before_ms = 3;
+   */
+  tokensNotBeforeMs: bigint;
+};
+
+/**
+ * Describes the message tessera.feed.v1.GroupRecord.
+ * Use `create(GroupRecordSchema)` to create a new message.
+ */
+export const GroupRecordSchema: GenMessage<GroupRecord> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 8);
 
 /**
  * A validator's snapshot of the last-use times it saw, flushed in batches.
@@ -388,7 +446,7 @@ export type UsageBatch = Message<"tessera.feed.v1.UsageBatch"> & {
  * Use `create(UsageBatchSchema)` to create a new message.
  */
 export const UsageBatchSchema: GenMessage<UsageBatch> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 8);
+  messageDesc(file_tessera_feed_v1_feed, 9);
 
 /**
  * @generated from message tessera.feed.v1.TokenUse
@@ -410,6 +468,14 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
    * @generated from field: string source = 3;
    */
   source: string;
+
+  /**
+   * The distinct places it was presented from since the last batch (at most
+   * the validator's per-token bound, the most recently seen kept).
+   *
+   * @generated from field: repeated tessera.feed.v1.UseSource sources = 4;
+   */
+  sources: UseSource[];
 };
 
 /**
@@ -417,7 +483,66 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
  * Use `create(TokenUseSchema)` to create a new message.
  */
 export const TokenUseSchema: GenMessage<TokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 9);
+  messageDesc(file_tessera_feed_v1_feed, 10);
+
+/**
+ * One place a token was presented from, as one validator saw it between two batches.
+ *
+ * @generated from message tessera.feed.v1.UseSource
+ */
+export type UseSource = Message<"tessera.feed.v1.UseSource"> & {
+  /**
+   * The surface name, as TokenUse.source.
+   *
+   * @generated from field: string surface = 1;
+   */
+  surface: string;
+
+  /**
+   * The client's address as the surface knows it (the gRPC peer, Envoy's
+   * downstream address, the proxy's X-Forwarded-For / X-Real-IP, or the
+   * introspecting server); empty when unknown.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * The route asked about (ext_authz and forward-auth), without the query; empty otherwise.
+   *
+   * @generated from field: string route = 3;
+   */
+  route: string;
+
+  /**
+   * @generated from field: int64 first_seen_ms = 4;
+   */
+  firstSeenMs: bigint;
+
+  /**
+   * @generated from field: int64 last_seen_ms = 5;
+   */
+  lastSeenMs: bigint;
+
+  /**
+   * @generated from field: uint32 count = 6;
+   */
+  count: number;
+
+  /**
+   * The value presented was the one a RegenerateToken replaced (still in its grace period).
+   *
+   * @generated from field: bool previous_value = 7;
+   */
+  previousValue: boolean;
+};
+
+/**
+ * Describes the message tessera.feed.v1.UseSource.
+ * Use `create(UseSourceSchema)` to create a new message.
+ */
+export const UseSourceSchema: GenMessage<UseSource> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 11);
 
 /**
  * @generated from enum tessera.feed.v1.TokenState
