@@ -94,7 +94,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     sessionTtlMs: config.sessionTtlMs,
   };
   const bootstrapped = await bootstrap(deps, config.adminTokenTtlMs);
-  const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log), async (writer) => {
+  const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log, config.usageSourcesPerToken), async (writer) => {
     writer.stop();
     await writer.drain();
   });

@@ -56,6 +56,8 @@ export const validatorEnv = z
     // Between reporting NOT_SERVING and draining: long enough for balancers to notice.
     TESSERA_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(2000),
     TESSERA_USAGE_FLUSH_MS: millis(10_000),
+    // Distinct sources (surface, address, route) remembered per token between two flushes.
+    TESSERA_USAGE_SOURCES_PER_TOKEN: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_ROUTES: routesJson((json) => json),
     TESSERA_ROUTES_FILE: routesJson((path) => {
       try {
@@ -123,6 +125,7 @@ export const validatorEnv = z
       shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,
       shutdownDelayMs: env.TESSERA_SHUTDOWN_DELAY_MS,
       usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
+      usageSourcesPerToken: env.TESSERA_USAGE_SOURCES_PER_TOKEN,
       routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
       tokenHeader: env.TESSERA_TOKEN_HEADER,
       headersToRemove: env.TESSERA_HEADERS_TO_REMOVE ?? [env.TESSERA_TOKEN_HEADER],

@@ -4,6 +4,7 @@ import { HeaderValueOption_HeaderAppendAction as AppendAction } from "@tessera/s
 import { Authorization, CheckResponseSchema, type CheckResponse } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { decide, type DecisionContext } from "../domain/decide.js";
 import type { DecisionObserver } from "../domain/surface.js";
+import { GrpcCallOrigin } from "./peer-origin.js";
 import { readCheckRequest, type CheckFacts, type CheckLimits } from "./check-request-reader.js";
 import { allowedResponseWriter } from "./check-response-writer.js";
 import { credentialFromHeader, missingCredential } from "./credential.js";
@@ -97,7 +98,10 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     return denied.get(answer)!;
   };
 
-  const check = (facts: CheckFacts): Uint8Array => {
+  const origin = new GrpcCallOrigin();
+  // The client's own address stays with Envoy (its source attribute is not read, to keep reading lean):
+  // the address recorded is the Envoy's, the route the request's.
+  const check = (facts: CheckFacts, peer: { getPeer(): string }): Uint8Array => {
     // Past the header bounds: a denial, not a gRPC error, which an Envoy with failure_mode_allow would let through.
     if (facts.overLimit) return refuse(invalidRequestAnswer);
     // A check without HTTP attributes (Envoy's network filter) carries no credential to read.
@@ -111,7 +115,8 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     }
     const nowMs = Date.now();
     const decision = decide(ctx, credential, scope, nowMs);
-    observe(decision, "ext_authz", nowMs);
+    observe(decision, "ext_authz", nowMs, origin.hold(peer, facts.path));
+    origin.release();
     if (!decision.valid) return denied.get(denyAnswerFor(decision.code))!;
     const token = decision.token!;
     return allowed(token.id, token.ownerId, token.organisationId, decision.scopes.join(" "));
@@ -119,7 +124,7 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
 
   return (call, callback) => {
     const startedMs = performance.now();
-    callback(null, check(call.request));
+    callback(null, check(call.request, call));
     meter.latency((performance.now() - startedMs) / 1000);
   };
 }
