@@ -21,6 +21,7 @@ import type { AdminDeps } from "./domain/admin-deps.js";
 import type { ChangePublisher } from "./domain/change-publisher.js";
 import { startFeedHeartbeat } from "./bus/feed-heartbeat.js";
 import { startUsageWriter } from "./bus/usage-writer.js";
+import { startRotationFinisher } from "./domain/tokens/finish-rotations.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
@@ -92,12 +93,14 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     passwords: createArgon2Passwords(),
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
+    rotationQuietPeriodMs: config.rotationQuietPeriodMs,
   };
   const bootstrapped = await bootstrap(deps, config.adminTokenTtlMs);
   const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log, config.usageSourcesPerToken), async (writer) => {
     writer.stop();
     await writer.drain();
   });
+  const rotations = closers.add(startRotationFinisher(deps, config.rotationCheckMs), (job) => job.stop());
   const heartbeat = closers.add(startFeedHeartbeat(database.db, bus.feed, config.feedHeartbeatMs, log), (job) => job.stop());
 
   const health = createHealthState([TokenAdminService.typeName]);
@@ -152,6 +155,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       // Heartbeats stop only now: until the last call was answered, validators could prove themselves by them.
       heartbeat.stop();
       usage.stop();
+      rotations.stop();
       await closers.closeAll();
       log.info("stopped");
     },
