@@ -45,7 +45,9 @@ const maxAttempts = 3;
  * <why>"; a database that cannot be reached throws its own error (no migration ran).
  */
 export async function migrateToLatest(db: Kysely<Database>, target?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider, disableTransactions: true });
+  // Unordered: migrations written on parallel branches carry dates that need not follow the last one a
+  // database ran; each is independent of the others, and re-running an earlier one must stay possible.
+  const migrator = new Migrator({ db, provider, disableTransactions: true, allowUnorderedMigrations: true });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
     if (!error) return;
