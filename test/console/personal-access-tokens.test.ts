@@ -38,12 +38,14 @@ describe("console: personal access tokens", () => {
     const value = await create("laptop");
     expect((await d.validation.validate(value, "repo:read")).valid).toBe(true);
     const id = (await d.adminApi.listTokens({ nameContains: "laptop" })).tokens[0]!.id;
-    await eventually(async () => (await d.adminApi.getToken({ tokenId: id })).token?.lastUsedTime !== undefined, 5000);
+    await eventually(async () => (await d.adminApi.getToken({ tokenId: id })).token?.useSources.length === 1, 5000);
 
     await tokenRow(page, "laptop").getByRole("button", { name: "Revoke laptop" }).click();
     const confirm = page.getByRole("alertdialog", { name: "Revoke “laptop”?" });
     await waitForFocus(confirm.getByRole("button", { name: "Cancel" }));
     await confirm.getByText(/last used just now \(.*, UTC\) from grpc/).waitFor();
+    // …and every place it was used from: here ValidateToken from this machine.
+    await confirm.getByRole("list", { name: "Where laptop is used" }).getByText(/ValidateToken \(gRPC\) from 127\.0\.0\.1 — 1 use, last/).waitFor();
     await confirm.getByRole("button", { name: "Cancel" }).click();
     await confirm.waitFor({ state: "detached" });
     // Focus went back to the button that opened it, and nothing happened.

@@ -9,8 +9,8 @@ export interface ReplicaView {
   readonly tokens: Record<string, unknown>[];
   /** Every digest a value can match, hex, with the id of the token it finds. */
   readonly digests: [string, string][];
-  readonly principals: [string, { organisationId: string; permissions: string[] | "all"; disabled: boolean }][];
-  readonly organisations: [string, { apiTokensEnabled: boolean }][];
+  readonly principals: [string, { organisationId: string; permissions: string[] | "all"; disabled: boolean; tokensNotBefore: number; groupTokensNotBefore: number }][];
+  readonly organisations: [string, { apiTokensEnabled: boolean; tokensNotBefore: number }][];
 }
 
 const byKey = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -43,10 +43,10 @@ export function replicaView(replica: Replica): ReplicaView {
     principals: byKey(
       [...replica.principals].map(([id, p]): ReplicaView["principals"][number] => [
         id,
-        { organisationId: p.organisationId, permissions: p.permissions ? [...p.permissions].sort() : "all", disabled: p.disabled },
+        { organisationId: p.organisationId, permissions: p.permissions ? [...p.permissions].sort() : "all", disabled: p.disabled, tokensNotBefore: p.tokensNotBefore, groupTokensNotBefore: p.group?.tokensNotBefore ?? 0 },
       ]),
     ),
-    organisations: byKey([...replica.organisations].map(([id, o]): ReplicaView["organisations"][number] => [id, { apiTokensEnabled: o.apiTokensEnabled }])),
+    organisations: byKey([...replica.organisations].map(([id, o]): ReplicaView["organisations"][number] => [id, { apiTokensEnabled: o.apiTokensEnabled, tokensNotBefore: o.tokensNotBefore }])),
   };
 }
 

@@ -59,3 +59,11 @@ export const actionLabel: Record<string, string> = {
   "auth.sign_in_failed": "Sign-in failed",
   "instance.bootstrap": "Instance set up",
 };
+
+/** Where a token was validated (TokenUseSource.surface), as people call it. */
+export const surfaceLabel: Record<string, string> = {
+  grpc: "ValidateToken (gRPC)",
+  ext_authz: "Envoy ext_authz",
+  forward_auth: "proxy forward-auth",
+  introspect: "introspection",
+};

@@ -1,4 +1,4 @@
-import type { AdminApi, LeakApi, WebhookApi } from "./clients.js";
+import type { AdminApi, IncidentApi, LeakApi, WebhookApi } from "./clients.js";
 import type { CliIo } from "./cli-io.js";
 
 /** What every command needs, resolved from the global options once they are parsed. */
@@ -12,6 +12,8 @@ export interface CliContext {
   leaks(): LeakApi;
   /** The webhook API as TESSERA_TOKEN. */
   webhooks(): WebhookApi;
+  /** The incident-response API as TESSERA_TOKEN. */
+  incidents(): IncidentApi;
   /** The validator's gRPC base URL. */
   readonly validatorUrl: string;
   /** Ends the command with this exit code. */

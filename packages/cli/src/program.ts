@@ -2,10 +2,11 @@ import { Command, CommanderError } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CliContext } from "./cli-context.js";
 import type { CliIo } from "./cli-io.js";
-import { adminApi, leakApi, webhookApi } from "./clients.js";
+import { adminApi, incidentApi, leakApi, webhookApi } from "./clients.js";
 import { registerAdminCommands } from "./commands/admin.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerIdentityCommands } from "./commands/identities.js";
+import { registerIncidentCommands } from "./commands/incident.js";
 import { registerTokenCommands } from "./commands/tokens.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { registerWebhookCommands } from "./commands/webhooks.js";
@@ -34,12 +35,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     admin: () => adminApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     leaks: () => leakApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     webhooks: () => webhookApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
+    incidents: () => incidentApi(program.opts().adminUrl as string, io.env.TESSERA_TOKEN),
     fail: (code) => {
       exitCode = code;
     },
   };
   registerTokenCommands(program, ctx);
   registerIdentityCommands(program, ctx);
+  registerIncidentCommands(program, ctx);
   registerAuditCommand(program, ctx);
   registerAdminCommands(program, ctx);
   registerValidateCommand(program, ctx);

@@ -44,6 +44,14 @@ export const adminEnv = z
     // kill token-admin in between. Never set it in production.
     TESSERA_FAULT_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     TESSERA_USAGE_WRITE_MS: millis(5000),
+    // Where each token was used from: the most recently seen distinct sources kept per token.
+    TESSERA_USAGE_SOURCES_PER_TOKEN: z.coerce.number().int().min(1).max(100).default(10),
+    // Rotation that finishes itself: after RegenerateToken with a grace period, the previous value is
+    // revoked once validators have not seen it for this long (a request's quiet_period overrides; 0: never early).
+    // Keep it well above the validators' TESSERA_USAGE_FLUSH_MS plus TESSERA_USAGE_WRITE_MS, the delay of a use's report.
+    TESSERA_ROTATION_QUIET_PERIOD_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
+    // How often rotations in their grace period are checked.
+    TESSERA_ROTATION_CHECK_MS: millis(10_000),
     TESSERA_SESSION_TTL_MS: millis(8 * 3600 * 1000),
     // The built-in admin's token: how long it lives, and (with DATABASE_URL) the file it is written to instead of stdout.
     TESSERA_ADMIN_TOKEN_TTL_MS: millis(defaultAdminTokenTtlMs),
@@ -121,6 +129,9 @@ export const adminEnv = z
       feedHeartbeatMs: env.TESSERA_FEED_HEARTBEAT_MS,
       faultPublishDelayMs: env.TESSERA_FAULT_PUBLISH_DELAY_MS,
       usageWriteMs: env.TESSERA_USAGE_WRITE_MS,
+      usageSourcesPerToken: env.TESSERA_USAGE_SOURCES_PER_TOKEN,
+      rotationQuietPeriodMs: env.TESSERA_ROTATION_QUIET_PERIOD_MS,
+      rotationCheckMs: env.TESSERA_ROTATION_CHECK_MS,
       sessionTtlMs: env.TESSERA_SESSION_TTL_MS,
       signIn: {
         perSource: env.TESSERA_SIGN_IN_MAX_FAILURES * 10,

@@ -27,6 +27,7 @@ import { startUsageWriter } from "./bus/usage-writer.js";
 import { startHoneytokenAlarmReceiver, type HoneytokenAlarmReceiver } from "./bus/honeytoken-alarm-receiver.js";
 import { createReportLimiter } from "./domain/leaks/report-limiter.js";
 import { leakReportEndpoint, type LeakReportEndpoint } from "./transport/leak-report-endpoint.js";
+import { startRotationFinisher } from "./domain/tokens/finish-rotations.js";
 import { watchValidatorAcks } from "./bus/validator-acks.js";
 import { createMemoryAttemptLimiter, createRedisAttemptLimiter } from "./bus/attempt-limiter.js";
 import { createArgon2Passwords } from "./crypto/argon2-passwords.js";
@@ -125,9 +126,10 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     passwords: createArgon2Passwords(),
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
+    rotationQuietPeriodMs: config.rotationQuietPeriodMs,
   };
   const bootstrapped = await bootstrap(deps, config.adminTokenTtlMs);
-  const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log), async (writer) => {
+  const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log, config.usageSourcesPerToken), async (writer) => {
     writer.stop();
     await writer.drain();
   });
@@ -144,6 +146,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     await receiver.drain();
   });
   const leakReports = leakReportEndpoint(deps, { githubKeys: config.githubKeys, limiter: closers.add(createReportLimiter(config.leakReports), (l) => l.close()) }, log);
+  const rotations = closers.add(startRotationFinisher(deps, config.rotationCheckMs), (job) => job.stop());
   const heartbeat = closers.add(startFeedHeartbeat(database.db, bus.feed, config.feedHeartbeatMs, log), (job) => job.stop());
 
   const health = createHealthState([TokenAdminService.typeName]);
@@ -226,6 +229,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
       await dispatcher.stop();
       await scanner.stop();
       await outbox?.stop();
+      rotations.stop();
       await closers.closeAll();
       log.info("stopped");
     },

@@ -84,6 +84,8 @@ export const validatorEnv = z
     TESSERA_DEAD_TOKEN_RETENTION_MS: z.coerce.number().int().min(0).max(365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
     // Between sweeps of the replica that drop what the retention lets go.
     TESSERA_REPLICA_SWEEP_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(60_000),
+    // Distinct sources (surface, address, route) remembered per token between two flushes.
+    TESSERA_USAGE_SOURCES_PER_TOKEN: z.coerce.number().int().min(1).max(100).default(10),
     TESSERA_ROUTES: routesJson((json) => json),
     TESSERA_ROUTES_FILE: routesJson((path) => {
       try {
@@ -161,6 +163,7 @@ export const validatorEnv = z
       usageFlushMs: env.TESSERA_USAGE_FLUSH_MS,
       deadTokenRetentionMs: env.TESSERA_DEAD_TOKEN_RETENTION_MS,
       replicaSweepMs: env.TESSERA_REPLICA_SWEEP_MS,
+      usageSourcesPerToken: env.TESSERA_USAGE_SOURCES_PER_TOKEN,
       routes: env.TESSERA_ROUTES ?? env.TESSERA_ROUTES_FILE ?? [],
       tokenHeader: env.TESSERA_TOKEN_HEADER,
       headersToRemove: env.TESSERA_HEADERS_TO_REMOVE ?? [env.TESSERA_TOKEN_HEADER],

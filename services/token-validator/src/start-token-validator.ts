@@ -124,7 +124,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   };
   const honeytokens = createHoneytokenSender(bus.honeytokens, config.validatorId, log);
 
-  const usage = new UsageRecorder();
+  const usage = new UsageRecorder(config.usageSourcesPerToken);
   // Every surface reports each decision here; observers touch memory only.
   const observe = traced ? observeAll(usage.observe, metrics.observe, traced.observe) : observeAll(usage.observe, metrics.observe);
 

@@ -127,6 +127,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
 
   tokens
     .command("show <token-id>")
+    .alias("get")
     .description("show one token's record (never its value)")
     .action(async (id: string) => {
       const { token } = await ctx.admin().getToken({ tokenId: id });
@@ -189,8 +190,9 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
     .command("regenerate <token-id>")
     .description("a new value for the same token; prints it once")
     .option("--grace <duration>", "keep the old value working this long (e.g. 1h)", durationOf)
+    .option("--quiet <duration>", "with --grace: revoke the old value early once unused this long (0s: never; default: the server's)", durationOf)
     .action(async (id: string, opts) => {
-      const done = await ctx.admin().regenerateToken({ tokenId: id, gracePeriod: opts.grace });
+      const done = await ctx.admin().regenerateToken({ tokenId: id, gracePeriod: opts.grace, quietPeriod: opts.quiet });
       if (ctx.json) printJson(ctx.io.stdout, RegenerateTokenResponseSchema, done);
       else printValue(ctx, "Regenerated token", done.token!, done.tokenValue);
     });

@@ -26,6 +26,8 @@ export interface OrganisationTable {
   max_inactivity_seconds: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** Tokens of the organisation created before this are refused (incident response). */
+  tokens_not_before: Generated<Date | null>;
 }
 
 export interface GroupTable {
@@ -33,6 +35,8 @@ export interface GroupTable {
   organisation_id: string;
   name: string;
   created_at: DefaultedTimestamp;
+  /** Tokens of the group's principals created before this are refused (incident response). */
+  tokens_not_before: Generated<Date | null>;
 }
 
 export type PrincipalKind = "human" | "technical";
@@ -55,6 +59,8 @@ export interface PrincipalTable {
   created_by: string | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** The principal's tokens created before this are refused (incident response). */
+  tokens_not_before: Generated<Date | null>;
 }
 
 export type TokenLevelName = "user" | "group" | "org";
@@ -94,6 +100,24 @@ export interface TokenTable {
   owner_group_id: ColumnType<string | null, never, never>;
   /** A decoy: validators refuse it as unknown and report every presentation. */
   honeytoken: ColumnType<boolean, boolean | undefined, boolean>;
+  /** When a validator last saw the value a RegenerateToken replaced. */
+  previous_value_last_used_at: Generated<Date | null>;
+  /** After a regenerate with a grace period: revoke the previous value once unseen this long; null or 0: never early. */
+  rotation_quiet_seconds: Generated<number | null>;
+  /** When the rotation's outcome was settled (previous value revoked early, or the grace ended). */
+  rotation_settled_at: Generated<Date | null>;
+}
+
+export interface TokenUseSourceTable {
+  id: ColumnType<string | number | bigint, never, never>;
+  token_id: string;
+  surface: string;
+  address: string;
+  route: string;
+  previous_value: boolean;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  use_count: Int8;
 }
 
 export interface ChangeCounterTable {
@@ -210,6 +234,7 @@ export interface Database {
   webhook_delivery: WebhookDeliveryTable;
   token_notice: TokenNoticeTable;
   email_outbox: EmailOutboxTable;
+  token_use_source: TokenUseSourceTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationTable>;

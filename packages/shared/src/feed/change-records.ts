@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { OrganisationRow, PrincipalRow, TokenRow } from "../db/schema.js";
+import type { GroupRow, OrganisationRow, PrincipalRow, TokenRow } from "../db/schema.js";
 import {
   ChangeRecordSchema,
   TokenState,
@@ -64,6 +64,8 @@ export function principalChangeRecord(row: PrincipalRow, removed = false): Chang
         permissions: row.permissions,
         disabled: row.disabled_at !== null,
         deleted: removed,
+        groupId: row.group_id ?? "",
+        tokensNotBeforeMs: millis(row.tokens_not_before),
       },
     },
   });
@@ -71,6 +73,13 @@ export function principalChangeRecord(row: PrincipalRow, removed = false): Chang
 
 export function organisationChangeRecord(row: OrganisationRow): ChangeRecord {
   return create(ChangeRecordSchema, {
-    record: { case: "organisation", value: { id: row.id, apiTokensEnabled: row.api_tokens_enabled } },
+    record: { case: "organisation", value: { id: row.id, apiTokensEnabled: row.api_tokens_enabled, tokensNotBeforeMs: millis(row.tokens_not_before) } },
+  });
+}
+
+/** A group's cut-off (the only fact of a group validators need). */
+export function groupChangeRecord(row: Pick<GroupRow, "id" | "organisation_id" | "tokens_not_before">): ChangeRecord {
+  return create(ChangeRecordSchema, {
+    record: { case: "group", value: { id: row.id, organisationId: row.organisation_id, tokensNotBeforeMs: millis(row.tokens_not_before) } },
   });
 }

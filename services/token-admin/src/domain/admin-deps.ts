@@ -28,4 +28,6 @@ export interface AdminDeps {
   readonly signInLimiter: AttemptLimiter;
   /** Lifetime of a session token from SignIn. */
   readonly sessionTtlMs: number;
+  /** After a regenerate with a grace period, revoke the previous value once unseen this long (unless the request says otherwise); 0: never early. Default one hour. */
+  readonly rotationQuietPeriodMs?: number;
 }

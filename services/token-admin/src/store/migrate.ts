@@ -7,6 +7,7 @@ import * as changeFollowers from "./migrations/2026-12-01-months-change-follower
 import * as leaksHoneytokens from "./migrations/2026-12-02-leaks-honeytokens.js";
 import * as webhooksNotices from "./migrations/2026-12-02-webhooks-notices.js";
 import * as webhooksExpiryIndex from "./migrations/2026-12-02-webhooks-expiry-index.js";
+import * as incidentUsageRotation from "./migrations/2026-12-02-incident-usage-rotation.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -34,6 +35,7 @@ const migrations: Record<string, MigrationModule> = {
   "2026-12-02-leaks-honeytokens": leaksHoneytokens,
   "2026-12-02-webhooks-notices": webhooksNotices,
   "2026-12-02-webhooks-expiry-index": webhooksExpiryIndex,
+  "2026-12-02-incident-usage-rotation": incidentUsageRotation,
 };
 
 const provider: MigrationProvider = {

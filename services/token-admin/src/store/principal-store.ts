@@ -24,7 +24,7 @@ export function findPrincipalBySignInName(db: Kysely<Database>, organisation: st
 }
 
 /** An organisation's settings, without its timestamps. */
-export type OrganisationSettingsRow = Omit<OrganisationRow, "created_at" | "updated_at">;
+export type OrganisationSettingsRow = Omit<OrganisationRow, "created_at" | "updated_at" | "tokens_not_before">;
 
 /**
  * A principal, its row lock shared with other writers (a token is not created

@@ -78,7 +78,9 @@ export interface Credential {
   readonly owner: Pick<PrincipalRow, "id" | "organisation_id" | "group_id" | "role" | "permissions" | "disabled_at">;
   readonly organisationApiTokensEnabled: boolean;
   /** Exchanged and session tokens: their parent, undefined when it is gone (deleted). */
-  readonly parent: Pick<TokenRow, "revoked_at" | "disabled_at" | "expires_at"> | undefined;
+  readonly parent: Pick<TokenRow, "revoked_at" | "disabled_at" | "expires_at" | "created_at"> | undefined;
+  /** The latest incident cut-off of the owner, its group and its organisation: tokens created before it are refused. */
+  readonly tokensNotBefore: Date | null;
 }
 
 /**
@@ -93,12 +95,16 @@ export async function findCredential(db: Kysely<Database>, digest: Buffer, now: 
     .innerJoin("principal as owner", "owner.id", "token.owner_id")
     .innerJoin("organisation", "organisation.id", "owner.organisation_id")
     .leftJoin("token as parent", (join) => join.onRef("parent.id", "=", "token.parent_token_id").on("parent.deleted_at", "is", null))
+    .leftJoin("group as owner_group", "owner_group.id", "owner.group_id")
     .selectAll("token")
     .select([
       "owner.organisation_id as owner_organisation_id", "owner.group_id as owner_group", "owner.role as owner_role",
       "owner.permissions as owner_permissions", "owner.disabled_at as owner_disabled_at",
       "organisation.api_tokens_enabled as organisation_api_tokens_enabled",
       "parent.id as parent_id", "parent.revoked_at as parent_revoked_at", "parent.disabled_at as parent_disabled_at", "parent.expires_at as parent_expires_at",
+      "parent.created_at as parent_created_at",
+      // greatest() ignores nulls: null only when none of the three has a cut-off.
+      sql<Date | null>`greatest(owner.tokens_not_before, owner_group.tokens_not_before, organisation.tokens_not_before)`.as("tokens_not_before_cutoff"),
     ])
     .where("token.deleted_at", "is", null)
     .where((eb) =>
@@ -111,13 +117,14 @@ export async function findCredential(db: Kysely<Database>, digest: Buffer, now: 
   if (!row) return undefined;
   const {
     owner_organisation_id, owner_group, owner_role, owner_permissions, owner_disabled_at, organisation_api_tokens_enabled,
-    parent_id, parent_revoked_at, parent_disabled_at, parent_expires_at, ...token
+    parent_id, parent_revoked_at, parent_disabled_at, parent_expires_at, parent_created_at, tokens_not_before_cutoff, ...token
   } = row;
   return {
     token,
     owner: { id: token.owner_id, organisation_id: owner_organisation_id, group_id: owner_group, role: owner_role, permissions: owner_permissions, disabled_at: owner_disabled_at },
     organisationApiTokensEnabled: organisation_api_tokens_enabled,
-    parent: parent_id === null ? undefined : { revoked_at: parent_revoked_at, disabled_at: parent_disabled_at, expires_at: parent_expires_at },
+    parent: parent_id === null ? undefined : { revoked_at: parent_revoked_at, disabled_at: parent_disabled_at, expires_at: parent_expires_at, created_at: parent_created_at! },
+    tokensNotBefore: tokens_not_before_cutoff === null ? null : new Date(tokens_not_before_cutoff),
   };
 }
 

@@ -11,9 +11,13 @@ import { listNamedTokens } from "../domain/tokens/list-named-tokens.js";
 import { regenerateToken } from "../domain/tokens/regenerate-token.js";
 import { revokeToken } from "../domain/tokens/revoke-token.js";
 import { callerOf } from "./auth-interceptor.js";
+import { invalidArgument } from "@tessera/shared/errors/tessera-error";
 import { parseSeconds } from "./identity-messages.js";
 import { parseId, parseWait } from "./parse.js";
 import { parseCreateToken, parseExchange, parseListTokens, parseTokenIds, tokenToProto } from "./token-messages.js";
+
+/** The longest quiet period a regenerate may ask for: 30 days. */
+const maxQuietSeconds = 30 * 86_400;
 
 type TokenHandlers = Pick<
   ServiceImpl<typeof TokenAdminService>,
@@ -56,7 +60,9 @@ export function tokenHandlers(deps: AdminDeps): TokenHandlers {
     },
     async regenerateToken(req, ctx) {
       const grace = req.gracePeriod ? parseSeconds("grace_period", req.gracePeriod) : 0;
-      const done = await regenerateToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), grace);
+      const quiet = req.quietPeriod ? parseSeconds("quiet_period", req.quietPeriod) : undefined;
+      if (quiet !== undefined && quiet > maxQuietSeconds) throw invalidArgument("quiet_period", `must be at most ${maxQuietSeconds} s`);
+      const done = await regenerateToken(deps, callerOf(ctx), parseId("token_id", req.tokenId), grace, quiet);
       return { tokenValue: done.value, token: tokenToProto(done.token) };
     },
     async exchangeToken(req, ctx) {

@@ -63,6 +63,17 @@ export function tokenToProto(token: Token): TokenMessage {
     parentTokenId: token.parentTokenId ?? "",
     regenerateTime: optionalTimestamp(token.regeneratedAt),
     honeytoken: token.honeytoken,
+    useSources: (token.useSources ?? []).map((source) => ({
+      surface: source.surface,
+      address: source.address,
+      route: source.route,
+      firstSeenTime: timestampFromDate(source.firstSeenAt),
+      lastSeenTime: timestampFromDate(source.lastSeenAt),
+      count: BigInt(source.count),
+      previousValue: source.previousValue,
+    })),
+    previousValueExpireTime: optionalTimestamp(token.previousValueExpiresAt),
+    previousValueLastUsedTime: optionalTimestamp(token.previousValueLastUsedAt),
   });
 }
 

@@ -8,8 +8,11 @@ export interface UsageSink {
   push(batch: Uint8Array): Promise<void>;
 }
 
-/** Uses per batch: bounds one message (~60 bytes a use). */
-const maxUsesPerBatch = 5000;
+/** Uses per batch: bounds one message (~60 bytes a use, plus its sources: up to ~350 bytes each). */
+const maxUsesPerBatch = 2000;
+/** Longest address and route sent: an X-Forwarded-For list or a long URI is cut. */
+const maxAddressChars = 200;
+const maxRouteChars = 300;
 
 export interface UsageFlusher {
   /** Sends whatever is pending now (used at shutdown). */
@@ -28,7 +31,21 @@ export function startUsageFlusher(sink: UsageSink, recorder: UsageRecorder, vali
     for (let i = 0; i < uses.length; i += maxUsesPerBatch) {
       const batch = create(UsageBatchSchema, {
         validatorId,
-        uses: uses.slice(i, i + maxUsesPerBatch).map((u) => ({ tokenId: u.tokenId, lastUsedAtMs: BigInt(u.lastUsedAtMs), source: u.source })),
+        uses: uses.slice(i, i + maxUsesPerBatch).map((u) => ({
+          tokenId: u.tokenId,
+          lastUsedAtMs: BigInt(u.lastUsedAtMs),
+          source: u.source,
+          sources: u.sources.map((s) => ({
+            surface: s.surface,
+            // Bounded here too: a batch stays small whatever a proxy sent (the admin side trims and checks again).
+            address: s.address.slice(0, maxAddressChars),
+            route: s.route.slice(0, maxRouteChars),
+            firstSeenMs: BigInt(s.firstSeenMs),
+            lastSeenMs: BigInt(s.lastSeenMs),
+            count: s.count,
+            previousValue: s.previousValue,
+          })),
+        })),
       });
       await sink.push(toBinary(UsageBatchSchema, batch)).catch((err: unknown) => log.debug({ err }, "usage flush failed"));
     }

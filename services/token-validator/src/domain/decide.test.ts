@@ -142,3 +142,46 @@ describe("decide", () => {
     expect(setup(records, stale, true).check(value)).toMatchObject({ valid: true, code: "valid", freshness: stale });
   });
 });
+
+describe("decide: an incident's cut-off (tokens issued before T)", () => {
+  const nowMs = Date.UTC(2026, 11, 1, 12);
+  const t = Date.UTC(2026, 11, 1, 9, 30, 0, 400); // not a whole second: a token from 09:30:00.2 is before it
+  const value = generateToken();
+  const child = generateToken("exchanged");
+  const record = (id: string, v: string, createdAtMs: number, parent?: string): ChangeRecord =>
+    create(ChangeRecordSchema, {
+      record: { case: "token", value: { id, digest: digest(v), ownerId: "p1", organisationId: "o1", scopes: ["orders:read"], state: TokenState.ACTIVE, kind: parent ? TokenKind.EXCHANGED : TokenKind.PERSONAL, level: TokenLevel.USER, createdAtMs: BigInt(createdAtMs), parentTokenId: parent ? "t1" : "", parentDigest: parent ? digest(parent) : new Uint8Array(0) } },
+    });
+  const at = (cut: { principal?: number; group?: number; organisation?: number }, createdAtMs: number, childCreatedAtMs?: number) => {
+    const replica = new Replica();
+    replica.applyEvent(3n, [
+      create(ChangeRecordSchema, { record: { case: "organisation", value: { id: "o1", apiTokensEnabled: true, tokensNotBeforeMs: BigInt(cut.organisation ?? 0) } } }),
+      create(ChangeRecordSchema, { record: { case: "principal", value: { id: "p1", organisationId: "o1", permissions: ["orders:read"], groupId: "g1", tokensNotBeforeMs: BigInt(cut.principal ?? 0) } } }),
+      create(ChangeRecordSchema, { record: { case: "group", value: { id: "g1", organisationId: "o1", tokensNotBeforeMs: BigInt(cut.group ?? 0) } } }),
+      record("t1", value, createdAtMs),
+      ...(childCreatedAtMs === undefined ? [] : [record("t2", child, childCreatedAtMs, value)]),
+    ]);
+    const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
+    return (v: string) => decide(ctx, v, "orders:read", nowMs).code;
+  };
+
+  it("refuses a token created before the cut-off of its owner, its owner's group or its organisation, and accepts one created after", () => {
+    for (const level of ["principal", "group", "organisation"] as const) {
+      expect(at({ [level]: t }, t - 200)(value)).toBe("revoked");
+      expect(at({ [level]: t }, t - 3_600_000)(value)).toBe("revoked");
+      expect(at({ [level]: t }, t + 1000)(value)).toBe("valid");
+    }
+    expect(at({}, t - 200)(value)).toBe("valid");
+  });
+
+  it("counts the cut-off's own second as before it (refusing at most a second too many, never accepting one too many)", () => {
+    expect(at({ principal: t }, t + 300)(value)).toBe("revoked"); // 09:30:00.7, same second
+    expect(at({ principal: Date.UTC(2026, 11, 1, 9, 30) }, Date.UTC(2026, 11, 1, 9, 29, 59, 999))(value)).toBe("revoked");
+    expect(at({ principal: Date.UTC(2026, 11, 1, 9, 30) }, Date.UTC(2026, 11, 1, 9, 30))(value)).toBe("valid");
+  });
+
+  it("refuses an exchanged token made after the cut-off from a parent made before it", () => {
+    expect(at({ principal: t }, t - 60_000, t + 60_000)(child)).toBe("revoked");
+    expect(at({ principal: t }, t + 1000, t + 60_000)(child)).toBe("valid");
+  });
+});

@@ -5,7 +5,7 @@ import type { DigestKeyer } from "@tessera/shared/token/token-digest";
 import type { RefusalCode } from "./decision-code.js";
 import type { FreshnessReading } from "./freshness.js";
 import type { HoneytokenReporter } from "./honeytoken-reporter.js";
-import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
+import { toReplicaSeconds, type PrincipalEntry, type Replica, type TokenEntry } from "./replica.js";
 
 interface DecisionFacts {
   /** Effective scopes: the token's scopes its owner still holds. */
@@ -17,6 +17,8 @@ interface DecisionFacts {
    * as for an unknown value, and the surface reports the presentation.
    */
   readonly honeytoken: TokenEntry | undefined;
+  /** The value presented is the one a RegenerateToken replaced (in its grace period). */
+  readonly previousValue: boolean;
 }
 
 /** The token may be used for the scope asked. */
@@ -62,13 +64,18 @@ function unusable(token: TokenEntry, now: number): RefusalCode | undefined {
   return undefined;
 }
 
-// Both kinds built with the same fields in the same order: one object shape on the hot path.
-function refuse(code: RefusalCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading, honeytoken?: TokenEntry): Refusal {
-  return { valid: false, code, token, scopes, seq, freshness, honeytoken };
+/** Whether a token created at `createdAt` (replica seconds) falls before a cut-off of its owner, the owner's group or its organisation. */
+function issuedBeforeCutoff(createdAt: number, owner: PrincipalEntry, organisationNotBefore: number): boolean {
+  return createdAt < owner.tokensNotBefore || createdAt < organisationNotBefore || (owner.group !== undefined && createdAt < owner.group.tokensNotBefore);
 }
 
-function accept(token: TokenEntry, scopes: readonly string[], seq: bigint, freshness: FreshnessReading): Acceptance {
-  return { valid: true, code: "valid", token, scopes, seq, freshness, honeytoken: undefined };
+// Both kinds built with the same fields in the same order: one object shape on the hot path.
+function refuse(code: RefusalCode, token: TokenEntry | undefined, scopes: readonly string[], seq: bigint, freshness: FreshnessReading, previousValue = false, honeytoken?: TokenEntry): Refusal {
+  return { valid: false, code, token, scopes, seq, freshness, honeytoken, previousValue };
+}
+
+function accept(token: TokenEntry, scopes: readonly string[], seq: bigint, freshness: FreshnessReading, previousValue: boolean): Acceptance {
+  return { valid: true, code: "valid", token, scopes, seq, freshness, honeytoken: undefined, previousValue };
 }
 
 /**
@@ -88,10 +95,11 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   // A session is for the admin API and console only: on every validator surface it is no token at all.
   if (!token || token.kind === TokenKind.SESSION) return refuse("not_found", undefined, noScopes, seq, freshness);
   // A honeytoken is an unknown value to whoever presents it, whatever its state; only the report differs.
-  if (token.honeytoken) return refuse("not_found", undefined, noScopes, seq, freshness, token);
+  if (token.honeytoken) return refuse("not_found", undefined, noScopes, seq, freshness, false, token);
   const now = toReplicaSeconds(nowMs);
+  const previousValue = key !== token.digestKey;
   // The value a RegenerateToken replaced works only until its grace period ends.
-  if (key !== token.digestKey && !(token.extra && token.extra.previousExpiresAt > now)) return refuse("revoked", token, noScopes, seq, freshness);
+  if (previousValue && !(token.extra && token.extra.previousExpiresAt > now)) return refuse("revoked", token, noScopes, seq, freshness, true);
 
   let refusal = unusable(token, now);
   // Exchanged tokens die with their parent; one whose parent is gone counts as revoked.
@@ -99,16 +107,21 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
     const parent = token.extra?.parent;
     refusal = parent ? unusable(parent, now) : "revoked";
   }
-  if (refusal !== undefined) return refuse(refusal, token, noScopes, seq, freshness);
+  if (refusal !== undefined) return refuse(refusal, token, noScopes, seq, freshness, previousValue);
 
   const owner = replica.principals.get(token.ownerId);
-  if (!owner || owner.disabled) return refuse("owner_disabled", token, noScopes, seq, freshness);
-  if (replica.organisations.get(token.organisationId)?.apiTokensEnabled !== true) {
-    return refuse("tokens_disabled", token, noScopes, seq, freshness);
+  if (!owner || owner.disabled) return refuse("owner_disabled", token, noScopes, seq, freshness, previousValue);
+  const organisation = replica.organisations.get(token.organisationId);
+  if (organisation?.apiTokensEnabled !== true) return refuse("tokens_disabled", token, noScopes, seq, freshness, previousValue);
+  // Incident response: a cut-off on the owner, its group or its organisation
+  // revokes every token created before it, with no token touched. An exchanged
+  // token answers for its parent's creation too (it carries what the parent grants).
+  if (issuedBeforeCutoff(token.createdAt, owner, organisation.tokensNotBefore) || (token.hasParent && issuedBeforeCutoff(token.extra!.parent!.createdAt, owner, organisation.tokensNotBefore))) {
+    return refuse("revoked", token, noScopes, seq, freshness, previousValue);
   }
 
   const permissions = owner.permissions;
   const scopes = permissions === undefined ? token.scopes : token.scopes.filter((scope) => permissions.has(scope));
-  if (requiredScope !== "" && !scopes.includes(requiredScope)) return refuse("insufficient_scope", token, scopes, seq, freshness);
-  return accept(token, scopes, seq, freshness);
+  if (requiredScope !== "" && !scopes.includes(requiredScope)) return refuse("insufficient_scope", token, scopes, seq, freshness, previousValue);
+  return accept(token, scopes, seq, freshness, previousValue);
 }

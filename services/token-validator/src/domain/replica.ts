@@ -1,6 +1,7 @@
 import {
   TokenState,
   type ChangeRecord,
+  type GroupRecord,
   type OrganisationRecord,
   type PrincipalRecord,
   type TokenRecord,
@@ -96,15 +97,39 @@ export class TokenEntry {
   }
 }
 
+/**
+ * A group's facts: one shared object per group, updated in place, so each
+ * principal points at its group's cut-off without a lookup per decision.
+ */
+export interface GroupEntry {
+  /** Replica seconds; tokens of its principals created before are refused. 0: none. */
+  tokensNotBefore: number;
+}
+
 export interface PrincipalEntry {
   organisationId: string;
   /** undefined: holds every scope (the built-in admin). */
   permissions: ReadonlySet<string> | undefined;
   disabled: boolean;
+  /** Replica seconds; its tokens created before are refused (incident response). 0: none. */
+  tokensNotBefore: number;
+  /** Its group's entry, shared; undefined when it is in none. */
+  group: GroupEntry | undefined;
 }
 
 export interface OrganisationEntry {
   apiTokensEnabled: boolean;
+  /** Replica seconds; the organisation's tokens created before are refused. 0: none. */
+  tokensNotBefore: number;
+}
+
+/**
+ * A cut-off in replica seconds, rounded up: a token created in the same second
+ * as the instant counts as created before it (refusing a second too many rather
+ * than accepting a token the incident meant to stop).
+ */
+export function cutoffSeconds(unixMs: bigint): number {
+  return unixMs === 0n ? 0 : Math.ceil(Number(unixMs) / 1000) - replicaEpochSeconds;
 }
 
 const noKey = "";
@@ -184,6 +209,8 @@ export class Replica {
   readonly byDigest = new DigestMap<TokenEntry>();
   readonly principals = new Map<string, PrincipalEntry>();
   readonly organisations = new Map<string, OrganisationEntry>();
+  /** Groups principals belong to, each entry shared by its principals. */
+  readonly groups = new Map<string, GroupEntry>();
   /** The feed position everything held reflects. */
   appliedSeq = 0n;
   /** Tokens held, live and retained (aliases not counted). */
@@ -218,6 +245,8 @@ export class Replica {
         return this.applyPrincipal(record.record.value);
       case "organisation":
         return this.applyOrganisation(record.record.value);
+      case "group":
+        return this.applyGroup(record.record.value);
       case undefined:
         return;
     }
@@ -316,6 +345,8 @@ export class Replica {
       organisationId: record.organisationId,
       permissions: record.permissions.includes(allScopes) ? undefined : new Set(record.permissions),
       disabled: record.disabled,
+      tokensNotBefore: cutoffSeconds(record.tokensNotBeforeMs),
+      group: record.groupId === "" ? undefined : this.groupEntry(record.groupId),
     });
   }
 
@@ -379,6 +410,21 @@ export class Replica {
   }
 
   private applyOrganisation(record: OrganisationRecord): void {
-    this.organisations.set(record.id, { apiTokensEnabled: record.apiTokensEnabled });
+    this.organisations.set(record.id, { apiTokensEnabled: record.apiTokensEnabled, tokensNotBefore: cutoffSeconds(record.tokensNotBeforeMs) });
+  }
+
+  /** In place: every principal of the group holds this entry already. */
+  private applyGroup(record: GroupRecord): void {
+    this.groupEntry(record.id).tokensNotBefore = cutoffSeconds(record.tokensNotBeforeMs);
+  }
+
+  /** The group's shared entry, made on first mention (a principal may arrive before its group's record). */
+  private groupEntry(id: string): GroupEntry {
+    let entry = this.groups.get(id);
+    if (!entry) {
+      entry = { tokensNotBefore: 0 };
+      this.groups.set(id, entry);
+    }
+    return entry;
   }
 }

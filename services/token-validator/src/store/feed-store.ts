@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import { toBigInt, toBuffer } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
-import { organisationChangeRecord, principalChangeRecord } from "@tessera/shared/feed/change-records";
+import { groupChangeRecord, organisationChangeRecord, principalChangeRecord } from "@tessera/shared/feed/change-records";
 import type { FeedSource, SnapshotTarget, StoredChange } from "../domain/feed-source.js";
 import { PackedTokenReader, packedToken } from "./packed-tokens.js";
 
@@ -137,6 +137,9 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
           await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
           const head = await readHead(trx);
           for (const row of await trx.selectFrom("organisation").selectAll().execute()) into.applyRecord(organisationChangeRecord(row));
+          // Only groups with a cut-off: a group matters to a validator for nothing else.
+          const groups = await trx.selectFrom("group").select(["id", "organisation_id", "tokens_not_before"]).where("tokens_not_before", "is not", null).execute();
+          for (const row of groups) into.applyRecord(groupChangeRecord(row));
           let lastId: string | undefined;
           for (;;) {
             // A disabled principal answers as a missing one does (the replica holds none): the owners of deleted level tokens stay out.

@@ -4,6 +4,7 @@ import { HeaderValueOption_HeaderAppendAction as AppendAction } from "@tessera/s
 import { Authorization, CheckResponseSchema, type CheckResponse } from "@tessera/shared/gen/envoy/service/auth/v3/external_auth_pb";
 import { decide, type DecisionContext } from "../domain/decide.js";
 import type { DecisionObserver } from "../domain/surface.js";
+import { GrpcCallOrigin } from "./peer-origin.js";
 import { readCheckRequest, type CheckFacts, type CheckLimits } from "./check-request-reader.js";
 import { allowedResponseWriter } from "./check-response-writer.js";
 import { credentialFromHeader, missingCredential } from "./credential.js";
@@ -100,7 +101,10 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
   // Set by check() when the value was a honeytoken's; reported once the answer is sent.
   let tripped: { tokenId: string; route: string; usedAtMs: number } | undefined;
 
-  const check = (facts: CheckFacts): Uint8Array => {
+  const origin = new GrpcCallOrigin();
+  // The client's own address stays with Envoy (its source attribute is not read, to keep reading lean):
+  // the address recorded is the Envoy's, the route the request's.
+  const check = (facts: CheckFacts, peer: { getPeer(): string }): Uint8Array => {
     // Past the header bounds: a denial, not a gRPC error, which an Envoy with failure_mode_allow would let through.
     if (facts.overLimit) return refuse(invalidRequestAnswer);
     // A check without HTTP attributes (Envoy's network filter) carries no credential to read.
@@ -114,7 +118,8 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
     }
     const nowMs = Date.now();
     const decision = decide(ctx, credential, scope, nowMs);
-    observe(decision, "ext_authz", nowMs);
+    observe(decision, "ext_authz", nowMs, origin.hold(peer, facts.path));
+    origin.release();
     if (decision.honeytoken) tripped = { tokenId: decision.honeytoken.id, route: `${facts.method} ${facts.path}`, usedAtMs: nowMs };
     if (!decision.valid) return denied.get(denyAnswerFor(decision.code))!;
     const token = decision.token;
@@ -123,7 +128,7 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
 
   return (call, callback) => {
     const startedMs = performance.now();
-    callback(null, check(call.request));
+    callback(null, check(call.request, call));
     meter.latency((performance.now() - startedMs) / 1000);
     if (tripped) {
       // Envoy's own address: the vendored ext_authz subset does not carry the downstream client's.

@@ -6,6 +6,7 @@ import { ambiguousRequestAnswer, denyAnswerFor, invalidRequestAnswer, missingTok
 import type { IdentityHeaderNames } from "./identity-headers.js";
 import { pathForMatching, type RouteTable } from "./route-table.js";
 import type { SurfaceMeter } from "./validator-metrics.js";
+import { PlainOrigin } from "./peer-origin.js";
 
 /** Forward-auth settings, from the validator config. */
 export interface ForwardAuthOptions {
@@ -34,6 +35,8 @@ interface Original {
   originalUri: string | undefined;
   forwardedMethod: string | undefined;
   forwardedUri: string | undefined;
+  /** X-Forwarded-For as received (the client first): where the use came from. */
+  forwardedFor: string | undefined;
   /** The same X-Original-* or X-Forwarded-* header came twice with different values. */
   conflicting: boolean;
 }
@@ -62,6 +65,7 @@ function readOriginal(raw: readonly string[], tokenHeader: string, original: Ori
     else if (isHeader(name, "x-original-method")) original.originalMethod = once(original, original.originalMethod, value);
     else if (isHeader(name, "x-forwarded-uri")) original.forwardedUri = once(original, original.forwardedUri, value);
     else if (isHeader(name, "x-forwarded-method")) original.forwardedMethod = once(original, original.forwardedMethod, value);
+    else if (isHeader(name, "x-forwarded-for")) original.forwardedFor = value;
   }
 }
 
@@ -142,10 +146,11 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   };
 
   // Reused: answering is synchronous, so one request's reading never overlaps another's.
-  const original: Original = { credential: undefined, credentials: 0, originalMethod: undefined, originalUri: undefined, forwardedMethod: undefined, forwardedUri: undefined, conflicting: false };
+  const original: Original = { credential: undefined, credentials: 0, originalMethod: undefined, originalUri: undefined, forwardedMethod: undefined, forwardedUri: undefined, forwardedFor: undefined, conflicting: false };
+  const origin = new PlainOrigin();
 
   const answer = (req: IncomingMessage, res: ServerResponse, url: string): void => {
-    original.credential = original.originalMethod = original.originalUri = original.forwardedMethod = original.forwardedUri = undefined;
+    original.credential = original.originalMethod = original.originalUri = original.forwardedMethod = original.forwardedUri = original.forwardedFor = undefined;
     original.credentials = 0;
     original.conflicting = false;
     readOriginal(req.rawHeaders, tokenHeader, original);
@@ -173,7 +178,10 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
 
     const nowMs = Date.now();
     const decision = decide(ctx, credential, scope, nowMs);
-    observe(decision, "forward_auth", nowMs);
+    // The proxy's X-Forwarded-For names the client (trimmed to its first address on the admin side); else the proxy itself.
+    origin.address = original.forwardedFor ?? req.socket.remoteAddress ?? "";
+    origin.route = original.originalUri ?? original.forwardedUri ?? "";
+    observe(decision, "forward_auth", nowMs, origin);
     if (!decision.valid) {
       deny(res, denyAnswerFor(decision.code));
       if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, nowMs);

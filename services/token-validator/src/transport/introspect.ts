@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:h
 import { decide, type Acceptance, type DecisionContext } from "../domain/decide.js";
 import { toUnixSeconds } from "../domain/replica.js";
 import type { DecisionObserver } from "../domain/surface.js";
+import { PlainOrigin } from "./peer-origin.js";
 import { credentialFromHeader, missingCredential, unreadableCredential } from "./credential.js";
 import { denyAnswerFor, invalidRequestAnswer, missingTokenAnswer, type DenyAnswer } from "./deny-answer.js";
 import type { SurfaceMeter } from "./validator-metrics.js";
@@ -71,6 +72,7 @@ function refuse(res: ServerResponse, answer: DenyAnswer): void {
 export function introspect(ctx: DecisionContext, observe: DecisionObserver, options: IntrospectOptions, meter: SurfaceMeter): IntrospectHandler {
   const reportHoneytoken = (req: IncomingMessage, tokenId: string, route: string, usedAtMs: number) =>
     ctx.reportHoneytoken?.({ tokenId, surface: "introspect", sourceAddress: req.socket.remoteAddress ?? "", route, usedAtMs });
+  const origin = new PlainOrigin();
   const answer = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== "POST") return invalidRequest(res, 405, "use POST", ["allow", "POST"]);
 
@@ -84,7 +86,9 @@ export function introspect(ctx: DecisionContext, observe: DecisionObserver, opti
     }
     const callerMs = Date.now();
     const caller = decide(ctx, credential, options.introspectionScope, callerMs);
-    observe(caller, "introspect", callerMs);
+    // The resource server asking: where both its own token and the one it asks about were used from.
+    origin.address = req.socket.remoteAddress ?? "";
+    observe(caller, "introspect", callerMs, origin);
     if (!caller.valid) {
       refuse(res, denyAnswerFor(caller.code));
       if (caller.honeytoken) reportHoneytoken(req, caller.honeytoken.id, "POST /introspect (caller's bearer token)", callerMs);
@@ -115,7 +119,8 @@ export function introspect(ctx: DecisionContext, observe: DecisionObserver, opti
       if (form.getAll("token_type_hint").length > 1) return invalidRequest(res, 400, "token_type_hint may appear once");
       const nowMs = Date.now();
       const decision = decide(ctx, tokens[0]!, "", nowMs);
-      observe(decision, "introspect", nowMs);
+      origin.address = req.socket.remoteAddress ?? "";
+      observe(decision, "introspect", nowMs, origin);
       send(res, 200, decision.valid && mayIntrospect(ctx, caller, decision) ? activeBody(decision) : inactiveBody);
       if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, "POST /introspect (token introspected)", nowMs);
     });

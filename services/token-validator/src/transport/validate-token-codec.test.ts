@@ -46,11 +46,11 @@ describe("ValidateToken codec", () => {
 
   it("writes exactly the bytes the generated encoder writes", () => {
     const decisions: Decision[] = [
-      { valid: true, code: "valid", token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current, honeytoken: undefined },
-      { valid: true, code: "valid", token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current, honeytoken: undefined },
-      { valid: false, code: "malformed", token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 }, honeytoken: undefined },
-      { valid: false, code: "stale", token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true }, honeytoken: undefined },
-      { valid: false, code: "insufficient_scope", token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true }, honeytoken: undefined },
+      { valid: true, code: "valid", token: entry({ expiresAtMs: 1_893_456_000_000 }), scopes: ["orders:read", "orders:write"], seq: 42n, freshness: current, honeytoken: undefined, previousValue: false },
+      { valid: true, code: "valid", token: entry({ groupId: "1a2b3c4d-0000-4000-8000-000000000000", admin: true, kind: TokenKind.EXCHANGED, level: TokenLevel.GROUP }), scopes: [], seq: 2n ** 40n, freshness: current, honeytoken: undefined, previousValue: false },
+      { valid: false, code: "malformed", token: undefined, scopes: [], seq: 0n, freshness: { ...current, stalenessMs: 0 }, honeytoken: undefined, previousValue: false },
+      { valid: false, code: "stale", token: undefined, scopes: [], seq: 9n, freshness: { state: "stale", stalenessMs: 9000, detail: "not proven current within max staleness: database unreachable; behind the change feed's head", loaded: true }, honeytoken: undefined, previousValue: false },
+      { valid: false, code: "insufficient_scope", token: entry({}), scopes: ["orders:read"], seq: 7n, freshness: { state: "degraded", stalenessMs: 4100, detail: "database unreachable; proven current by the change feed", loaded: true }, honeytoken: undefined, previousValue: false },
     ];
     for (const decision of decisions) {
       const written = Buffer.from(writeValidateTokenResponse(decision));

@@ -5,9 +5,11 @@ import type { DecisionObserver } from "../domain/surface.js";
 import type { ValidateTokenQuery } from "./validate-token-codec.js";
 import { writeValidateTokenResponse } from "./validate-token-codec.js";
 import type { SurfaceMeter } from "./validator-metrics.js";
+import { GrpcCallOrigin } from "./peer-origin.js";
 
 /** TokenValidatorService/ValidateToken: parse, decide from memory, answer. No I/O, no logging. */
 export function validateToken(ctx: DecisionContext, observe: DecisionObserver, meter?: SurfaceMeter): handleUnaryCall<ValidateTokenQuery, Uint8Array> {
+  const origin = new GrpcCallOrigin();
   return (call, callback) => {
     const startedMs = performance.now();
     const { token, requiredScope } = call.request;
@@ -17,7 +19,8 @@ export function validateToken(ctx: DecisionContext, observe: DecisionObserver, m
     }
     const nowMs = Date.now();
     const decision = decide(ctx, token, requiredScope, nowMs);
-    observe(decision, "grpc", nowMs);
+    observe(decision, "grpc", nowMs, origin.hold(call, ""));
+    origin.release();
     callback(null, writeValidateTokenResponse(decision));
     meter?.latency((performance.now() - startedMs) / 1000);
     if (decision.honeytoken) {

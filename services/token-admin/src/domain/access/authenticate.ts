@@ -41,6 +41,9 @@ export async function authenticate(deps: AdminDeps, tokenValue: string | undefin
   if (!usable(token, now) || owner.disabled_at) throw rejected();
   // Exchanged and session tokens live only while their parent does.
   if (token.parent_token_id && (!parent || !usable(parent, now))) throw rejected();
+  // An incident cut-off on the owner, its group or organisation stops tokens created before it (and what was made from them).
+  const cutoff = credential.tokensNotBefore;
+  if (cutoff && (token.created_at.getTime() < cutoff.getTime() || (parent && parent.created_at.getTime() < cutoff.getTime()))) throw rejected();
   // The feature flag governs API tokens; a signed-in session and the built-in
   // admin are exempt, so switching it off can never lock the admins out.
   if (token.kind !== "session" && owner.role !== "admin" && !credential.organisationApiTokensEnabled) throw rejected();

@@ -84,6 +84,9 @@ export const authorizationTable = {
   RotateWebhookSecret: row("all", "organisation", "none", "none"),
   ListWebhookDeliveries: row("all", "organisation", "none", "none"),
   ReplayWebhookDeliveries: row("all", "organisation", "none", "none"),
+  // Incident response: a principal (members only themselves), a group (its
+  // group admins), an organisation (its org admins). Reach as the tokens it stops.
+  RevokeIssuedBefore: tokens,
 } as const satisfies Record<string, Record<Role, Reach>>;
 
 export type AdminRpc = keyof typeof authorizationTable;

@@ -38,7 +38,7 @@ export function defaultExpiryToColumn(value: DefaultExpiry): string {
 }
 
 /** The policy an organisation's settings make (its timestamps play no part). */
-export function policyFromRow(row: Omit<OrganisationRow, "created_at" | "updated_at">): OrganisationPolicy {
+export function policyFromRow(row: Omit<OrganisationRow, "created_at" | "updated_at" | "tokens_not_before">): OrganisationPolicy {
   return {
     id: row.id,
     name: row.name,

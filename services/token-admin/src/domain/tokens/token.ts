@@ -30,6 +30,23 @@ export interface Token {
   readonly status: TokenStatusName;
   /** A decoy: refused everywhere as unknown, every presentation reported. */
   readonly honeytoken: boolean;
+  /** After a regenerate with a grace period: when the previous value stops (null: none pending or stopped at once). */
+  readonly previousValueExpiresAt: Date | null;
+  /** When a validator last saw the previous value. */
+  readonly previousValueLastUsedAt: Date | null;
+  /** Where it was used from, most recently seen first; only GetToken fills it in. */
+  readonly useSources?: readonly TokenUseSource[];
+}
+
+/** One place a token was presented from. */
+export interface TokenUseSource {
+  readonly surface: string;
+  readonly address: string;
+  readonly route: string;
+  readonly previousValue: boolean;
+  readonly firstSeenAt: Date;
+  readonly lastSeenAt: Date;
+  readonly count: number;
 }
 
 /** Revoked outranks disabled outranks expired: the most permanent reason wins. */
@@ -66,5 +83,8 @@ export function tokenFromRow(row: TokenRow, now: Date): Token {
     displayHint: row.display_hint,
     status: tokenStatus(row, now),
     honeytoken: row.honeytoken,
+    // The previous digest is always recorded; its expiry is the regenerate's moment when there was no grace.
+    previousValueExpiresAt: row.previous_digest_expires_at && row.regenerated_at && row.previous_digest_expires_at > row.regenerated_at ? row.previous_digest_expires_at : null,
+    previousValueLastUsedAt: row.previous_value_last_used_at,
   };
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/v1/token.proto.
  */
 export const file_tessera_v1_token: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXNzZXJhL3YxL3Rva2VuLnByb3RvEgp0ZXNzZXJhLnYxItUFCgVUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgDIAEoCRIQCghvd25lcl9pZBgEIAEoCRIQCghncm91cF9pZBgFIAEoCRIlCgVsZXZlbBgGIAEoDjIWLnRlc3NlcmEudjEuVG9rZW5MZXZlbBIjCgRraW5kGAcgASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSDgoGc2NvcGVzGAggAygJEg0KBWFkbWluGAkgASgIEhIKCmNyZWF0ZWRfYnkYCiABKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQbGFzdF91c2VkX3NvdXJjZRgOIAEoCRIvCgtyZXZva2VfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmV2b2tlZF9ieRgQIAEoCRIwCgxkaXNhYmxlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rpc2FibGVkX2J5GBIgASgJEicKBnN0YXR1cxgTIAEoDjIXLnRlc3NlcmEudjEuVG9rZW5TdGF0dXMSFAoMZGlzcGxheV9oaW50GBQgASgJEhcKD3BhcmVudF90b2tlbl9pZBgVIAEoCRIzCg9yZWdlbmVyYXRlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmhvbmV5dG9rZW4YKCABKAgSGQoRcmV2b2NhdGlvbl9yZWFzb24YFyABKAkqawoKVG9rZW5MZXZlbBIbChdUT0tFTl9MRVZFTF9VTlNQRUNJRklFRBAAEhQKEFRPS0VOX0xFVkVMX1VTRVIQARIVChFUT0tFTl9MRVZFTF9HUk9VUBACEhMKD1RPS0VOX0xFVkVMX09SRxADKnIKCVRva2VuS2luZBIaChZUT0tFTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTVE9LRU5fS0lORF9QRVJTT05BTBABEhgKFFRPS0VOX0tJTkRfRVhDSEFOR0VEEAISFgoSVE9LRU5fS0lORF9TRVNTSU9OEAMqkwEKC1Rva2VuU3RhdHVzEhwKGFRPS0VOX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1RPS0VOX1NUQVRVU19BQ1RJVkUQARIZChVUT0tFTl9TVEFUVVNfRElTQUJMRUQQAhIYChRUT0tFTl9TVEFUVVNfUkVWT0tFRBADEhgKFFRPS0VOX1NUQVRVU19FWFBJUkVEEARiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChZ0ZXNzZXJhL3YxL3Rva2VuLnByb3RvEgp0ZXNzZXJhLnYxIokHCgVUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgDIAEoCRIQCghvd25lcl9pZBgEIAEoCRIQCghncm91cF9pZBgFIAEoCRIlCgVsZXZlbBgGIAEoDjIWLnRlc3NlcmEudjEuVG9rZW5MZXZlbBIjCgRraW5kGAcgASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSDgoGc2NvcGVzGAggAygJEg0KBWFkbWluGAkgASgIEhIKCmNyZWF0ZWRfYnkYCiABKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQbGFzdF91c2VkX3NvdXJjZRgOIAEoCRIvCgtyZXZva2VfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmV2b2tlZF9ieRgQIAEoCRIwCgxkaXNhYmxlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rpc2FibGVkX2J5GBIgASgJEicKBnN0YXR1cxgTIAEoDjIXLnRlc3NlcmEudjEuVG9rZW5TdGF0dXMSFAoMZGlzcGxheV9oaW50GBQgASgJEhcKD3BhcmVudF90b2tlbl9pZBgVIAEoCRIzCg9yZWdlbmVyYXRlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmhvbmV5dG9rZW4YKCABKAgSGQoRcmV2b2NhdGlvbl9yZWFzb24YFyABKAkSLwoLdXNlX3NvdXJjZXMYGiADKAsyGi50ZXNzZXJhLnYxLlRva2VuVXNlU291cmNlEj4KGnByZXZpb3VzX3ZhbHVlX2V4cGlyZV90aW1lGBsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJBCh1wcmV2aW91c192YWx1ZV9sYXN0X3VzZWRfdGltZRgcIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0QEKDlRva2VuVXNlU291cmNlEg8KB3N1cmZhY2UYASABKAkSDwoHYWRkcmVzcxgCIAEoCRINCgVyb3V0ZRgDIAEoCRIzCg9maXJzdF9zZWVuX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVjb3VudBgGIAEoBBIWCg5wcmV2aW91c192YWx1ZRgHIAEoCCprCgpUb2tlbkxldmVsEhsKF1RPS0VOX0xFVkVMX1VOU1BFQ0lGSUVEEAASFAoQVE9LRU5fTEVWRUxfVVNFUhABEhUKEVRPS0VOX0xFVkVMX0dST1VQEAISEwoPVE9LRU5fTEVWRUxfT1JHEAMqcgoJVG9rZW5LaW5kEhoKFlRPS0VOX0tJTkRfVU5TUEVDSUZJRUQQABIXChNUT0tFTl9LSU5EX1BFUlNPTkFMEAESGAoUVE9LRU5fS0lORF9FWENIQU5HRUQQAhIWChJUT0tFTl9LSU5EX1NFU1NJT04QAyqTAQoLVG9rZW5TdGF0dXMSHAoYVE9LRU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTVE9LRU5fU1RBVFVTX0FDVElWRRABEhkKFVRPS0VOX1NUQVRVU19ESVNBQkxFRBACEhgKFFRPS0VOX1NUQVRVU19SRVZPS0VEEAMSGAoUVE9LRU5fU1RBVFVTX0VYUElSRUQQBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A token's record. It never carries the token value: display_hint identifies it.
@@ -156,6 +156,29 @@ export type Token = Message<"tessera.v1.Token"> & {
    * @generated from field: string revocation_reason = 23;
    */
   revocationReason: string;
+
+  /**
+   * Where the token was used from: the most recently seen distinct sources
+   * (at most the instance's per-token bound), newest first.
+   *
+   * @generated from field: repeated tessera.v1.TokenUseSource use_sources = 26;
+   */
+  useSources: TokenUseSource[];
+
+  /**
+   * After RegenerateToken with a grace period: when the previous value stops
+   * working (earlier than planned once it went unused for the quiet period).
+   *
+   * @generated from field: google.protobuf.Timestamp previous_value_expire_time = 27;
+   */
+  previousValueExpireTime?: Timestamp | undefined;
+
+  /**
+   * When a validator last saw the previous value presented.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_value_last_used_time = 28;
+   */
+  previousValueLastUsedTime?: Timestamp | undefined;
 };
 
 /**
@@ -164,6 +187,65 @@ export type Token = Message<"tessera.v1.Token"> & {
  */
 export const TokenSchema: GenMessage<Token> = /*@__PURE__*/
   messageDesc(file_tessera_v1_token, 0);
+
+/**
+ * One place a token was presented from.
+ *
+ * @generated from message tessera.v1.TokenUseSource
+ */
+export type TokenUseSource = Message<"tessera.v1.TokenUseSource"> & {
+  /**
+   * Where it was validated: "grpc", "ext_authz", "forward_auth" or "introspect".
+   *
+   * @generated from field: string surface = 1;
+   */
+  surface: string;
+
+  /**
+   * The client's address as that surface knew it; empty when unknown.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * The route asked about (Envoy and forward-auth), without the query; empty otherwise.
+   *
+   * @generated from field: string route = 3;
+   */
+  route: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp first_seen_time = 4;
+   */
+  firstSeenTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_seen_time = 5;
+   */
+  lastSeenTime?: Timestamp | undefined;
+
+  /**
+   * Uses seen from this source (as reported, coarsely: validators batch them).
+   *
+   * @generated from field: uint64 count = 6;
+   */
+  count: bigint;
+
+  /**
+   * The uses presented the value a RegenerateToken replaced.
+   *
+   * @generated from field: bool previous_value = 7;
+   */
+  previousValue: boolean;
+};
+
+/**
+ * Describes the message tessera.v1.TokenUseSource.
+ * Use `create(TokenUseSourceSchema)` to create a new message.
+ */
+export const TokenUseSourceSchema: GenMessage<TokenUseSource> = /*@__PURE__*/
+  messageDesc(file_tessera_v1_token, 1);
 
 /**
  * Who a token speaks for: a person or technical user (USER), or a group or

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tessera/feed/v1/feed.proto.
  */
 export const file_tessera_feed_v1_feed: GenFile = /*@__PURE__*/
-  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxIpkBCgtDaGFuZ2VFdmVudBILCgNzZXEYASABKAQSLgoHcmVjb3JkcxgCIAMoCzIdLnRlc3NlcmEuZmVlZC52MS5DaGFuZ2VSZWNvcmQSFwoPY29tbWl0dGVkX2F0X21zGAMgASgDEjQKDWFubm91bmNlbWVudHMYBCADKAsyHS50ZXNzZXJhLmZlZWQudjEuQW5ub3VuY2VtZW50IpECCgxBbm5vdW5jZW1lbnQSIwoEdHlwZRgBIAEoDjIVLnRlc3NlcmEudjEuRXZlbnRUeXBlEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRIuCgV0b2tlbhgDIAEoCzIfLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZWRUb2tlbhIUCgxwcmluY2lwYWxfaWQYBCABKAkSEAoIYWN0b3JfaWQYBSABKAkSOwoHZGV0YWlscxgGIAMoCzIqLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZW1lbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrIBCg5Bbm5vdW5jZWRUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhAKCGdyb3VwX2lkGAQgASgJEiUKBWxldmVsGAUgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEhQKDGRpc3BsYXlfaGludBgIIAEoCSJ9CgtGZWVkTWVzc2FnZRIuCgZjaGFuZ2UYASABKAsyHC50ZXNzZXJhLmZlZWQudjEuQ2hhbmdlRXZlbnRIABIzCgloZWFydGJlYXQYAiABKAsyHi50ZXNzZXJhLmZlZWQudjEuRmVlZEhlYXJ0YmVhdEgAQgkKB21lc3NhZ2UiNQoNRmVlZEhlYXJ0YmVhdBIQCghoZWFkX3NlcRgBIAEoBBISCgpyZWFkX2F0X21zGAIgASgDIqYBCg9WYWxpZGF0b3JSZXBvcnQSFAoMdmFsaWRhdG9yX2lkGAEgASgJEhMKC2FwcGxpZWRfc2VxGAIgASgEEigKCWZyZXNobmVzcxgDIAEoDjIVLnRlc3NlcmEudjEuRnJlc2huZXNzEhQKDHN0YWxlbmVzc19tcxgEIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAUgASgNEg4KBnR0bF9tcxgGIAEoDSK7AQoMQ2hhbmdlUmVjb3JkEi0KBXRva2VuGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLlRva2VuUmVjb3JkSAASNQoJcHJpbmNpcGFsGAIgASgLMiAudGVzc2VyYS5mZWVkLnYxLlByaW5jaXBhbFJlY29yZEgAEjsKDG9yZ2FuaXNhdGlvbhgDIAEoCzIjLnRlc3NlcmEuZmVlZC52MS5PcmdhbmlzYXRpb25SZWNvcmRIAEIICgZyZWNvcmQirwMKC1Rva2VuUmVjb3JkEgoKAmlkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIQCghvd25lcl9pZBgDIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSKgoFc3RhdGUYCCABKA4yGy50ZXNzZXJhLmZlZWQudjEuVG9rZW5TdGF0ZRINCgVhZG1pbhgJIAEoCBIjCgRraW5kGAogASgOMhUudGVzc2VyYS52MS5Ub2tlbktpbmQSJQoFbGV2ZWwYCyABKA4yFi50ZXNzZXJhLnYxLlRva2VuTGV2ZWwSFwoPcGFyZW50X3Rva2VuX2lkGAwgASgJEhcKD3ByZXZpb3VzX2RpZ2VzdBgNIAEoDBIlCh1wcmV2aW91c19kaWdlc3RfZXhwaXJlc19hdF9tcxgOIAEoAxIVCg1jcmVhdGVkX2F0X21zGA8gASgDEhUKDXBhcmVudF9kaWdlc3QYECABKAwSEgoKaG9uZXl0b2tlbhgRIAEoCCJuCg9QcmluY2lwYWxSZWNvcmQSCgoCaWQYASABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgAygJEhAKCGRpc2FibGVkGAQgASgIEg8KB2RlbGV0ZWQYBSABKAgiPAoST3JnYW5pc2F0aW9uUmVjb3JkEgoKAmlkGAEgASgJEhoKEmFwaV90b2tlbnNfZW5hYmxlZBgCIAEoCCJLCgpVc2FnZUJhdGNoEhQKDHZhbGlkYXRvcl9pZBgBIAEoCRInCgR1c2VzGAIgAygLMhkudGVzc2VyYS5mZWVkLnYxLlRva2VuVXNlIoMBCg1Ib25leXRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhQKDHZhbGlkYXRvcl9pZBgCIAEoCRIPCgdzdXJmYWNlGAMgASgJEhYKDnNvdXJjZV9hZGRyZXNzGAQgASgJEg0KBXJvdXRlGAUgASgJEhIKCnVzZWRfYXRfbXMYBiABKAMiRQoIVG9rZW5Vc2USEAoIdG9rZW5faWQYASABKAkSFwoPbGFzdF91c2VkX2F0X21zGAIgASgDEg4KBnNvdXJjZRgDIAEoCSqNAQoKVG9rZW5TdGF0ZRIbChdUT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElRPS0VOX1NUQVRFX0FDVElWRRABEhgKFFRPS0VOX1NUQVRFX0RJU0FCTEVEEAISFwoTVE9LRU5fU1RBVEVfUkVWT0tFRBADEhcKE1RPS0VOX1NUQVRFX0RFTEVURUQQBGIGcHJvdG8z", [file_tessera_v1_events, file_tessera_v1_token, file_tessera_v1_validator]);
+  fileDesc("Chp0ZXNzZXJhL2ZlZWQvdjEvZmVlZC5wcm90bxIPdGVzc2VyYS5mZWVkLnYxIpkBCgtDaGFuZ2VFdmVudBILCgNzZXEYASABKAQSLgoHcmVjb3JkcxgCIAMoCzIdLnRlc3NlcmEuZmVlZC52MS5DaGFuZ2VSZWNvcmQSFwoPY29tbWl0dGVkX2F0X21zGAMgASgDEjQKDWFubm91bmNlbWVudHMYBCADKAsyHS50ZXNzZXJhLmZlZWQudjEuQW5ub3VuY2VtZW50IpECCgxBbm5vdW5jZW1lbnQSIwoEdHlwZRgBIAEoDjIVLnRlc3NlcmEudjEuRXZlbnRUeXBlEhcKD29yZ2FuaXNhdGlvbl9pZBgCIAEoCRIuCgV0b2tlbhgDIAEoCzIfLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZWRUb2tlbhIUCgxwcmluY2lwYWxfaWQYBCABKAkSEAoIYWN0b3JfaWQYBSABKAkSOwoHZGV0YWlscxgGIAMoCzIqLnRlc3NlcmEuZmVlZC52MS5Bbm5vdW5jZW1lbnQuRGV0YWlsc0VudHJ5Gi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrIBCg5Bbm5vdW5jZWRUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhAKCGdyb3VwX2lkGAQgASgJEiUKBWxldmVsGAUgASgOMhYudGVzc2VyYS52MS5Ub2tlbkxldmVsEg4KBnNjb3BlcxgGIAMoCRIVCg1leHBpcmVzX2F0X21zGAcgASgDEhQKDGRpc3BsYXlfaGludBgIIAEoCSJ9CgtGZWVkTWVzc2FnZRIuCgZjaGFuZ2UYASABKAsyHC50ZXNzZXJhLmZlZWQudjEuQ2hhbmdlRXZlbnRIABIzCgloZWFydGJlYXQYAiABKAsyHi50ZXNzZXJhLmZlZWQudjEuRmVlZEhlYXJ0YmVhdEgAQgkKB21lc3NhZ2UiNQoNRmVlZEhlYXJ0YmVhdBIQCghoZWFkX3NlcRgBIAEoBBISCgpyZWFkX2F0X21zGAIgASgDIqYBCg9WYWxpZGF0b3JSZXBvcnQSFAoMdmFsaWRhdG9yX2lkGAEgASgJEhMKC2FwcGxpZWRfc2VxGAIgASgEEigKCWZyZXNobmVzcxgDIAEoDjIVLnRlc3NlcmEudjEuRnJlc2huZXNzEhQKDHN0YWxlbmVzc19tcxgEIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAUgASgNEg4KBnR0bF9tcxgGIAEoDSLqAQoMQ2hhbmdlUmVjb3JkEi0KBXRva2VuGAEgASgLMhwudGVzc2VyYS5mZWVkLnYxLlRva2VuUmVjb3JkSAASNQoJcHJpbmNpcGFsGAIgASgLMiAudGVzc2VyYS5mZWVkLnYxLlByaW5jaXBhbFJlY29yZEgAEjsKDG9yZ2FuaXNhdGlvbhgDIAEoCzIjLnRlc3NlcmEuZmVlZC52MS5PcmdhbmlzYXRpb25SZWNvcmRIABItCgVncm91cBgEIAEoCzIcLnRlc3NlcmEuZmVlZC52MS5Hcm91cFJlY29yZEgAQggKBnJlY29yZCKvAwoLVG9rZW5SZWNvcmQSCgoCaWQYASABKAkSDgoGZGlnZXN0GAIgASgMEhAKCG93bmVyX2lkGAMgASgJEhcKD29yZ2FuaXNhdGlvbl9pZBgEIAEoCRIQCghncm91cF9pZBgFIAEoCRIOCgZzY29wZXMYBiADKAkSFQoNZXhwaXJlc19hdF9tcxgHIAEoAxIqCgVzdGF0ZRgIIAEoDjIbLnRlc3NlcmEuZmVlZC52MS5Ub2tlblN0YXRlEg0KBWFkbWluGAkgASgIEiMKBGtpbmQYCiABKA4yFS50ZXNzZXJhLnYxLlRva2VuS2luZBIlCgVsZXZlbBgLIAEoDjIWLnRlc3NlcmEudjEuVG9rZW5MZXZlbBIXCg9wYXJlbnRfdG9rZW5faWQYDCABKAkSFwoPcHJldmlvdXNfZGlnZXN0GA0gASgMEiUKHXByZXZpb3VzX2RpZ2VzdF9leHBpcmVzX2F0X21zGA4gASgDEhUKDWNyZWF0ZWRfYXRfbXMYDyABKAMSFQoNcGFyZW50X2RpZ2VzdBgQIAEoDBISCgpob25leXRva2VuGBEgASgIIp4BCg9QcmluY2lwYWxSZWNvcmQSCgoCaWQYASABKAkSFwoPb3JnYW5pc2F0aW9uX2lkGAIgASgJEhMKC3Blcm1pc3Npb25zGAMgAygJEhAKCGRpc2FibGVkGAQgASgIEg8KB2RlbGV0ZWQYBSABKAgSEAoIZ3JvdXBfaWQYBiABKAkSHAoUdG9rZW5zX25vdF9iZWZvcmVfbXMYByABKAMiWgoST3JnYW5pc2F0aW9uUmVjb3JkEgoKAmlkGAEgASgJEhoKEmFwaV90b2tlbnNfZW5hYmxlZBgCIAEoCBIcChR0b2tlbnNfbm90X2JlZm9yZV9tcxgDIAEoAyJQCgtHcm91cFJlY29yZBIKCgJpZBgBIAEoCRIXCg9vcmdhbmlzYXRpb25faWQYAiABKAkSHAoUdG9rZW5zX25vdF9iZWZvcmVfbXMYAyABKAMiSwoKVXNhZ2VCYXRjaBIUCgx2YWxpZGF0b3JfaWQYASABKAkSJwoEdXNlcxgCIAMoCzIZLnRlc3NlcmEuZmVlZC52MS5Ub2tlblVzZSKDAQoNSG9uZXl0b2tlblVzZRIQCgh0b2tlbl9pZBgBIAEoCRIUCgx2YWxpZGF0b3JfaWQYAiABKAkSDwoHc3VyZmFjZRgDIAEoCRIWCg5zb3VyY2VfYWRkcmVzcxgEIAEoCRINCgVyb3V0ZRgFIAEoCRISCgp1c2VkX2F0X21zGAYgASgDInIKCFRva2VuVXNlEhAKCHRva2VuX2lkGAEgASgJEhcKD2xhc3RfdXNlZF9hdF9tcxgCIAEoAxIOCgZzb3VyY2UYAyABKAkSKwoHc291cmNlcxgEIAMoCzIaLnRlc3NlcmEuZmVlZC52MS5Vc2VTb3VyY2UikAEKCVVzZVNvdXJjZRIPCgdzdXJmYWNlGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSDQoFcm91dGUYAyABKAkSFQoNZmlyc3Rfc2Vlbl9tcxgEIAEoAxIUCgxsYXN0X3NlZW5fbXMYBSABKAMSDQoFY291bnQYBiABKA0SFgoOcHJldmlvdXNfdmFsdWUYByABKAgqjQEKClRva2VuU3RhdGUSGwoXVE9LRU5fU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUT0tFTl9TVEFURV9BQ1RJVkUQARIYChRUT0tFTl9TVEFURV9ESVNBQkxFRBACEhcKE1RPS0VOX1NUQVRFX1JFVk9LRUQQAxIXChNUT0tFTl9TVEFURV9ERUxFVEVEEARiBnByb3RvMw", [file_tessera_v1_events, file_tessera_v1_token, file_tessera_v1_validator]);
 
 /**
  * One committed transaction's effect on what validators hold. Stored in
@@ -306,6 +306,12 @@ export type ChangeRecord = Message<"tessera.feed.v1.ChangeRecord"> & {
      */
     value: OrganisationRecord;
     case: "organisation";
+  } | {
+    /**
+     * @generated from field: tessera.feed.v1.GroupRecord group = 4;
+     */
+    value: GroupRecord;
+    case: "group";
   } | { case: undefined; value?: undefined };
 };
 
@@ -461,6 +467,21 @@ export type PrincipalRecord = Message<"tessera.feed.v1.PrincipalRecord"> & {
    * @generated from field: bool deleted = 5;
    */
   deleted: boolean;
+
+  /**
+   * The principal's group; empty for none. Its tokens also obey the group's cut-off.
+   *
+   * @generated from field: string group_id = 6;
+   */
+  groupId: string;
+
+  /**
+   * Tokens of this principal created before this instant (unix milliseconds,
+   * whole seconds) are refused: an incident's "revoke issued before". 0: none.
+   *
+   * @generated from field: int64 tokens_not_before_ms = 7;
+   */
+  tokensNotBeforeMs: bigint;
 };
 
 /**
@@ -483,6 +504,13 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
    * @generated from field: bool api_tokens_enabled = 2;
    */
   apiTokensEnabled: boolean;
+
+  /**
+   * As PrincipalRecord.tokens_not_before_ms, for every token of the organisation.
+   *
+   * @generated from field: int64 tokens_not_before_ms = 3;
+   */
+  tokensNotBeforeMs: bigint;
 };
 
 /**
@@ -491,6 +519,36 @@ export type OrganisationRecord = Message<"tessera.feed.v1.OrganisationRecord"> &
  */
 export const OrganisationRecordSchema: GenMessage<OrganisationRecord> = /*@__PURE__*/
   messageDesc(file_tessera_feed_v1_feed, 9);
+
+/**
+ * A group's cut-off: tokens owned by its principals created before it are
+ * refused. Sent only once a group has one.
+ *
+ * @generated from message tessera.feed.v1.GroupRecord
+ */
+export type GroupRecord = Message<"tessera.feed.v1.GroupRecord"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string organisation_id = 2;
+   */
+  organisationId: string;
+
+  /**
+   * @generated from field: int64 tokens_not_before_ms = 3;
+   */
+  tokensNotBeforeMs: bigint;
+};
+
+/**
+ * Describes the message tessera.feed.v1.GroupRecord.
+ * Use `create(GroupRecordSchema)` to create a new message.
+ */
+export const GroupRecordSchema: GenMessage<GroupRecord> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 10);
 
 /**
  * A validator's snapshot of the last-use times it saw, flushed in batches.
@@ -514,7 +572,7 @@ export type UsageBatch = Message<"tessera.feed.v1.UsageBatch"> & {
  * Use `create(UsageBatchSchema)` to create a new message.
  */
 export const UsageBatchSchema: GenMessage<UsageBatch> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 10);
+  messageDesc(file_tessera_feed_v1_feed, 11);
 
 /**
  * A honeytoken was presented to a validator: sent at once, sealed, on its own
@@ -568,7 +626,7 @@ export type HoneytokenUse = Message<"tessera.feed.v1.HoneytokenUse"> & {
  * Use `create(HoneytokenUseSchema)` to create a new message.
  */
 export const HoneytokenUseSchema: GenMessage<HoneytokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 11);
+  messageDesc(file_tessera_feed_v1_feed, 12);
 
 /**
  * @generated from message tessera.feed.v1.TokenUse
@@ -590,6 +648,14 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
    * @generated from field: string source = 3;
    */
   source: string;
+
+  /**
+   * The distinct places it was presented from since the last batch (at most
+   * the validator's per-token bound, the most recently seen kept).
+   *
+   * @generated from field: repeated tessera.feed.v1.UseSource sources = 4;
+   */
+  sources: UseSource[];
 };
 
 /**
@@ -597,7 +663,66 @@ export type TokenUse = Message<"tessera.feed.v1.TokenUse"> & {
  * Use `create(TokenUseSchema)` to create a new message.
  */
 export const TokenUseSchema: GenMessage<TokenUse> = /*@__PURE__*/
-  messageDesc(file_tessera_feed_v1_feed, 12);
+  messageDesc(file_tessera_feed_v1_feed, 13);
+
+/**
+ * One place a token was presented from, as one validator saw it between two batches.
+ *
+ * @generated from message tessera.feed.v1.UseSource
+ */
+export type UseSource = Message<"tessera.feed.v1.UseSource"> & {
+  /**
+   * The surface name, as TokenUse.source.
+   *
+   * @generated from field: string surface = 1;
+   */
+  surface: string;
+
+  /**
+   * The client's address as the surface knows it (the gRPC peer, Envoy's
+   * downstream address, the proxy's X-Forwarded-For / X-Real-IP, or the
+   * introspecting server); empty when unknown.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * The route asked about (ext_authz and forward-auth), without the query; empty otherwise.
+   *
+   * @generated from field: string route = 3;
+   */
+  route: string;
+
+  /**
+   * @generated from field: int64 first_seen_ms = 4;
+   */
+  firstSeenMs: bigint;
+
+  /**
+   * @generated from field: int64 last_seen_ms = 5;
+   */
+  lastSeenMs: bigint;
+
+  /**
+   * @generated from field: uint32 count = 6;
+   */
+  count: number;
+
+  /**
+   * The value presented was the one a RegenerateToken replaced (still in its grace period).
+   *
+   * @generated from field: bool previous_value = 7;
+   */
+  previousValue: boolean;
+};
+
+/**
+ * Describes the message tessera.feed.v1.UseSource.
+ * Use `create(UseSourceSchema)` to create a new message.
+ */
+export const UseSourceSchema: GenMessage<UseSource> = /*@__PURE__*/
+  messageDesc(file_tessera_feed_v1_feed, 14);
 
 /**
  * @generated from enum tessera.feed.v1.TokenState
