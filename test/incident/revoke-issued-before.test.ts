@@ -1,4 +1,7 @@
+import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ChangeEventSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,6 +137,11 @@ describe("incident response: revoke every token issued before T, in one change",
     const audit = await admin.listAuditEvents({ action: "tokens.revoke_issued_before" });
     expect(audit.events[0]).toMatchObject({ action: "tokens.revoke_issued_before", principalId: people.ann });
     expect(audit.events[0]!.details).toMatchObject({ target_kind: "principal", target_id: people.ann, reason: "laptop stolen", changed: true });
+    // Announced with the change, for webhook endpoints subscribed to tokens.revoked_issued_before.
+    const row = await d.database.handle.db.selectFrom("change_log").select("event").where("seq", "=", String(done.seq)).executeTakeFirstOrThrow();
+    expect(fromBinary(ChangeEventSchema, row.event).announcements).toMatchObject([
+      { type: EventType.TOKENS_REVOKED_ISSUED_BEFORE, principalId: people.ann, details: { target_kind: "principal", target_id: people.ann, reason: "laptop stolen" } },
+    ]);
   });
 
   it("a group's cut-off stops its principals' tokens and its group-level tokens, and nobody else's", async () => {

@@ -12,6 +12,7 @@ import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { generateToken } from "@tessera/shared/token/token-format";
 import { eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
+import { startSmtpReceiver } from "../support/smtp-receiver.js";
 import { buildWorld, type World } from "../support/world.js";
 
 // The public leak endpoint and LeakService.IdentifyToken, against a real
@@ -66,14 +67,23 @@ describe("leak response", () => {
   const statusOf = async (id: string) => (await world.admin.getToken({ tokenId: id })).token!.status;
   const leakAudits = async (tokenId: string) => (await world.admin.listAuditEvents({ tokenId, action: "token.leaked" })).events;
 
+  let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
+
   beforeAll(async () => {
+    smtp = await startSmtpReceiver();
     d = await startDeployment({
+      TESSERA_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      TESSERA_EMAIL_POLL_MS: "50",
       TESSERA_LEAK_REPORTS_PER_MINUTE: "5",
       TESSERA_GITHUB_SCANNING_KEYS: JSON.stringify({ [githubKeyId]: github.publicKey.export({ type: "spki", format: "pem" }) }),
     });
     world = await buildWorld(d.admin);
+    await world.admin.updatePrincipal({ principalId: world.redMember.id, email: "red-member@example.com" });
   }, 60_000);
-  afterAll(() => d?.close());
+  afterAll(async () => {
+    await d?.close();
+    await smtp?.close();
+  });
 
   it("revokes a reported token at once, answers exactly as for an unknown one, and audits the reporter and URL", async () => {
     const victim = await newToken("leaked in a gist");
@@ -99,6 +109,13 @@ describe("leak response", () => {
     const [audit] = await leakAudits(victim.id);
     expect(audit?.source).toBe(from);
     expect(audit?.details).toMatchObject({ reason: "leaked", via: "public", reporter_address: from, url: "https://gist.example/abc", source: "gist", revoked: "true" });
+
+    // The owner is told by email, with where it was found — never the value.
+    await eventually(async () => smtp.received.some((m) => m.subject.includes('"leaked in a gist" was reported leaked and has been revoked')), 10_000, 100);
+    const mail = smtp.received.find((m) => m.subject.includes('"leaked in a gist"'))!;
+    expect(mail.to).toEqual(["red-member@example.com"]);
+    expect(mail.text).toContain("https://gist.example/abc");
+    expect(mail.raw).not.toContain(victim.value);
 
     // The change announces token.leaked (and token.revoked, reason "leaked") to webhook endpoints, with the revocation.
     const rows = await d.database.handle!.db.selectFrom("change_log").select("event").orderBy("seq", "desc").limit(5).execute();

@@ -3,6 +3,7 @@ import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
 import { httpCall } from "../load-balancers/support/http-call.js";
+import { startSmtpReceiver } from "../support/smtp-receiver.js";
 
 // A real token-admin and validator on Postgres and Redis, with uses reported
 // every 100 ms and rotations checked every 200 ms; quiet periods of 2 s.
@@ -12,10 +13,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("a rotation that finishes itself", () => {
   let d: Deployment;
+  let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
   beforeAll(async () => {
-    d = await startDeployment({ TESSERA_ROTATION_CHECK_MS: "200" });
+    smtp = await startSmtpReceiver();
+    d = await startDeployment({ TESSERA_ROTATION_CHECK_MS: "200", TESSERA_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, TESSERA_EMAIL_POLL_MS: "50" });
+    // The owner of the tests' tokens (the built-in admin) has an address, so it is told by email.
+    const me = (await d.adminApi.getCaller({})).principal!;
+    await d.adminApi.updatePrincipal({ principalId: me.id, email: "owner@example.com" });
   });
-  afterAll(() => d?.close());
+  afterAll(async () => {
+    await d?.close();
+    await smtp?.close();
+  });
 
   const issue = async (name: string) => {
     const created = await d.adminApi.createToken({ name, scopes: ["orders:read"] });
@@ -83,9 +92,16 @@ describe("a rotation that finishes itself", () => {
     expect(event!.principalId).toBe(rolled.token!.ownerId);
     expect(event!.details).toMatchObject({ sources: [{ surface: "forward_auth", address: "192.0.2.44", route: "/orders" }] });
     expect(await auditOf(token.id, "token.rotation_finished")).toHaveLength(0);
+    // The owner is told by email which sources still used the old value.
+    await eventually(async () => smtp.received.some((m) => m.subject.includes("its old value was still in use")), 10_000, 100);
+    const [mail] = smtp.received.filter((m) => m.subject.includes("its old value was still in use"));
+    expect(mail!.to).toEqual(["owner@example.com"]);
+    expect(mail!.text).toContain("forward_auth from 192.0.2.44 on /orders");
+    expect(mail!.raw).not.toMatch(/tsr_pat_[A-Za-z0-9]{30,}/);
     // Settled once: later rounds add nothing.
     await sleep(600);
     expect(await auditOf(token.id, "token.rotation_still_used")).toHaveLength(1);
+    expect(smtp.received.filter((m) => m.subject.includes("its old value was still in use"))).toHaveLength(1);
   });
 
   it("a quiet period of zero never revokes early", async () => {

@@ -127,6 +127,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     signInLimiter,
     sessionTtlMs: config.sessionTtlMs,
     rotationQuietPeriodMs: config.rotationQuietPeriodMs,
+    emailNotices: config.smtp !== undefined,
   };
   const bootstrapped = await bootstrap(deps, config.adminTokenTtlMs);
   const usage = closers.add(startUsageWriter(bus.usage, database.db, config.usageWriteMs, log, config.usageSourcesPerToken), async (writer) => {

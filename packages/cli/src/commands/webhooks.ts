@@ -1,25 +1,14 @@
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
-import { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
+import { eventNames as eventNamesTable } from "@tessera/shared/feed/announcements";
+import type { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
 import { ListWebhookDeliveriesResponseSchema, ListWebhookEndpointsResponseSchema, WebhookDeliveryState, WebhookEndpointSchema } from "@tessera/shared/gen/tessera/v1/webhooks_pb";
 import type { CliContext } from "../cli-context.js";
 import { enumName, printIds, printJson, printTable, shortTime } from "../output.js";
 import { parseDurationSeconds } from "../parse-duration.js";
 
-// Event names as payloads carry them ("token.revoked") ↔ the API's enum.
-const eventNames: Record<string, EventType> = {
-  "token.created": EventType.TOKEN_CREATED,
-  "token.revoked": EventType.TOKEN_REVOKED,
-  "token.disabled": EventType.TOKEN_DISABLED,
-  "token.enabled": EventType.TOKEN_ENABLED,
-  "token.deleted": EventType.TOKEN_DELETED,
-  "token.regenerated": EventType.TOKEN_REGENERATED,
-  "token.expiring": EventType.TOKEN_EXPIRING,
-  "token.expired": EventType.TOKEN_EXPIRED,
-  "token.leaked": EventType.TOKEN_LEAKED,
-  "token.honeytoken_used": EventType.TOKEN_HONEYTOKEN_USED,
-  "principal.disabled": EventType.PRINCIPAL_DISABLED,
-};
+// Event names as payloads carry them ("token.revoked") ↔ the API's enum: one table, shared with token-admin.
+const eventNames: Readonly<Record<string, EventType>> = eventNamesTable;
 const nameOf = new Map(Object.entries(eventNames).map(([name, type]) => [type, name]));
 
 function collectEvent(value: string, previous: EventType[] = []): EventType[] {

@@ -20,6 +20,7 @@ export const eventNames = {
   "token.leaked": EventType.TOKEN_LEAKED,
   "token.honeytoken_used": EventType.TOKEN_HONEYTOKEN_USED,
   "principal.disabled": EventType.PRINCIPAL_DISABLED,
+  "tokens.revoked_issued_before": EventType.TOKENS_REVOKED_ISSUED_BEFORE,
 } as const satisfies Record<string, EventType>;
 
 export type EventName = keyof typeof eventNames;

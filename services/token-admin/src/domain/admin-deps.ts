@@ -30,4 +30,6 @@ export interface AdminDeps {
   readonly sessionTtlMs: number;
   /** After a regenerate with a grace period, revoke the previous value once unseen this long (unless the request says otherwise); 0: never early. Default one hour. */
   readonly rotationQuietPeriodMs?: number;
+  /** Whether notices go out by email too (SMTP configured): leaks and rotations still in use queue emails only then. */
+  readonly emailNotices?: boolean;
 }

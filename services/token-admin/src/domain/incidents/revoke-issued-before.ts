@@ -98,13 +98,21 @@ export async function revokeIssuedBefore(deps: AdminDeps, caller: Caller, input:
     authorize(caller, "RevokeIssuedBefore", await targetOf(trx, target), readRpc, `${target.kind} ${target.id}`);
     const raised = await raiseCutoff(trx, target, at);
     // An earlier instant than the one in force changes nothing: no feed record, but the attempt is audited.
-    if (raised.inForce.getTime() === at.getTime()) change.feed(raised.record);
+    const changed = raised.inForce.getTime() === at.getTime();
+    if (changed) {
+      change.feed(raised.record);
+      change.announce({
+        type: "tokens.revoked_issued_before", organisationId: raised.organisationId, actorId: caller.principalId,
+        principalId: target.kind === "principal" ? target.id : undefined,
+        details: { target_kind: target.kind, target_id: target.id, tokens_not_before: raised.inForce.toISOString(), ...(input.reason ? { reason: input.reason } : {}) },
+      });
+    }
     change.audit({
       action: revokeIssuedBeforeAction, actorId: caller.principalId, actorTokenId: caller.tokenId, organisationId: raised.organisationId,
       principalId: target.kind === "principal" ? target.id : null, source: caller.source,
       details: {
         target_kind: target.kind, target_id: target.id, issued_before: at.toISOString(), tokens_not_before: raised.inForce.toISOString(),
-        changed: raised.inForce.getTime() === at.getTime(), ...(input.reason ? { reason: input.reason } : {}),
+        changed, ...(input.reason ? { reason: input.reason } : {}),
       },
     });
     return raised.inForce;

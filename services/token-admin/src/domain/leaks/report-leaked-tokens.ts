@@ -1,4 +1,6 @@
 import { tokenChangeRecord } from "@tessera/shared/feed/change-records";
+import { noticeRecipients, queueEmails } from "../../store/notice-store.js";
+import { leakedEmail } from "../notices/notice-messages.js";
 import type { TokenRow } from "@tessera/shared/db/schema";
 import { toBuffer } from "@tessera/shared/db/database";
 import { lockTokensByDigest } from "../../store/leak-store.js";
@@ -55,7 +57,7 @@ function detailsOf(report: LeakReport, found: FoundToken, revoked: boolean, hone
  * are skipped without a trace; the caller answers the reporter the same either
  * way. A honeytoken is reported but not revoked: its presentation is the tripwire.
  */
-export async function reportLeakedTokens(deps: Pick<AdminDeps, "db" | "feed" | "now" | "log" | "digest" | "tokenFormat">, report: LeakReport): Promise<LeakOutcome> {
+export async function reportLeakedTokens(deps: Pick<AdminDeps, "db" | "feed" | "now" | "log" | "digest" | "tokenFormat" | "emailNotices">, report: LeakReport): Promise<LeakOutcome> {
   // Checked without any lookup first: only well-formed, checksum-valid values are hashed.
   const byDigest = new Map<string, { digest: Buffer; found: FoundToken }>();
   for (const found of report.tokens) {
@@ -84,6 +86,8 @@ export async function reportLeakedTokens(deps: Pick<AdminDeps, "db" | "feed" | "
       } else known++;
       const details = detailsOf(report, found, revoke, row.honeytoken);
       change.announce({ type: "token.leaked", organisationId: token.organisation_id, token, details });
+      // The owner (and, for level and technical users' tokens, the level's admins) hear of it by email too.
+      if (deps.emailNotices) await queueEmails(trx, (await noticeRecipients(trx, token)).map((to) => leakedEmail(to, token, revoke, found.url)));
       change.audit({
         action: "token.leaked", actorId: null, actorTokenId: null, organisationId: token.organisation_id,
         tokenId: token.id, principalId: token.owner_id, source: report.reporterAddress, details,

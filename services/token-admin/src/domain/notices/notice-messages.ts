@@ -39,3 +39,34 @@ export function inactivityEmail(recipient: string, token: TokenRow, maxInactivit
       `the most its organisation allows (max_inactivity).\n\nIt cannot be enabled again; create a new token if it is still needed.\n`,
   };
 }
+
+export function leakedEmail(recipient: string, token: TokenRow, revoked: boolean, url: string | undefined): OutgoingEmail {
+  return {
+    recipient,
+    subject: `Tessera token "${token.name}" was reported leaked${revoked ? " and has been revoked" : ""}`,
+    body:
+      `The API token ${describe(token)} was reported found in public${url ? ` at ${url}` : ""}.\n\n` +
+      (revoked
+        ? "It was revoked at once and is no longer accepted. Create a new token where it is needed, and remove the old value from where it was found.\n"
+        : "It was already revoked. Remove the value from where it was found.\n"),
+  };
+}
+
+export interface StillUsedSource {
+  readonly surface: string;
+  readonly address: string;
+  readonly route: string;
+  readonly lastSeenAt: Date;
+}
+
+export function rotationStillUsedEmail(recipient: string, token: TokenRow, graceEndedAt: Date, sources: readonly StillUsedSource[]): OutgoingEmail {
+  const lines = sources.map((s) => `  - ${s.surface} from ${s.address || "an unknown address"}${s.route ? ` on ${s.route}` : ""}, last at ${day(s.lastSeenAt)}`);
+  return {
+    recipient,
+    subject: `Tessera token "${token.name}": its old value was still in use when it stopped`,
+    body:
+      `The API token ${describe(token)} was regenerated, and its previous value stopped working at ${day(graceEndedAt)} while it was still in use.\n\n` +
+      (lines.length > 0 ? `These still used the previous value:\n${lines.join("\n")}\n\n` : "") +
+      "Give them the new value.\n",
+  };
+}

@@ -6,6 +6,8 @@ import { findUseSources } from "../../store/use-source-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { commitChange } from "../commit-change.js";
 import { wholeSeconds } from "./issue-token.js";
+import { noticeRecipients, queueEmails } from "../../store/notice-store.js";
+import { rotationStillUsedEmail } from "../notices/notice-messages.js";
 
 /** Audit action: the previous value went unused for the quiet period and was revoked before its grace ended. */
 export const rotationFinishedAction = "token.rotation_finished";
@@ -68,6 +70,8 @@ async function settleEnded(deps: AdminDeps, id: string, now: Date): Promise<"sti
         sources: stillUsing.map((s) => ({ surface: s.surface, address: s.address, route: s.route, last_seen_at: s.lastSeenAt.toISOString(), count: s.count })),
       },
     });
+    // The owner (and a level token's admins) are told by email which sources still used it.
+    if (deps.emailNotices) await queueEmails(trx, (await noticeRecipients(trx, row)).map((to) => rotationStillUsedEmail(to, row, endedAt, stillUsing)));
     return "still_used";
   });
   return result;
