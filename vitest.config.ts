@@ -16,8 +16,11 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: many tests start real services (an embedded start initialises PGlite, WASM, which takes
+    // seconds on a quiet machine and tens of seconds on a loaded one). Bounds under test are counted inside
+    // the tests, never by these timeouts.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     projects: [
       {
         extends: true,
