@@ -11,12 +11,13 @@ import { sql, type Kysely } from "kysely";
 //   value was last seen, the quiet period after which it is revoked early, and
 //   when the rotation's outcome was settled (so it is settled once).
 
+// Safe to run again (if not exists): migrations from parallel branches run unordered.
 export async function up(db: Kysely<any>): Promise<void> {
   const statements = [
-    sql`alter table organisation add column tokens_not_before timestamptz`,
-    sql`alter table "group" add column tokens_not_before timestamptz`,
-    sql`alter table principal add column tokens_not_before timestamptz`,
-    sql`create table token_use_source (
+    sql`alter table organisation add column if not exists tokens_not_before timestamptz`,
+    sql`alter table "group" add column if not exists tokens_not_before timestamptz`,
+    sql`alter table principal add column if not exists tokens_not_before timestamptz`,
+    sql`create table if not exists token_use_source (
       id bigint generated always as identity primary key,
       token_id uuid not null references token(id) on delete cascade,
       surface text not null,
@@ -28,12 +29,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       use_count bigint not null,
       unique (token_id, surface, address, route, previous_value)
     )`,
-    sql`create index token_use_source_by_token on token_use_source (token_id, last_seen_at desc)`,
-    sql`alter table token add column previous_value_last_used_at timestamptz`,
-    sql`alter table token add column rotation_quiet_seconds integer`,
-    sql`alter table token add column rotation_settled_at timestamptz`,
+    sql`create index if not exists token_use_source_by_token on token_use_source (token_id, last_seen_at desc)`,
+    sql`alter table token add column if not exists previous_value_last_used_at timestamptz`,
+    sql`alter table token add column if not exists rotation_quiet_seconds integer`,
+    sql`alter table token add column if not exists rotation_settled_at timestamptz`,
     // The rotations still to settle: few at any time, found without a scan.
-    sql`create index token_rotation_pending on token (previous_digest_expires_at) where rotation_settled_at is null and regenerated_at is not null and previous_digest is not null`,
+    sql`create index if not exists token_rotation_pending on token (previous_digest_expires_at) where rotation_settled_at is null and regenerated_at is not null and previous_digest is not null`,
   ];
   for (const statement of statements) await statement.execute(db);
 }

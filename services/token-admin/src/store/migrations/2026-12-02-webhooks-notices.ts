@@ -7,14 +7,15 @@ import { sql, type Kysely } from "kysely";
 // and lead time: the claim that makes a notice happen once), the email outbox,
 // and the columns the notices and the inactivity policy need.
 
+// Safe to run again (if not exists): migrations from parallel branches run unordered.
 export async function up(db: Kysely<any>): Promise<void> {
   // Brief exclusive locks on existing tables: wait for them at most this long.
   await sql`set local lock_timeout = '10s'`.execute(db);
-  await sql`alter table principal add column email text`.execute(db);
-  await sql`alter table organisation add column max_inactivity_seconds integer`.execute(db);
-  await sql`alter table token add column revocation_reason text`.execute(db);
+  await sql`alter table principal add column if not exists email text`.execute(db);
+  await sql`alter table organisation add column if not exists max_inactivity_seconds integer`.execute(db);
+  await sql`alter table token add column if not exists revocation_reason text`.execute(db);
 
-  await sql`create table webhook_endpoint (
+  await sql`create table if not exists webhook_endpoint (
     id uuid primary key default gen_random_uuid(),
     organisation_id uuid references organisation(id),
     url text not null,
@@ -31,9 +32,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
   )`.execute(db);
-  await sql`create index webhook_endpoint_organisation on webhook_endpoint (organisation_id, created_at desc)`.execute(db);
+  await sql`create index if not exists webhook_endpoint_organisation on webhook_endpoint (organisation_id, created_at desc)`.execute(db);
 
-  await sql`create table webhook_delivery (
+  await sql`create table if not exists webhook_delivery (
     id uuid primary key default gen_random_uuid(),
     endpoint_id uuid not null references webhook_endpoint(id) on delete cascade,
     seq bigint not null,
@@ -49,10 +50,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     unique (endpoint_id, seq, position)
   )`.execute(db);
   // The head of each endpoint's queue, in feed order.
-  await sql`create index webhook_delivery_pending on webhook_delivery (endpoint_id, seq, position) where state = 'pending'`.execute(db);
-  await sql`create index webhook_delivery_listing on webhook_delivery (endpoint_id, created_at desc, seq desc, position desc)`.execute(db);
+  await sql`create index if not exists webhook_delivery_pending on webhook_delivery (endpoint_id, seq, position) where state = 'pending'`.execute(db);
+  await sql`create index if not exists webhook_delivery_listing on webhook_delivery (endpoint_id, created_at desc, seq desc, position desc)`.execute(db);
 
-  await sql`create table token_notice (
+  await sql`create table if not exists token_notice (
     token_id uuid not null references token(id) on delete cascade,
     kind text not null,
     lead_seconds integer not null default 0,
@@ -60,7 +61,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     primary key (token_id, kind, lead_seconds)
   )`.execute(db);
 
-  await sql`create table email_outbox (
+  await sql`create table if not exists email_outbox (
     id uuid primary key default gen_random_uuid(),
     recipient text not null,
     subject text not null,
@@ -73,7 +74,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     last_error text,
     created_at timestamptz not null default now()
   )`.execute(db);
-  await sql`create index email_outbox_pending on email_outbox (next_attempt_at) where state = 'pending'`.execute(db);
+  await sql`create index if not exists email_outbox_pending on email_outbox (next_attempt_at) where state = 'pending'`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
