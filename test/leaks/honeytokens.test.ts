@@ -10,7 +10,7 @@ import { adminClient, eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
 import { extAuthzClient, httpCheck, type ExtAuthzClient } from "../load-balancers/support/ext-authz-client.js";
 import { httpCall, type HttpAnswer } from "../load-balancers/support/http-call.js";
-import { webhookClient } from "../support/webhook-client.js";
+import { webhookClient, type WebhookClient } from "../support/webhook-client.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 
 // A honeytoken must be indistinguishable from an unknown value on every
@@ -35,6 +35,8 @@ describe("honeytokens", () => {
   // The instance's endpoint and the token's organisation's hear presentations; one subscribed to
   // another event and one of another organisation hear nothing. The organisation's answers 500 at
   // first, so its deliveries go through the ordinary retries.
+  let hooks: WebhookClient;
+  const endpointIds = new Map<WebhookReceiver, string>();
   const receivers = { instance: new WebhookReceiver(), organisation: new WebhookReceiver(), otherEvent: new WebhookReceiver(), otherOrganisation: new WebhookReceiver() };
 
   beforeAll(async () => {
@@ -45,7 +47,7 @@ describe("honeytokens", () => {
     envoy = extAuthzClient(d.validator.grpcPort);
     const created = await d.adminApi.createToken({ name: "deploy key (decoy)", scopes: ["orders:read"], honeytoken: true });
     honey = { id: created.token!.id, value: created.tokenValue };
-    const hooks = webhookClient(d.admin.port, d.admin.bootstrapped!.adminToken);
+    hooks = webhookClient(d.admin.port, d.admin.bootstrapped!.adminToken);
     const other = await d.adminApi.createOrganisation({ name: "elsewhere" });
     receivers.organisation.mode = "fail";
     const subscriptions: [WebhookReceiver, string, EventType][] = [
@@ -56,7 +58,9 @@ describe("honeytokens", () => {
     ];
     for (const [receiver, organisationId, event] of subscriptions) {
       await receiver.start();
-      receiver.secret = (await hooks.createWebhookEndpoint({ organisationId, url: receiver.url, events: [event], description: "honeytoken test" })).secret;
+      const created = await hooks.createWebhookEndpoint({ organisationId, url: receiver.url, events: [event], description: "honeytoken test" });
+      receiver.secret = created.secret;
+      endpointIds.set(receiver, created.endpoint!.id);
     }
     introspector = (await d.adminApi.createToken({ name: "resource server", scopes: ["tessera:introspect"] })).tokenValue;
     // Held by the validator once an ordinary token made after it validates.
@@ -174,6 +178,9 @@ describe("honeytokens", () => {
       }
     }
     expect(receivers.organisation.requests).toBeGreaterThan(receivers.organisation.uniqueIds().length);
+    // Listed under the same webhook-ids the receivers saw.
+    const listed = (await hooks.listWebhookDeliveries({ endpointId: endpointIds.get(receivers.organisation)!, pageSize: 500 })).deliveries;
+    expect(listed.map((delivery) => delivery.id).sort()).toEqual(expected);
     const forwardAuth = receivers.instance.received.find((hook) => (hook.data.details as Record<string, string>).surface === "forward_auth");
     expect(forwardAuth?.data.details).toMatchObject({ source_address: "203.0.113.7", route: "POST /orders/42", used_at: expect.any(String) });
     // Not subscribed to it, or of another organisation: nothing at all.
