@@ -181,6 +181,12 @@ describe("honeytokens", () => {
     // Listed under the same webhook-ids the receivers saw.
     const listed = (await hooks.listWebhookDeliveries({ endpointId: endpointIds.get(receivers.organisation)!, pageSize: 500 })).deliveries;
     expect(listed.map((delivery) => delivery.id).sort()).toEqual(expected);
+    // A dead letter (made one here rather than waiting out the 25 h window) is replayed by that id, and arrives again under it.
+    const again = expected[0]!;
+    await d.database.handle.db.updateTable("webhook_delivery").set({ state: "dead" }).where("webhook_id", "=", again).where("endpoint_id", "=", endpointIds.get(receivers.organisation)!).execute();
+    const sentBefore = receivers.organisation.received.filter((hook) => hook.id === again).length;
+    expect((await hooks.replayWebhookDeliveries({ endpointId: endpointIds.get(receivers.organisation)!, deliveryIds: [again] })).replayed).toBe(1);
+    await eventually(async () => receivers.organisation.received.filter((hook) => hook.id === again).length === sentBefore + 1, 5000);
     const forwardAuth = receivers.instance.received.find((hook) => (hook.data.details as Record<string, string>).surface === "forward_auth");
     expect(forwardAuth?.data.details).toMatchObject({ source_address: "203.0.113.7", route: "POST /orders/42", used_at: expect.any(String) });
     // Not subscribed to it, or of another organisation: nothing at all.
