@@ -3,11 +3,14 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
 import { TokenStatus } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
 import { createTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { adminClient, eventually, validatorClient, type AdminClient, type ValidatorClient } from "../support/clients.js";
 import { spawnService, type SpawnedService } from "../support/spawn-service.js";
+import { webhookClient } from "../support/webhook-client.js";
+import { WebhookReceiver } from "../support/webhook-receiver.js";
 
 // Leak response and honeytokens in embedded mode (one process, PGlite, the
 // in-process bus), on a deployment with its own token prefix.
@@ -30,16 +33,18 @@ describe("embedded mode: leak reports and honeytokens, with TESSERA_TOKEN_PREFIX
   let adminPort: number;
   let admin: AdminClient;
   let validation: ValidatorClient;
+  let adminToken: string;
+  const receiver = new WebhookReceiver();
 
   beforeAll(async () => {
     dataDir = join(mkdtempSync(join(tmpdir(), "tessera-embedded-leaks-")), "data");
     tessera = spawnService("embedded", {
       TESSERA_SHUTDOWN_DELAY_MS: "0", TESSERA_DATA_DIR: dataDir, TESSERA_ADMIN_PORT: "0", TESSERA_VALIDATOR_PORT: "0", TESSERA_VALIDATOR_HTTP_PORT: "0",
-      TESSERA_TOKEN_PREFIX: "acme", TESSERA_HONEYTOKEN_POLL_MS: "100",
+      TESSERA_TOKEN_PREFIX: "acme", TESSERA_HONEYTOKEN_POLL_MS: "100", TESSERA_WEBHOOK_ALLOW_PRIVATE: "true", TESSERA_WEBHOOK_POLL_MS: "50",
     });
     const ready = await tessera.waitForLog((l) => l.msg === "tessera embedded: ready", 60_000);
     adminPort = Number(ready.adminPort);
-    const adminToken = await tessera.waitForText(/TESSERA_TOKEN=(acme_pat_\w+)/);
+    adminToken = await tessera.waitForText(/TESSERA_TOKEN=(acme_pat_\w+)/);
     admin = adminClient(adminPort, adminToken);
     validation = validatorClient(Number(ready.validatorPort));
   }, 90_000);
@@ -47,6 +52,7 @@ describe("embedded mode: leak reports and honeytokens, with TESSERA_TOKEN_PREFIX
   afterAll(async () => {
     validation?.close();
     await tessera?.stop();
+    await receiver.stop();
     rmSync(join(dataDir, ".."), { recursive: true, force: true });
   });
 
@@ -69,7 +75,9 @@ describe("embedded mode: leak reports and honeytokens, with TESSERA_TOKEN_PREFIX
     expect(audit?.details).toMatchObject({ url: "https://chat.example/m/1", reason: "leaked" });
   });
 
-  it("refuses a honeytoken as unknown and audits its use within seconds", async () => {
+  it("refuses a honeytoken as unknown, audits its use within seconds and sends it to a subscribed webhook endpoint", async () => {
+    await receiver.start();
+    receiver.secret = (await webhookClient(adminPort, adminToken).createWebhookEndpoint({ organisationId: "*", url: receiver.url, events: [EventType.TOKEN_HONEYTOKEN_USED] })).secret;
     const honey = await admin.createToken({ name: "decoy", scopes: ["orders:read"], honeytoken: true });
     const probe = await admin.createToken({ name: "probe", scopes: ["orders:read"] });
     await eventually(async () => (await validation.validate(probe.tokenValue)).valid, 5000);
@@ -79,5 +87,8 @@ describe("embedded mode: leak reports and honeytokens, with TESSERA_TOKEN_PREFIX
     await eventually(async () => (await admin.listAuditEvents({ tokenId: honey.token!.id, action: "token.honeytoken_used" })).events.length === 1, 5000);
     const [use] = (await admin.listAuditEvents({ tokenId: honey.token!.id, action: "token.honeytoken_used" })).events;
     expect(use?.details).toMatchObject({ surface: "grpc", route: "ValidateToken scope=orders:read" });
+    await eventually(async () => receiver.received.length >= 1, 5000);
+    expect(receiver.uniqueIds()).toEqual([`msg_honeytoken_${use!.id}`]);
+    expect(receiver.received[0]).toMatchObject({ type: "token.honeytoken_used", data: { token: { id: honey.token!.id }, details: { surface: "grpc", route: "ValidateToken scope=orders:read" } } });
   });
 });

@@ -10,10 +10,13 @@ import { adminClient, eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
 import { extAuthzClient, httpCheck, type ExtAuthzClient } from "../load-balancers/support/ext-authz-client.js";
 import { httpCall, type HttpAnswer } from "../load-balancers/support/http-call.js";
+import { webhookClient, type WebhookClient } from "../support/webhook-client.js";
+import { WebhookReceiver } from "../support/webhook-receiver.js";
 
 // A honeytoken must be indistinguishable from an unknown value on every
 // surface, and each presentation must reach token-admin's audit log (and the
-// change log, for webhooks) with surface, source address, route and time.
+// webhook endpoints subscribed to token.honeytoken_used, never through the
+// change log) with surface, source address, route and time.
 
 /** The answer's bytes; staleness_ms is the one field that moves between any two calls, so it is set to 0 in both. */
 const grpcBytes = (answer: ValidateTokenResponse) => Buffer.from(toBinary(ValidateTokenResponseSchema, create(ValidateTokenResponseSchema, { ...answer, stalenessMs: 0 })));
@@ -29,12 +32,36 @@ describe("honeytokens", () => {
   let introspector: string;
   let envoy: ExtAuthzClient;
   const startedAt = Date.now();
+  // The instance's endpoint and the token's organisation's hear presentations; one subscribed to
+  // another event and one of another organisation hear nothing. The organisation's answers 500 at
+  // first, so its deliveries go through the ordinary retries.
+  let hooks: WebhookClient;
+  const endpointIds = new Map<WebhookReceiver, string>();
+  const receivers = { instance: new WebhookReceiver(), organisation: new WebhookReceiver(), otherEvent: new WebhookReceiver(), otherOrganisation: new WebhookReceiver() };
 
   beforeAll(async () => {
-    d = await startDeployment({ TESSERA_HONEYTOKEN_POLL_MS: "100" });
+    d = await startDeployment({
+      TESSERA_HONEYTOKEN_POLL_MS: "100", TESSERA_WEBHOOK_ALLOW_PRIVATE: "true", TESSERA_WEBHOOK_POLL_MS: "50",
+      TESSERA_WEBHOOK_BACKOFF_MS: "50", TESSERA_WEBHOOK_BACKOFF_MAX_MS: "200", TESSERA_WEBHOOK_TIMEOUT_MS: "2000", TESSERA_WEBHOOK_LEASE_MS: "5000",
+    });
     envoy = extAuthzClient(d.validator.grpcPort);
     const created = await d.adminApi.createToken({ name: "deploy key (decoy)", scopes: ["orders:read"], honeytoken: true });
     honey = { id: created.token!.id, value: created.tokenValue };
+    hooks = webhookClient(d.admin.port, d.admin.bootstrapped!.adminToken);
+    const other = await d.adminApi.createOrganisation({ name: "elsewhere" });
+    receivers.organisation.mode = "fail";
+    const subscriptions: [WebhookReceiver, string, EventType][] = [
+      [receivers.instance, "*", EventType.TOKEN_HONEYTOKEN_USED],
+      [receivers.organisation, created.token!.organisationId, EventType.TOKEN_HONEYTOKEN_USED],
+      [receivers.otherEvent, "*", EventType.TOKEN_LEAKED],
+      [receivers.otherOrganisation, other.organisation!.id, EventType.TOKEN_HONEYTOKEN_USED],
+    ];
+    for (const [receiver, organisationId, event] of subscriptions) {
+      await receiver.start();
+      const created = await hooks.createWebhookEndpoint({ organisationId, url: receiver.url, events: [event], description: "honeytoken test" });
+      receiver.secret = created.secret;
+      endpointIds.set(receiver, created.endpoint!.id);
+    }
     introspector = (await d.adminApi.createToken({ name: "resource server", scopes: ["tessera:introspect"] })).tokenValue;
     // Held by the validator once an ordinary token made after it validates.
     const later = (await d.adminApi.createToken({ name: "probe", scopes: ["orders:read"] })).tokenValue;
@@ -43,6 +70,7 @@ describe("honeytokens", () => {
   afterAll(async () => {
     envoy?.close();
     await d?.close();
+    for (const receiver of Object.values(receivers)) await receiver.stop();
   });
 
   const usesOf = async () => (await d.adminApi.listAuditEvents({ tokenId: honey.id, action: "token.honeytoken_used", pageSize: 500 })).events;
@@ -123,6 +151,51 @@ describe("honeytokens", () => {
     const events = rows.map((row) => fromBinary(ChangeEventSchema, row.event)).filter((e) => e.announcements.some((a) => a.token?.id === honey.id && a.type !== EventType.TOKEN_CREATED));
     expect(events).toEqual([]);
   });
+
+  it("each presentation reaches subscribed webhook endpoints as token.honeytoken_used, signed, once per audit row", async () => {
+    const uses = await usesOf();
+    const expected = uses.map((use) => `msg_honeytoken_${use.id}`).sort();
+    expect(expected.length).toBeGreaterThanOrEqual(26);
+    // The organisation's endpoint failed first; its rows are retried like any other.
+    await eventually(async () => receivers.organisation.requests >= 2, 5000);
+    receivers.organisation.mode = "ok";
+    for (const receiver of [receivers.instance, receivers.organisation]) {
+      await eventually(async () => receiver.uniqueIds().length >= expected.length, 10_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}: ${receiver.uniqueIds().length} of ${expected.length}`);
+      });
+      // Verified by `standardwebhooks` in the receiver; one webhook-id per presentation, the same at both endpoints.
+      expect(receiver.rejected).toBe(0);
+      expect(receiver.uniqueIds().sort()).toEqual(expected);
+      for (const hook of receiver.received) {
+        expect(hook.type).toBe("token.honeytoken_used");
+        expect(hook.data.id).toBe(hook.id);
+        expect(hook.data.feed_seq).toBeNull();
+        expect(hook.body).not.toContain(honey.value);
+        expect(hook.data.token).toMatchObject({ id: honey.id, name: "deploy key (decoy)", scopes: ["orders:read"] });
+        const use = uses.find((u) => `msg_honeytoken_${u.id}` === hook.id)!;
+        const { validator_id: _validator, ...told } = use.details as Record<string, string>;
+        expect(hook.data.details).toEqual(told);
+      }
+    }
+    expect(receivers.organisation.requests).toBeGreaterThan(receivers.organisation.uniqueIds().length);
+    // Listed under the same webhook-ids the receivers saw.
+    const listed = (await hooks.listWebhookDeliveries({ endpointId: endpointIds.get(receivers.organisation)!, pageSize: 500 })).deliveries;
+    expect(listed.map((delivery) => delivery.id).sort()).toEqual(expected);
+    // A dead letter (made one here rather than waiting out the 25 h window) is replayed by that id, and arrives again under it.
+    const again = expected[0]!;
+    await d.database.handle.db.updateTable("webhook_delivery").set({ state: "dead" }).where("webhook_id", "=", again).where("endpoint_id", "=", endpointIds.get(receivers.organisation)!).execute();
+    const sentBefore = receivers.organisation.received.filter((hook) => hook.id === again).length;
+    expect((await hooks.replayWebhookDeliveries({ endpointId: endpointIds.get(receivers.organisation)!, deliveryIds: [again] })).replayed).toBe(1);
+    await eventually(async () => receivers.organisation.received.filter((hook) => hook.id === again).length === sentBefore + 1, 5000);
+    const forwardAuth = receivers.instance.received.find((hook) => (hook.data.details as Record<string, string>).surface === "forward_auth");
+    expect(forwardAuth?.data.details).toMatchObject({ source_address: "203.0.113.7", route: "POST /orders/42", used_at: expect.any(String) });
+    // Not subscribed to it, or of another organisation: nothing at all.
+    expect(receivers.otherEvent.requests).toBe(0);
+    expect(receivers.otherOrganisation.requests).toBe(0);
+    // Still nothing in the change log (the test above checks the announcements; this, the count).
+    const changes = await d.database.handle.db.selectFrom("change_log").select("event").execute();
+    expect(changes.flatMap((row) => fromBinary(ChangeEventSchema, row.event).announcements).filter((a) => a.type === EventType.TOKEN_HONEYTOKEN_USED)).toEqual([]);
+  }, 30_000);
 
   it("is listed apart: ordinary listings leave it out, the honeytoken listing shows only honeytokens", async () => {
     const ordinary = (await d.adminApi.listTokens({ pageSize: 500 })).tokens.map((t) => t.id);

@@ -197,6 +197,8 @@ export interface WebhookDeliveryTable {
   next_attempt_at: DefaultedTimestamp;
   delivered_at: NullableTimestamp;
   last_error: string | null;
+  /** Set on deliveries queued directly (not fanned out of change_log); null: msg_<seq>_<position>. */
+  webhook_id: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface TokenNoticeTable {

@@ -218,3 +218,42 @@ export async function webhookCursorFloor(db: Kysely<Database>): Promise<bigint |
   const row = await db.selectFrom("webhook_endpoint").select((eb) => eb.fn.min("cursor_seq").as("floor")).where("enabled", "=", true).executeTakeFirst();
   return row?.floor == null ? undefined : BigInt(row.floor);
 }
+
+/** Where directly queued deliveries start within a seq: far past any change's announcement positions (0..n). */
+export const firstDirectPosition = 1_000_000;
+
+/**
+ * Locks, in id order (two writers never wait on each other crosswise), every
+ * enabled endpoint that would receive `eventName` from any of `organisationIds`
+ * (theirs and the instance's): the
+ * lock serialises a direct enqueue with the dispatcher's fan-out of the same endpoint.
+ */
+export function lockSubscribedEndpoints(trx: Transaction<Database>, organisationIds: readonly string[], eventName: string): Promise<Pick<WebhookEndpointRow, "id" | "organisation_id" | "cursor_seq">[]> {
+  return trx.selectFrom("webhook_endpoint").select(["id", "organisation_id", "cursor_seq"]).where("enabled", "=", true)
+    .where((eb) => eb.or([eb("organisation_id", "is", null), ...(organisationIds.length > 0 ? [eb("organisation_id", "in", organisationIds)] : [])]))
+    .where(sql<boolean>`${eventName} = any(events)`)
+    .orderBy("id").forUpdate().execute();
+}
+
+export interface DirectDelivery {
+  webhookId: string;
+  eventType: string;
+  payload: string;
+}
+
+/**
+ * Queues deliveries that never entered change_log on an endpoint locked by
+ * lockSubscribedEndpoints: right after what it has read (seq = its cursor,
+ * positions from firstDirectPosition on, so a fan-out of that seq — already
+ * done — never collides). The cursor does not move.
+ */
+export async function enqueueDirectDeliveries(trx: Transaction<Database>, endpoint: Pick<WebhookEndpointRow, "id" | "cursor_seq">, deliveries: readonly DirectDelivery[]): Promise<void> {
+  if (deliveries.length === 0) return;
+  const last = await trx.selectFrom("webhook_delivery").select((eb) => eb.fn.max("position").as("position"))
+    .where("endpoint_id", "=", endpoint.id).where("seq", "=", endpoint.cursor_seq).where("position", ">=", firstDirectPosition)
+    .executeTakeFirst();
+  const next = last?.position == null ? firstDirectPosition : Number(last.position) + 1;
+  await trx.insertInto("webhook_delivery")
+    .values(deliveries.map((d, i) => ({ endpoint_id: endpoint.id, seq: endpoint.cursor_seq, position: next + i, event_type: d.eventType, payload: d.payload, webhook_id: d.webhookId })))
+    .execute();
+}

@@ -116,7 +116,8 @@ export function webhookService(deps: WebhookDeps): ServiceImpl<typeof WebhookSer
     async replayWebhookDeliveries(req, ctx) {
       if (req.deliveryIds.length > 1000) throw invalidArgument("delivery_ids", "at most 1000");
       req.deliveryIds.forEach((id, i) => {
-        if (!/^msg_\d{1,20}_\d{1,6}$/.test(id)) throw invalidArgument(`delivery_ids[${i}]`, "must be a webhook-id such as msg_42_0");
+        // msg_<seq>_<position>, or msg_honeytoken_<audit id> (a delivery queued directly).
+        if (!/^msg_(\d{1,20}_\d{1,6}|honeytoken_\d{1,20})$/.test(id)) throw invalidArgument(`delivery_ids[${i}]`, "must be a webhook-id such as msg_42_0");
       });
       const replayed = await replayWebhookDeliveries(deps, callerOf(ctx), parseId("endpoint_id", req.endpointId), req.deliveryIds.length > 0 ? req.deliveryIds : undefined);
       return { replayed };

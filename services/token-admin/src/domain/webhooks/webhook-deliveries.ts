@@ -1,11 +1,10 @@
 import type { WebhookDeliveryStateName } from "@tessera/shared/db/schema";
-import { toBigInt } from "@tessera/shared/db/database";
 import { isEventName, type EventName } from "@tessera/shared/feed/announcements";
 import { listDeliveries, replayDeliveries } from "../../store/webhook-store.js";
 import type { Caller } from "../access/caller.js";
 import { commitChange } from "../commit-change.js";
 import { authorizedEndpoint, type WebhookDeps } from "./webhook-endpoint.js";
-import { webhookIdOf } from "./webhook-payload.js";
+import { deliveryWebhookId } from "./webhook-payload.js";
 
 export interface WebhookDelivery {
   /** The webhook-id header. */
@@ -28,7 +27,7 @@ export async function listWebhookDeliveries(deps: WebhookDeps, caller: Caller, e
   await authorizedEndpoint(deps.db, caller, "ListWebhookDeliveries", endpointId);
   const rows = await listDeliveries(deps.db, endpointId, state, limit);
   return rows.map((row) => ({
-    id: webhookIdOf(toBigInt(row.seq), row.position),
+    id: deliveryWebhookId(row),
     rowId: row.id,
     endpointId: row.endpoint_id,
     event: isEventName(row.event_type) ? row.event_type : undefined,
@@ -48,11 +47,16 @@ export async function replayWebhookDeliveries(deps: WebhookDeps, caller: Caller,
   const { result } = await commitChange(deps, async (trx, change) => {
     let rowIds: string[] | undefined;
     if (webhookIds) {
-      // Named by webhook-id (msg_<seq>_<position>), as receivers and listings know them.
+      // Named by webhook-id, as receivers and listings know them: msg_<seq>_<position>,
+      // or the id stored on a delivery queued directly (a honeytoken presentation).
       const keys = webhookIds.map((id) => /^msg_(\d+)_(\d+)$/.exec(id)).filter((m): m is RegExpExecArray => m !== null);
-      if (keys.length === 0) return 0;
+      const stored = webhookIds.filter((id) => id.startsWith("msg_honeytoken_"));
+      if (keys.length === 0 && stored.length === 0) return 0;
       const rows = await trx.selectFrom("webhook_delivery").select("id").where("endpoint_id", "=", endpointId)
-        .where((eb) => eb.or(keys.map((m) => eb.and([eb("seq", "=", m[1]!), eb("position", "=", Number(m[2]))]))))
+        .where((eb) => eb.or([
+          ...keys.map((m) => eb.and([eb("seq", "=", m[1]!), eb("position", "=", Number(m[2])), eb("webhook_id", "is", null)])),
+          ...(stored.length > 0 ? [eb("webhook_id", "in", stored)] : []),
+        ]))
         .execute();
       rowIds = rows.map((row) => row.id);
       if (rowIds.length === 0) return 0;

@@ -9,7 +9,7 @@ import {
 } from "../../store/webhook-store.js";
 import { retryDelayMs, type RetrySchedule } from "./retry-schedule.js";
 import type { SecretBox, WebhookSender, WebhookSigner } from "./webhook-ports.js";
-import { webhookIdOf, webhookPayload, wantedEvent } from "./webhook-payload.js";
+import { deliveryWebhookId, webhookPayload, wantedEvent } from "./webhook-payload.js";
 
 export type DeliveryOutcome = "delivered" | "failed" | "dead";
 
@@ -95,7 +95,7 @@ export function startWebhookDispatcher(deps: DispatcherDeps, settings: Dispatche
       if (!(await renewLease(deps.db, endpoint.id, owner, settings.leaseMs))) return false;
       const head = await findDueHead(deps.db, endpoint.id);
       if (!head) return true;
-      const id = webhookIdOf(toBigInt(head.seq), head.position);
+      const id = deliveryWebhookId(head);
       const at = new Date();
       const headers = { "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": deps.sign(secrets, id, at, head.payload) };
       const outcome = await deps.sender.send(endpoint.url, headers, head.payload);

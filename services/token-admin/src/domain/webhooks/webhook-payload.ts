@@ -7,6 +7,17 @@ const levelNames: Record<TokenLevel, string> = { [TokenLevel.UNSPECIFIED]: "unsp
 /** The webhook-id of an event: the same for every endpoint, attempt and replay, so receivers deduplicate by it. */
 export const webhookIdOf = (seq: bigint, position: number) => `msg_${seq}_${position}`;
 
+/**
+ * The webhook-id of a presentation of a honeytoken: from its audit row, since it
+ * has no change_log position (see record-honeytoken-uses.ts). Stable across
+ * attempts and replays, the same for every endpoint, never a msg_<seq>_<position>.
+ */
+export const honeytokenWebhookIdOf = (auditId: string) => `msg_honeytoken_${auditId}`;
+
+/** A queued delivery's webhook-id: stored for direct deliveries, else its feed position's. */
+export const deliveryWebhookId = (row: { seq: string | number | bigint; position: number; webhook_id: string | null }) =>
+  row.webhook_id ?? webhookIdOf(BigInt(row.seq), row.position);
+
 const iso = (ms: bigint) => (ms === 0n ? null : new Date(Number(ms)).toISOString());
 
 /**
@@ -15,13 +26,26 @@ const iso = (ms: bigint) => (ms === 0n ? null : new Date(Number(ms)).toISOString
  * never from the token's current row: a token's value and digest never appear.
  */
 export function webhookPayload(name: EventName, announcement: Announcement, seq: bigint, position: number, committedAtMs: bigint): string {
+  return payloadOf(name, announcement, webhookIdOf(seq, position), Number(seq), committedAtMs);
+}
+
+/**
+ * The payload of an event that never entered change_log (a honeytoken
+ * presentation): the same shape, its own id, and feed_seq null — it has no
+ * feed position.
+ */
+export function directWebhookPayload(name: EventName, announcement: Announcement, id: string, committedAtMs: bigint): string {
+  return payloadOf(name, announcement, id, null, committedAtMs);
+}
+
+function payloadOf(name: EventName, announcement: Announcement, id: string, feedSeq: number | null, committedAtMs: bigint): string {
   const token = announcement.token;
   return JSON.stringify({
     type: name,
     timestamp: new Date(Number(committedAtMs)).toISOString(),
     data: {
-      id: webhookIdOf(seq, position),
-      feed_seq: Number(seq),
+      id,
+      feed_seq: feedSeq,
       organisation_id: announcement.organisationId || null,
       principal_id: announcement.principalId || null,
       actor_id: announcement.actorId || null,
