@@ -6,7 +6,7 @@ import { eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
 import { webhookClient, type WebhookClient } from "../support/webhook-client.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
-import { createThroughDialog, goTo, launchBrowser, openConsole, signInWithPassword, waitForFocus, type ConsolePage } from "./support/console-browser.js";
+import { createThroughDialog, goTo, launchBrowser, openConsole, signInWithPassword, signInWithToken, waitForFocus, type ConsolePage } from "./support/console-browser.js";
 
 // Webhooks through the console, as an organisation admin: add an endpoint that
 // points at a real receiver, see its secret once, create a token, and the
@@ -27,7 +27,14 @@ describe("console: webhooks", () => {
 
   beforeAll(async () => {
     await receiver.start();
-    [d, browser] = await Promise.all([startDeployment({ TESSERA_WEBHOOK_ALLOW_PRIVATE: "true", TESSERA_WEBHOOK_POLL_MS: "100" }), launchBrowser()]);
+    [d, browser] = await Promise.all([startDeployment({
+        TESSERA_WEBHOOK_ALLOW_PRIVATE: "true",
+        TESSERA_WEBHOOK_POLL_MS: "100",
+        // A short retry window, so a failing receiver's delivery becomes a dead letter within the test.
+        TESSERA_WEBHOOK_RETRY_FOR_MS: "1500",
+        TESSERA_WEBHOOK_BACKOFF_MS: "100",
+        TESSERA_WEBHOOK_BACKOFF_MAX_MS: "200",
+      }), launchBrowser()]);
     api = webhookClient(d.admin.port, d.admin.bootstrapped!.adminToken);
     const org = (await d.adminApi.createOrganisation({ name: "hooks" })).organisation!;
     await d.adminApi.createPrincipal({ organisationId: org.id, name: "olga", kind: PrincipalKind.HUMAN, role: Role.ORG_ADMIN, permissions: ["orders:read"], password: "correct horse battery" });
@@ -149,5 +156,56 @@ describe("console: webhooks", () => {
     await page.getByRole("status").filter({ hasText: `Deleted ${receiver.url}.` }).waitFor();
     await page.getByText("No webhook endpoint yet.").waitFor();
     expect((await api.listWebhookEndpoints({})).endpoints).toEqual([]);
+  });
+
+  it("an admin adds an instance endpoint; a dead letter shows in the deliveries view and Replay sends it again", async () => {
+    const failing = new WebhookReceiver();
+    await failing.start();
+    failing.mode = "fail";
+    const admin = await openConsole(browser, d.admin.port);
+    try {
+      const { page } = admin;
+      await signInWithToken(page, d.admin.bootstrapped!.adminToken);
+      await goTo(page, "Webhooks");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      const add = page.getByRole("dialog", { name: "Add a webhook endpoint" });
+      await add.getByLabel("URL").fill(failing.url);
+      await add.getByLabel("Events from").selectOption({ label: "The whole instance (every organisation)" });
+      await add.getByRole("checkbox", { name: "token.created" }).check();
+      expect(await violations(page)).toEqual([]);
+      await add.getByRole("button", { name: "Add endpoint" }).click();
+      const secretDialog = page.getByRole("dialog", { name: `Signing secret for ${failing.url}` });
+      failing.secret = await secretDialog.getByLabel("Signing secret").inputValue();
+      await secretDialog.getByRole("button", { name: "Close" }).click();
+      await secretDialog.getByRole("button", { name: "Yes, close" }).click();
+      await secretDialog.waitFor({ state: "detached" });
+
+      const endpointId = (await api.listWebhookEndpoints({})).endpoints.find((e) => e.url === failing.url)!.id;
+      expect((await api.listWebhookEndpoints({})).endpoints.find((e) => e.id === endpointId)?.organisationId).toBe("");
+      await d.adminApi.createToken({ name: "undelivered", scopes: ["orders:read"] });
+      await eventually(async () => (await api.listWebhookEndpoints({})).endpoints.find((e) => e.id === endpointId)!.deadDeliveries === 1n, 15_000);
+
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
+      const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: failing.url }) });
+      await row.getByText("Instance (every organisation)").waitFor();
+      await row.getByRole("cell", { name: "1", exact: true }).waitFor();
+      await row.getByRole("link", { name: failing.url }).click();
+      await page.getByLabel("State").selectOption({ label: "Dead" });
+      const deadRow = page.getByRole("row").filter({ has: page.getByText("token.created") });
+      await deadRow.getByText("Dead").waitFor();
+      await deadRow.getByText(/500/).waitFor();
+      expect(await violations(page)).toEqual([]);
+
+      failing.mode = "ok";
+      await deadRow.getByRole("button", { name: /^Replay delivery / }).click();
+      await page.getByRole("status").filter({ hasText: "Replayed 1 delivery." }).waitFor();
+      await eventually(async () => failing.received.some((r) => r.type === "token.created" && (r.data.token as { name: string }).name === "undelivered"), 10_000);
+      expect(failing.rejected).toBe(0);
+      await api.deleteWebhookEndpoint({ endpointId });
+    } finally {
+      await admin.close();
+      await failing.stop();
+    }
   });
 });
