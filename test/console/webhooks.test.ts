@@ -156,6 +156,10 @@ describe("console: webhooks", () => {
     await page.getByRole("status").filter({ hasText: `Deleted ${receiver.url}.` }).waitFor();
     await page.getByText("No webhook endpoint yet.").waitFor();
     expect((await api.listWebhookEndpoints({})).endpoints).toEqual([]);
+    // Under the strict CSP nothing on these screens was refused, nothing threw, and no secret was logged.
+    const said = olga.consoleLines.join("\n");
+    expect(said).not.toMatch(/Content Security Policy|pageerror/);
+    expect(said).not.toContain("whsec_");
   });
 
   it("an admin adds an instance endpoint; a dead letter shows in the deliveries view and Replay sends it again", async () => {
