@@ -112,6 +112,9 @@ export function WebhooksScreen({ endpointId }: { endpointId?: string | undefined
         <button type="button" class="primary" onClick={() => setOpen({ kind: "create" })}>
           Add endpoint
         </button>
+        <button type="button" onClick={endpoints.reload}>
+          Refresh
+        </button>
       </div>
       {messages}
       <div class="table-wrap">
