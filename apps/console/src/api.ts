@@ -1,18 +1,29 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { TokenAdminService } from "@tessera/shared/gen/tessera/v1/admin_pb";
+import { WebhookService } from "@tessera/shared/gen/tessera/v1/webhooks_pb";
 
 export type AdminClient = Client<typeof TokenAdminService>;
+export type WebhookClient = Client<typeof WebhookService>;
 
 const transportFor = (interceptors: Interceptor[]) =>
   createConnectTransport({ baseUrl: location.origin, useBinaryFormat: true, interceptors });
 
 /**
- * The console's one client. Every call presents the session's credential, read
+ * The console's TokenAdminService client. Every call presents the session's credential, read
  * at call time from `credential`; an Unauthenticated answer to a call that
  * presented one ends the session (`onSessionEnded`), whatever screen made it.
  */
 export function createAdminClient(credential: () => string | undefined, onSessionEnded: () => void): AdminClient {
+  return createClient(TokenAdminService, sessionTransport(credential, onSessionEnded));
+}
+
+/** WebhookService on the same session, with the same ending on Unauthenticated. */
+export function createWebhookClient(credential: () => string | undefined, onSessionEnded: () => void): WebhookClient {
+  return createClient(WebhookService, sessionTransport(credential, onSessionEnded));
+}
+
+function sessionTransport(credential: () => string | undefined, onSessionEnded: () => void) {
   const bearer: Interceptor = (next) => async (req) => {
     const token = credential();
     if (token) req.header.set("authorization", `Bearer ${token}`);
@@ -23,7 +34,7 @@ export function createAdminClient(credential: () => string | undefined, onSessio
       throw err;
     }
   };
-  return createClient(TokenAdminService, transportFor([bearer]));
+  return transportFor([bearer]);
 }
 
 /** A client presenting `token` for one purpose (ExchangeToken). The value lives only in this closure. */

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Role, type Organisation, type Principal } from "@tessera/shared/gen/tessera/v1/identity_pb";
-import { createAdminClient, type AdminClient } from "./api.js";
+import { createAdminClient, createWebhookClient, type AdminClient, type WebhookClient } from "./api.js";
 import { ConsoleContext, isAdministrator, type ConsoleState } from "./console-context.js";
 import { roleLabel } from "./labels.js";
 import { AllTokens } from "./screens/all-tokens.js";
@@ -10,6 +10,7 @@ import { MyTokens } from "./screens/my-tokens.js";
 import { OrganisationScreen, OrganisationsScreen } from "./screens/organisation.js";
 import { SignIn } from "./screens/sign-in.js";
 import { ValidatorsScreen } from "./screens/validators.js";
+import { WebhooksScreen } from "./screens/webhooks.js";
 import { clearSession, loadSession, saveSession, type Session } from "./session.js";
 import { href, useRoute } from "./use-route.js";
 import { useLoad } from "./use-load.js";
@@ -26,6 +27,7 @@ export function App() {
     setNotice(message);
   };
   const client = useMemo(() => createAdminClient(() => loadSession()?.token, () => end(sessionEndedMessage)), []);
+  const webhooks = useMemo(() => createWebhookClient(() => loadSession()?.token, () => end(sessionEndedMessage)), []);
 
   // A session from SignIn ends at its expiry even if nothing is clicked.
   useEffect(() => {
@@ -48,7 +50,7 @@ export function App() {
       />
     );
   }
-  return <Shell client={client} onSignOut={() => end("You have signed out.")} />;
+  return <Shell client={client} webhooks={webhooks} onSignOut={() => end("You have signed out.")} />;
 }
 
 interface Screen {
@@ -64,10 +66,11 @@ const screens: readonly Screen[] = [
   { path: "organisation", title: "Organisation", shown: () => true },
   { path: "audit", title: "Audit log", shown: () => true },
   { path: "validators", title: "Validators", shown: (c) => c.role === Role.ADMIN || c.role === Role.ORG_ADMIN },
+  { path: "webhooks", title: "Webhooks", shown: (c) => c.role === Role.ADMIN || c.role === Role.ORG_ADMIN },
 ];
 
 /** The signed-in frame: who is signed in, the navigation, one screen. */
-function Shell({ client, onSignOut }: { client: AdminClient; onSignOut: () => void }) {
+function Shell({ client, webhooks, onSignOut }: { client: AdminClient; webhooks: WebhookClient; onSignOut: () => void }) {
   const route = useRoute();
   const who = useLoad(async () => {
     const caller = (await client.getCaller({})).principal!;
@@ -81,7 +84,7 @@ function Shell({ client, onSignOut }: { client: AdminClient; onSignOut: () => vo
   if (!who.data) return <main id="main"><h1 tabIndex={-1}>Tessera</h1><p role={who.error ? "alert" : "status"}>{who.error ?? "Loading…"}</p></main>;
 
   const { caller, organisation } = who.data;
-  const state: ConsoleState = { client, caller, organisation: organisation as Organisation, reloadOrganisation: who.reload };
+  const state: ConsoleState = { client, webhooks, caller, organisation: organisation as Organisation, reloadOrganisation: who.reload };
   const visible = screens.filter((s) => s.shown(caller));
   const current = visible.find((s) => s.path === path) ?? (path === "group" ? { path, title: "Group", shown: () => true } : visible[0]!);
   document.title = `${current.title} · Tessera`;
@@ -119,6 +122,7 @@ function Shell({ client, onSignOut }: { client: AdminClient; onSignOut: () => vo
         {current.path === "group" && rest[0] && <GroupScreen id={rest[0]} tab={rest[1]} />}
         {current.path === "audit" && <AuditScreen />}
         {current.path === "validators" && <ValidatorsScreen />}
+        {current.path === "webhooks" && <WebhooksScreen endpointId={rest[0]} />}
       </main>
     </ConsoleContext.Provider>
   );

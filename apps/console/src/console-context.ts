@@ -2,11 +2,12 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Organisation, Principal } from "@tessera/shared/gen/tessera/v1/identity_pb";
 import { Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
-import type { AdminClient } from "./api.js";
+import type { AdminClient, WebhookClient } from "./api.js";
 
 /** What every screen of a signed-in console shares. */
 export interface ConsoleState {
   readonly client: AdminClient;
+  readonly webhooks: WebhookClient;
   /** Who is signed in. */
   readonly caller: Principal;
   /** The caller's organisation: its policy and time zone. */

@@ -1,6 +1,8 @@
 import { PrincipalKind, Role } from "@tessera/shared/gen/tessera/v1/identity_pb";
 import { TokenLevel, TokenStatus } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { Freshness } from "@tessera/shared/gen/tessera/v1/validator_pb";
+import { EventType } from "@tessera/shared/gen/tessera/v1/events_pb";
+import { WebhookDeliveryState } from "@tessera/shared/gen/tessera/v1/webhooks_pb";
 
 // Enums become words here and nowhere else.
 
@@ -66,4 +68,27 @@ export const surfaceLabel: Record<string, string> = {
   ext_authz: "Envoy ext_authz",
   forward_auth: "proxy forward-auth",
   introspect: "introspection",
+};
+
+/** Webhook event types by the name receivers see in the payload's "type". */
+export const eventLabel: Record<EventType, string> = {
+  [EventType.UNSPECIFIED]: "—",
+  [EventType.TOKEN_CREATED]: "token.created",
+  [EventType.TOKEN_REVOKED]: "token.revoked",
+  [EventType.TOKEN_DISABLED]: "token.disabled",
+  [EventType.TOKEN_ENABLED]: "token.enabled",
+  [EventType.TOKEN_DELETED]: "token.deleted",
+  [EventType.TOKEN_REGENERATED]: "token.regenerated",
+  [EventType.TOKEN_EXPIRING]: "token.expiring",
+  [EventType.TOKEN_EXPIRED]: "token.expired",
+  [EventType.TOKEN_LEAKED]: "token.leaked",
+  [EventType.TOKEN_HONEYTOKEN_USED]: "token.honeytoken_used",
+  [EventType.PRINCIPAL_DISABLED]: "principal.disabled",
+};
+
+export const deliveryStateLabel: Record<WebhookDeliveryState, string> = {
+  [WebhookDeliveryState.UNSPECIFIED]: "Any",
+  [WebhookDeliveryState.PENDING]: "Pending",
+  [WebhookDeliveryState.DELIVERED]: "Delivered",
+  [WebhookDeliveryState.DEAD]: "Dead",
 };
