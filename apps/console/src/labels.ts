@@ -84,6 +84,7 @@ export const eventLabel: Record<EventType, string> = {
   [EventType.TOKEN_LEAKED]: "token.leaked",
   [EventType.TOKEN_HONEYTOKEN_USED]: "token.honeytoken_used",
   [EventType.PRINCIPAL_DISABLED]: "principal.disabled",
+  [EventType.TOKENS_REVOKED_ISSUED_BEFORE]: "tokens.revoked_issued_before",
 };
 
 export const deliveryStateLabel: Record<WebhookDeliveryState, string> = {
