@@ -3,35 +3,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValidationCode } from "@tessera/shared/gen/tessera/v1/validator_pb";
-import { runCli } from "../packages/cli/src/program.js";
 import { eventually } from "./support/clients.js";
 import { startDeployment, type Deployment } from "./support/deployment.js";
+import { runTessera } from "./support/cli-runner.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** Runs `tessera …` in this process with the given stdin; returns the exit code and output. */
-async function tessera(d: Deployment, args: string[], options: { token?: string; stdin?: string; env?: Record<string, string> } = {}) {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => (out += String(c)));
-  stderr.on("data", (c) => (err += String(c)));
-  stdin.end(options.stdin ?? "");
-  const env = {
-    TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`,
-    TESSERA_VALIDATOR_URL: `http://127.0.0.1:${d.validator.grpcPort}`,
-    ...(options.token === undefined ? {} : { TESSERA_TOKEN: options.token }),
-    ...options.env,
-  };
-  const code = await runCli(args, { stdin, stdout, stderr, env });
-  return { code, out, err };
-}
+/** `tessera …` in this process against the deployment, with the given stdin; returns the exit code and output. */
+const tessera = (d: Deployment, args: string[], options: { token?: string; stdin?: string; env?: Record<string, string> } = {}) =>
+  runTessera(args, { TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`, TESSERA_VALIDATOR_URL: `http://127.0.0.1:${d.validator.grpcPort}`, TESSERA_TOKEN: options.token, ...options.env }, options.stdin);
 
 describe("the tessera command", () => {
   let d: Deployment;

@@ -1,20 +1,10 @@
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/cli/src/program.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
+import { runTessera } from "../support/cli-runner.js";
 
-/** Runs `tessera …` in this process with the given stdin and environment. */
-async function tessera(d: Deployment, args: string[], options: { token: string; stdin?: string; env?: Record<string, string> }) {
-  const [stdin, stdout, stderr] = [new PassThrough(), new PassThrough(), new PassThrough()];
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => (out += String(c)));
-  stderr.on("data", (c) => (err += String(c)));
-  stdin.end(options.stdin ?? "");
-  const env = { TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`, TESSERA_TOKEN: options.token, ...options.env };
-  const code = await runCli(args, { stdin, stdout, stderr, env });
-  return { code, out, err };
-}
+/** `tessera …` in this process against the deployment's admin API, with the given stdin and environment. */
+const tessera = (d: Deployment, args: string[], options: { token: string; stdin?: string; env?: Record<string, string> }) =>
+  runTessera(args, { TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`, TESSERA_TOKEN: options.token, ...options.env }, options.stdin);
 
 describe("tessera tokens identify, create --honeytoken, list --honeytokens", () => {
   let d: Deployment;

@@ -1,20 +1,11 @@
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/cli/src/program.js";
 import { eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
+import { runTessera } from "../support/cli-runner.js";
 
-async function tessera(d: Deployment, args: string[], token: string) {
-  const [stdin, stdout, stderr] = [new PassThrough(), new PassThrough(), new PassThrough()];
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => (out += String(c)));
-  stderr.on("data", (c) => (err += String(c)));
-  stdin.end("");
-  const code = await runCli(args, { stdin, stdout, stderr, env: { TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`, TESSERA_TOKEN: token } });
-  return { code, out, err };
-}
+/** `tessera …` in this process against the deployment's admin API, as `token`. */
+const tessera = (d: Deployment, args: string[], token: string) => runTessera(args, { TESSERA_ADMIN_URL: `http://127.0.0.1:${d.admin.port}`, TESSERA_TOKEN: token });
 
 describe("tessera webhooks", () => {
   let d: Deployment;

@@ -1,11 +1,11 @@
 import type { ComponentChildren } from "preact";
-import { useId, useState } from "preact/hooks";
+import { useId } from "preact/hooks";
 import type { Token, TokenUseSource } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { surfaceLabel } from "../labels.js";
-import { errorMessage } from "../api.js";
 import { useConsole } from "../console-context.js";
 import { formatRelative, formatTime } from "../format.js";
 import { useLoad } from "../use-load.js";
+import { AlertActions } from "./alert-actions.js";
 import { Modal } from "./modal.js";
 
 interface ConfirmDialogProps {
@@ -70,8 +70,6 @@ function LastUse({ token, timeZone }: { token: Token; timeZone: string }) {
 export function ConfirmDialog({ title, verb, consequence, tokens, timeZone, children, onConfirm, onCancel }: ConfirmDialogProps) {
   const { client } = useConsole();
   const describedBy = useId();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   const fresh = useLoad(
     () => Promise.all(tokens.slice(0, previewLimit).map(async (t) => (await client.getToken({ tokenId: t.id })).token ?? t)),
     [tokens],
@@ -90,29 +88,7 @@ export function ConfirmDialog({ title, verb, consequence, tokens, timeZone, chil
         </ul>
       </div>
       {children}
-      {error && <p role="alert" class="error">{error}</p>}
-      <div class="actions">
-        <button type="button" data-initial-focus onClick={onCancel}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          class="danger"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            setError(undefined);
-            try {
-              await onConfirm();
-            } catch (err) {
-              setError(errorMessage(err));
-              setBusy(false);
-            }
-          }}
-        >
-          {verb}
-        </button>
-      </div>
+      <AlertActions verb={verb} onConfirm={onConfirm} onCancel={onCancel} />
     </Modal>
   );
 }

@@ -8,6 +8,7 @@ import { eventLabel } from "../labels.js";
 import { useLoad } from "../use-load.js";
 import { DialogFooter } from "./dialog-footer.js";
 import { Modal } from "./modal.js";
+import { AlertActions } from "./alert-actions.js";
 
 /** Every event an endpoint may subscribe to, in the vocabulary's order. */
 const eventTypes = (Object.values(EventType).filter((v) => typeof v === "number") as EventType[]).filter((e) => e !== EventType.UNSPECIFIED);
@@ -138,42 +139,20 @@ export function RotateWebhookDialog({ endpoint, onRotated, onCancel }: { endpoin
 export function DeleteWebhookDialog({ endpoint, onDeleted, onCancel }: { endpoint: WebhookEndpoint; onDeleted: () => void; onCancel: () => void }) {
   const { webhooks } = useConsole();
   const describedBy = useId();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   const waiting = Number(endpoint.pendingDeliveries + endpoint.deadDeliveries);
   return (
     <Modal title={`Delete the endpoint ${endpoint.url}?`} role="alertdialog" onDismiss={onCancel} describedBy={describedBy}>
       <p id={describedBy}>
         No more events are sent to it, and its deliveries are removed{waiting > 0 ? `, including ${waiting} not yet delivered` : ""}. This cannot be undone.
       </p>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" data-initial-focus onClick={onCancel}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          class="danger"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            setError(undefined);
-            try {
-              await webhooks.deleteWebhookEndpoint({ endpointId: endpoint.id });
-              onDeleted();
-            } catch (err) {
-              setError(errorMessage(err));
-              setBusy(false);
-            }
-          }}
-        >
-          Delete
-        </button>
-      </div>
+      <AlertActions
+        verb="Delete"
+        onConfirm={async () => {
+          await webhooks.deleteWebhookEndpoint({ endpointId: endpoint.id });
+          onDeleted();
+        }}
+        onCancel={onCancel}
+      />
     </Modal>
   );
 }
