@@ -16,9 +16,9 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 /** The README's "Webhooks" section's receiver, exactly as printed. */
 function readmeReceiver(): string {
   const readme = readFileSync(`${root}/README.md`, "utf8");
-  const section = readme.split(/^## /m).find((part) => part.startsWith("Webhooks\n"));
+  const section = readme.split(/^#{2,3} /m).find((part) => part.startsWith("Webhooks\n"));
   const block = section && /^```js\n([\s\S]*?)^```$/m.exec(section)?.[1];
-  if (!block) throw new Error('README.md has no js block in "## Webhooks"');
+  if (!block) throw new Error('README.md has no js block in "Webhooks"');
   return block;
 }
 
