@@ -33,7 +33,7 @@ function call(handler: ReturnType<typeof forwardAuth>, value: string): { status:
     },
     end() {},
   };
-  const req = { method: "GET", rawHeaders: ["Authorization", `Bearer ${value}`, "X-Original-Method", "GET", "X-Original-URI", "/orders/1"] };
+  const req = { method: "GET", socket: { remoteAddress: "127.0.0.1" }, rawHeaders: ["Authorization", `Bearer ${value}`, "X-Original-Method", "GET", "X-Original-URI", "/orders/1"] };
   handler(req as never, res as never, "/auth");
   const headers: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) headers[flat[i]!] = flat[i + 1]!;
