@@ -101,7 +101,7 @@ describe("honeytokens", () => {
   it("forward-auth: the same status, headers and body as for an unknown value", async () => {
     const ask = (token: string) =>
       httpCall(d.validator.httpPort, "/auth?scope=orders:read", {
-        headers: ["Authorization", `Bearer ${token}`, "X-Forwarded-For", "203.0.113.7, 10.0.0.1", "X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/orders/42"],
+        headers: ["Authorization", `Bearer ${token}`, "X-Forwarded-For", "203.0.113.7, 10.0.0.1", "X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/orders/42?api_key=s3cret"],
       });
     const trap = comparable(await ask(honey.value));
     expect(trap.status).toBe(401);

@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { HoneytokenUseSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { AdminDeps } from "../domain/admin-deps.js";
+import { displayAddress, displayRoute } from "./reported-origin.js";
 import { recordHoneytokenUses, type HoneytokenUseReport } from "../domain/leaks/record-honeytoken-uses.js";
 
 /** Where validators' alarms wait (the bus's honeytoken queue). */
@@ -21,7 +22,11 @@ export interface HoneytokenAlarmReceiver {
 function reportOf(bytes: Uint8Array): HoneytokenUseReport | undefined {
   try {
     const use = fromBinary(HoneytokenUseSchema, bytes);
-    return { tokenId: use.tokenId, surface: use.surface, sourceAddress: use.sourceAddress, route: use.route, usedAt: new Date(Number(use.usedAtMs)), validatorId: use.validatorId };
+    // The address and route are what the presenter (or its proxy) sent: trimmed and checked as use sources are.
+    return {
+      tokenId: use.tokenId, surface: use.surface, sourceAddress: displayAddress(use.surface, use.sourceAddress), route: displayRoute(use.route),
+      usedAt: new Date(Number(use.usedAtMs)), validatorId: use.validatorId,
+    };
   } catch {
     return undefined; // sealed but unreadable: a newer validator's format; nothing to record
   }

@@ -1,7 +1,8 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { UsageBatchSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { displayAddress, displayRoute, usesFromBatches } from "./usage-writer.js";
+import { displayAddress, displayRoute } from "./reported-origin.js";
+import { usesFromBatches } from "./usage-writer.js";
 
 const id = "5d0c2f4e-0000-4000-8000-000000000001";
 const nowMs = Date.UTC(2026, 11, 1, 12);

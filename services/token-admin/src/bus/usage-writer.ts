@@ -4,6 +4,7 @@ import type { Database } from "@tessera/shared/db/schema";
 import { UsageBatchSchema, type UseSource as WireSource } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { Logger } from "@tessera/shared/log/logger";
 import { recordTokenUses, type TokenUse } from "../store/token-store.js";
+import { displayAddress, displayRoute } from "./reported-origin.js";
 import { recordPreviousValueUses, recordUseSources, type PreviousValueUse, type UseSource } from "../store/use-source-store.js";
 
 /** Where validators' usage batches wait: each batch is taken by exactly one admin. */
@@ -15,31 +16,9 @@ export interface UsageQueue {
 const batchesPerRound = 20;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const surfaces = new Set(["grpc", "ext_authz", "forward_auth", "introspect"]);
-/** What an address may hold once trimmed: IPv4, IPv6 (with a zone), a host name. Anything else is dropped, not stored. */
-const addressPattern = /^[0-9A-Za-z.:%_-]{1,64}$/;
-const maxRouteChars = 200;
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Times a validator may report: not before 2020, not from the future beyond a clock's skew. */
 const earliestMs = Date.UTC(2020, 0, 1);
 const skewMs = 5 * 60_000;
-
-/**
- * An address as shown: the first of an X-Forwarded-For list, without a gRPC
- * peer's port or an IPv4-mapped IPv6 prefix; "" when it is not an address.
- */
-export function displayAddress(surface: string, raw: string): string {
-  let address = raw.split(",", 1)[0]!.trim();
-  // grpc-js peers are "<address>:<port>" (IPv6 unbracketed); the port differs per connection.
-  if (surface === "grpc" || surface === "ext_authz") address = address.replace(/:\d+$/, "");
-  address = address.replace(/^\[(.*)\]$/, "$1").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, "$1");
-  return addressPattern.test(address) ? address : "";
-}
-
-/** A route as shown: the path without query or fragment, bounded; "" when unreadable. */
-export function displayRoute(raw: string): string {
-  const path = raw.split(/[?#]/, 1)[0]!.slice(0, maxRouteChars);
-  return controlCharacters.test(path) ? "" : path;
-}
 
 /** What one round of batches says: the newest use per token, its sources merged, and uses of previous values. */
 export interface RoundOfUses {

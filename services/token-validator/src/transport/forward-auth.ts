@@ -130,16 +130,6 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   const scopeOf = scopeCache();
   const headersFor = acceptedHeaders(names);
 
-  // After the answer is sent. The client's address as the proxy forwarded it, else the proxy's own.
-  const reportHoneytoken = (req: IncomingMessage, tokenId: string, usedAtMs: number) => {
-    if (!ctx.reportHoneytoken) return;
-    const forwardedFor = req.headers["x-forwarded-for"];
-    const sourceAddress = (typeof forwardedFor === "string" ? forwardedFor.split(",")[0]!.trim() : "") || req.headers["x-real-ip"]?.toString() || (req.socket.remoteAddress ?? "");
-    const method = original.originalMethod ?? original.forwardedMethod ?? req.method ?? "GET";
-    const uri = original.originalUri ?? original.forwardedUri ?? "";
-    ctx.reportHoneytoken({ tokenId, surface: "forward_auth", sourceAddress, route: `${method} ${uri}`.trim(), usedAtMs });
-  };
-
   const refuse = (res: ServerResponse, answer: DenyAnswer) => {
     meter.refused(answer);
     deny(res, answer);
@@ -148,6 +138,13 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   // Reused: answering is synchronous, so one request's reading never overlaps another's.
   const original: Original = { credential: undefined, credentials: 0, originalMethod: undefined, originalUri: undefined, forwardedMethod: undefined, forwardedUri: undefined, forwardedFor: undefined, conflicting: false };
   const origin = new PlainOrigin();
+
+  // After the answer is sent, from what this request's use origin already holds (token-admin trims both).
+  const reportHoneytoken = (req: IncomingMessage, tokenId: string, usedAtMs: number) => {
+    if (!ctx.reportHoneytoken) return;
+    const method = original.originalMethod ?? original.forwardedMethod ?? req.method ?? "GET";
+    ctx.reportHoneytoken({ tokenId, surface: "forward_auth", sourceAddress: origin.address, route: `${method} ${origin.route}`.trim(), usedAtMs });
+  };
 
   const answer = (req: IncomingMessage, res: ServerResponse, url: string): void => {
     original.credential = original.originalMethod = original.originalUri = original.forwardedMethod = original.forwardedUri = original.forwardedFor = undefined;
