@@ -1,7 +1,12 @@
 import type { Replica } from "./replica.js";
 
-/** What a snapshot is read into: records for organisations and principals, plain facts for tokens (with shared scope lists). */
-export type SnapshotTarget = Pick<Replica, "applyRecord" | "addSnapshotToken" | "scopeList">;
+/**
+ * What a snapshot is read into: records for organisations, groups and
+ * principals; tokens as packed chunks (@tessera/shared/snapshot/packed-token-layout),
+ * each applied in one step — so a reader passes chunks of a few thousand tokens
+ * and yields to the event loop between them.
+ */
+export type SnapshotTarget = Pick<Replica, "applyRecord" | "addPackedTokens">;
 
 /** A committed change as change_log stores it. */
 export interface StoredChange {

@@ -8,45 +8,18 @@ import {
 } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { allScopes } from "@tessera/shared/token/scope";
+import { flagLayout, replicaEpochSeconds, toReplicaSeconds, tokenFlags } from "@tessera/shared/snapshot/packed-token-layout";
 import { DigestMap } from "./digest-map.js";
+import { PackedTokenReader } from "./packed-token-reader.js";
+
+export { replicaEpochSeconds, toReplicaSeconds, toUnixSeconds, tokenFlags } from "@tessera/shared/snapshot/packed-token-layout";
 
 // The replica holds every live token of the instance, so each entry is laid out
 // for memory (bench/replica-memory.ts measures it): one map keyed by digest,
 // shared strings and scope lists, small integers rather than boxed doubles, and
 // the rarely used fields in a side object.
 
-/**
- * Times are whole seconds since 2020-01-01: small enough to stay V8 small
- * integers (stored unboxed in the object) until 2088, where Unix seconds would
- * become boxed doubles in 2038. Token expiries are whole seconds everywhere.
- */
-export const replicaEpochSeconds = 1_577_836_800;
-
-/** A Unix time in milliseconds as replica seconds (floored: never later than the instant). */
-export function toReplicaSeconds(unixMs: number): number {
-  return Math.floor(unixMs / 1000) - replicaEpochSeconds;
-}
-
-/** Replica seconds back to Unix seconds. */
-export function toUnixSeconds(replicaSeconds: number): number {
-  return replicaSeconds + replicaEpochSeconds;
-}
-
-// flags: bits 0-2 TokenState, 3-4 TokenKind, 5-6 TokenLevel, 7 admin, 8 has a parent, 9 honeytoken.
-const stateMask = 0b111;
-const kindShift = 3;
-const levelShift = 5;
-const adminBit = 1 << 7;
-const parentBit = 1 << 8;
-const honeytokenBit = 1 << 9;
-
-/** Packs what a token is into its entry's flags (a snapshot query computes the same in SQL). */
-export function tokenFlags(state: TokenState, kind: TokenKind, level: TokenLevel, admin: boolean, hasParent: boolean, honeytoken = false): number {
-  return state | (kind << kindShift) | (level << levelShift) | (admin ? adminBit : 0) | (hasParent ? parentBit : 0) | (honeytoken ? honeytokenBit : 0);
-}
-
-/** The flags layout, for a snapshot query that packs them in SQL. */
-export const flagLayout = { kindShift, levelShift, adminBit, parentBit, honeytokenBit } as const;
+const { stateMask, kindShift, levelShift, adminBit, parentBit, honeytokenBit } = flagLayout;
 
 /** Rarely set: after a RegenerateToken, and on exchanged tokens. */
 export interface TokenExtra {
@@ -314,6 +287,14 @@ export class Replica {
   addSnapshotToken(facts: TokenFacts): void {
     this.tokenCount++;
     this.hold(new TokenEntry(facts.id), facts);
+  }
+
+  /** Tokens from a snapshot chunk in the packed layout (see addSnapshotToken); returns how many. */
+  addPackedTokens(packed: Uint8Array): number {
+    const reader = new PackedTokenReader(packed, (text) => this.scopeList(text));
+    let count = 0;
+    for (; reader.next(); count++) this.addSnapshotToken(reader.facts);
+    return count;
   }
 
   /** Sets a live token's entry from its facts and files it under its digests. */

@@ -3,18 +3,14 @@ import { toBigInt, toBuffer } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
 import { groupChangeRecord, organisationChangeRecord, principalChangeRecord } from "@tessera/shared/feed/change-records";
 import type { FeedSource, SnapshotTarget, StoredChange } from "../domain/feed-source.js";
-import { PackedTokenReader, packedToken } from "./packed-tokens.js";
+import { packedTokenRow } from "./packed-token-sql.js";
 
 /** Rows per query for exchanged tokens (few, and packed). */
-const rowsPerChunk = 10_000;
+const rowsPerChunk = 4_000;
 /** Principals per query: each becomes a feed record before it is applied, some 10 µs apiece. */
 const principalsPerChunk = 1_000;
 /** Heap pages per token query: ~1 MB of table, some four thousand tokens (receiving one is a stall of its own). */
 const pagesPerChunk = 128;
-/** How long applying runs before it yields to the event loop: bounds a stall while a snapshot loads. */
-const sliceMs = 5;
-/** Tokens applied between looks at the clock. */
-const tokensPerClockCheck = 256;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
@@ -34,7 +30,7 @@ const liveToken = (cutoff: Date) =>
 /** One packed chunk, base64: the tokens without a parent stored in heap pages [from, to) (a TID range scan: Postgres ≥ 14). */
 async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, to: number): Promise<string | null> {
   const { rows } = await sql<{ packed: string | null }>`
-    select encode(string_agg(${packedToken(sql`null::bytea`)}, ''::bytea), 'base64') as packed
+    select encode(string_agg(${packedTokenRow(sql`null::bytea`)}, ''::bytea), 'base64') as packed
     from token
     where token.ctid >= ${`(${from},0)`}::tid and token.ctid < ${`(${to},0)`}::tid
       and token.parent_token_id is null and ${liveToken(cutoff)}`.execute(trx);
@@ -46,7 +42,7 @@ async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string
   const { rows } = await sql<{ packed: string | null; last: string | null; count: number }>`
     select encode(string_agg(packed, ''::bytea order by id), 'base64') as packed, max(id::text) as last, count(*)::int4 as count
     from (
-      select token.id, ${packedToken(sql`parent.digest`)} as packed
+      select token.id, ${packedTokenRow(sql`parent.digest`)} as packed
       from token join token as parent on parent.id = token.parent_token_id
       where token.parent_token_id is not null and token.id > ${afterId}::uuid and ${liveToken(cutoff)}
       order by token.id limit ${rowsPerChunk}
@@ -63,20 +59,11 @@ async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string
  * milliseconds, so a reload never stalls the validator's answers for long.
  */
 async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTarget): Promise<void> {
-  const scopeList = (text: string) => into.scopeList(text);
   const apply = async (packed: string | null) => {
     if (!packed) return;
     await yieldWholeTurn(); // receiving the chunk was a slice already
     // base64 (whose line breaks Buffer skips): bytea would travel as hex text, twice the bytes and twice the decoding.
-    const reader = new PackedTokenReader(Buffer.from(packed, "base64"), scopeList);
-    let sliceStart = performance.now();
-    for (let applied = 1; reader.next(); applied++) {
-      into.addSnapshotToken(reader.facts);
-      if (applied % tokensPerClockCheck === 0 && performance.now() - sliceStart >= sliceMs) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
-    }
+    into.addPackedTokens(Buffer.from(packed, "base64"));
   };
   // Every row visible to this snapshot was written before it began, so it lies within the pages there
   // are now; the share lock, held to commit, keeps a table rewrite from moving rows meanwhile.
