@@ -1,56 +1,89 @@
-// Heap per live token: a replica filled with N tokens (the shape a snapshot
-// delivers: 10,000 owners, a few scope sets), heapUsed after GC minus before,
-// divided by N. Run: node --expose-gc --import tsx bench/replica-memory.ts [N]
-import { randomBytes, randomUUID } from "node:crypto";
+// Memory per live token, and the cost of a lookup, for a replica of N tokens
+// (the shape a snapshot delivers: 10,000 owners, a few scope sets) against a
+// plain Map of digest strings in the same run.
+//   node --expose-gc --import tsx bench/replica-memory.ts [N] [--map]
+// Bytes: heapUsed + arrayBuffers after GC, minus before, over N (the table's
+// columns are array buffers, outside the JS heap). --map also measures the Map
+// baseline's bytes (slow and large at 10 M).
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { ChangeRecordSchema, TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
 import { Replica } from "../services/token-validator/src/domain/replica.js";
+import { packTokens, syntheticDigest } from "./support/pack-tokens.js";
 
 const count = Number(process.argv[2] ?? 1_000_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --expose-gc");
-
-// Ids as the feed delivers them: flat strings decoded from bytes. (randomUUID's own
-// result is a concatenation, which V8 keeps as a rope several times larger.)
-const flatId = () => Buffer.from(randomUUID(), "latin1").toString("latin1");
-const owners = Array.from({ length: 10_000 }, flatId);
-const scopeSets = [["orders:read"], ["orders:read", "orders:write"], ["invoices:read"], [], ["repo:read", "repo:write", "pipelines:run"]];
-const organisation = flatId();
+const lookups = 1_000_000;
 
 function settle(): number {
   for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
 }
 
+const owners = Array.from({ length: 10_000 }, () => randomUUID());
+const organisation = randomUUID();
+const scopeSets = [["orders:read"], ["orders:read", "orders:write"], ["invoices:read"], [], ["repo:read", "repo:write", "pipelines:run"]];
+
+// Packed in chunks as a snapshot arrives; the digests kept apart for the lookups.
+const chunkTokens = 4096;
+const sample: Buffer[] = [];
 const replica = new Replica();
 replica.applyEvent(1n, [
   create(ChangeRecordSchema, { record: { case: "organisation", value: { id: organisation, apiTokensEnabled: true } } }),
   ...owners.map((id) => create(ChangeRecordSchema, { record: { case: "principal", value: { id, organisationId: organisation, permissions: ["orders:read"] } } })),
 ]);
 const before = settle();
-const started = performance.now();
-for (let i = 0; i < count; i++) {
-  replica.applyRecord(
-    create(ChangeRecordSchema, {
-      record: {
-        case: "token",
-        value: {
-          id: flatId(),
-          digest: randomBytes(32),
-          ownerId: owners[i % owners.length]!,
-          organisationId: organisation,
-          scopes: scopeSets[i % scopeSets.length]!,
-          expiresAtMs: BigInt(Date.now() + 30 * 86_400_000 + (i % 1000) * 1000),
-          createdAtMs: BigInt(Date.now()),
-          state: TokenState.ACTIVE,
-          kind: TokenKind.PERSONAL,
-          level: TokenLevel.USER,
-        },
-      },
-    }),
-  );
+let applyMs = 0;
+// Packed a chunk at a time as a snapshot arrives; each chunk is garbage once loaded.
+for (let made = 0; made < count; made += chunkTokens) {
+  const packed = packTokens(made, Math.min(chunkTokens, count - made), owners, organisation, scopeSets);
+  const started = performance.now();
+  replica.addPackedTokens(packed);
+  applyMs += performance.now() - started;
 }
-const applyMs = performance.now() - started;
 const after = settle();
-process.stdout.write(`${JSON.stringify({ tokens: replica.tokenCount, bytesPerToken: Math.round((after - before) / count), applyMs: Math.round(applyMs) })}\n`);
+// A random sample of held tokens to look up, made after the measure.
+for (let i = 0; i < Math.min(lookups, count); i++) sample.push(syntheticDigest(Math.floor(Math.random() * count)));
+const bytesPerToken = Math.round((after - before) / count);
+
+/** ns per call of `lookup` over the sample in random order, the best of three passes. */
+function timeLookups(lookup: (i: number) => unknown): number {
+  const order = Uint32Array.from({ length: sample.length }, () => Math.floor(Math.random() * sample.length));
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    let found = 0;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < order.length; i++) if (lookup(order[i]!) !== undefined) found++;
+    const ns = Number(process.hrtime.bigint() - started) / order.length;
+    if (found !== order.length) throw new Error(`lookups missed: ${order.length - found}`);
+    best = Math.min(best, ns);
+  }
+  return best;
+}
+// Each as the request path does it: from the digest's bytes (the Map needs them as a string first, as the old path made).
+const tableNs = timeLookups((i) => replica.find(sample[i]!));
+
+// Today's design before the table: a Map from the digest as a latin1 string to an object per token.
+const keys = sample.map((digest) => digest.toString("latin1"));
+const mapBefore = process.argv.includes("--map") ? settle() : 0;
+const map = new Map<string, { slot: number }>();
+for (const key of keys) map.set(key, { slot: 0 });
+// Filled to N with the other tokens' digests, so both structures hold the same.
+for (let i = 0; map.size < count; i++) map.set(syntheticDigest(i).toString("latin1"), { slot: i });
+const mapBytesPerToken = process.argv.includes("--map") ? Math.round((settle() - mapBefore) / count) : undefined;
+const mapNs = timeLookups((i) => map.get(sample[i]!.toString("latin1")));
+
+process.stdout.write(
+  `${JSON.stringify({
+    tokens: replica.tokenCount,
+    bytesPerToken,
+    mapBytesPerToken,
+    applyMs: Math.round(applyMs),
+    tableLookupNs: Math.round(tableNs),
+    mapLookupNs: Math.round(mapNs),
+    packedBytesPerToken: Math.round(packedToken.variable + 4 + 14),
+  })}\n`,
+);

@@ -33,15 +33,16 @@ process.on("message", (message: { ask: string }) => {
     gc(); // a second pass collects what the first one's finalisers released
     const replica = validator?.follower.replica;
     send({
-      heapUsed: process.memoryUsage().heapUsed,
+      // The replica's table lives in array buffers, outside the JS heap: counted with it.
+      heapUsed: process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers,
       rss: process.memoryUsage().rss,
       replica: replica && {
         tokens: replica.tokenCount,
         retained: replica.retainedCount,
-        byDigest: replica.byDigest.size,
+        byDigest: replica.table.indexed,
         principals: replica.principals.size,
-        strings: replica.cacheSizes.strings,
-        scopeLists: replica.cacheSizes.scopeLists,
+        strings: replica.cacheSizes.holders,
+        scopeLists: replica.cacheSizes.scopeSets,
       },
     });
   } else if (message.ask === "stop") {

@@ -30,7 +30,7 @@ describe("a snapshot of every kind of token", () => {
 
     // The link is to the snapshot's own parent entry: revoking the parent there refuses the child.
     const child = snapshot.findToken(exchanged.token!.id)!;
-    expect(child.extra?.parent).toBe(snapshot.findToken(parent.token!.id));
+    expect(child.parent?.slot).toBe(snapshot.findToken(parent.token!.id)!.slot);
     const ctx = { ...d.validator.decisions, replica: snapshot };
     expect(decide(ctx, exchanged.tokenValue, "orders:read", Date.now()).code).toBe("valid");
     expect(decide(ctx, rolled.tokenValue, "", Date.now()).code).toBe("valid"); // the old value, in its grace period

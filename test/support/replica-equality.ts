@@ -15,22 +15,25 @@ export interface ReplicaView {
 
 const byKey = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-// Every field of a token entry, the packed flags spelled out, the parent by id.
+// Every fact of a token, the packed flags spelled out, the parent by id (digests are compared in `digests`).
 function tokenView(entry: TokenEntry): Record<string, unknown> {
-  const { extra, flags, ...fields } = entry;
   return {
-    ...fields,
+    id: entry.id,
+    ownerId: entry.ownerId,
+    organisationId: entry.organisationId,
+    groupId: entry.groupId,
     scopes: [...entry.scopes],
-    digestKey: Buffer.from(entry.digestKey, "latin1").toString("hex"),
+    expiresAt: entry.expiresAt,
+    createdAt: entry.createdAt,
     state: entry.state,
     kind: entry.kind,
     level: entry.level,
     admin: entry.admin,
     hasParent: entry.hasParent,
-    previousDigestKey: extra ? Buffer.from(extra.previousDigestKey, "latin1").toString("hex") : "",
-    previousExpiresAt: extra?.previousExpiresAt,
-    parentId: extra?.parent?.id,
-    flags,
+    honeytoken: entry.honeytoken,
+    previousExpiresAt: entry.previousExpiresAt,
+    parentId: entry.parent?.id,
+    flags: entry.flags,
   };
 }
 
@@ -39,7 +42,7 @@ export function replicaView(replica: Replica): ReplicaView {
   return {
     appliedSeq: String(replica.appliedSeq),
     tokens: byKey([...replica.tokens()].map((entry): [string, Record<string, unknown>] => [entry.id, tokenView(entry)])).map(([, view]) => view),
-    digests: byKey([...replica.byDigest].map(([key, entry]): [string, string] => [Buffer.from(key, "latin1").toString("hex"), entry.id])),
+    digests: byKey(replica.digests()),
     principals: byKey(
       [...replica.principals].map(([id, p]): ReplicaView["principals"][number] => [
         id,

@@ -1,13 +1,13 @@
 import { create } from "@bufbuild/protobuf";
+import { namedUuid } from "@tessera/test-support/named-uuid";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
+import { createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
-import { DigestMap } from "./digest-map.js";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
-import { Replica, type TokenEntry } from "./replica.js";
+import { Replica } from "./replica.js";
 
 const pepper = "decide-test-pepper-decide-test-pepper";
 const digest = createDigester(pepper);
@@ -23,31 +23,30 @@ function token(id: string, value: string, fields: { state?: TokenState; expiresA
     record: {
       case: "token",
       value: {
-        id, digest: digest(value), ownerId: "p1", organisationId: "o1", scopes: fields.scopes ?? ["orders:read", "orders:write"],
+        id: namedUuid(id), digest: digest(value), ownerId: "p1", organisationId: "o1", scopes: fields.scopes ?? ["orders:read", "orders:write"],
         state: fields.state ?? TokenState.ACTIVE, expiresAtMs: BigInt(fields.expiresAtMs ?? 0), kind: fields.kind ?? TokenKind.PERSONAL,
-        level: TokenLevel.USER, parentTokenId: fields.parent?.id ?? "", parentDigest: fields.parent ? digest(fields.parent.value) : new Uint8Array(0),
+        level: TokenLevel.USER, parentTokenId: fields.parent ? namedUuid(fields.parent.id) : "", parentDigest: fields.parent ? digest(fields.parent.value) : new Uint8Array(0),
         honeytoken: fields.honeytoken ?? false,
       },
     },
   });
 }
 
-/** A map that counts lookups: a malformed token must not cost one. */
-class CountingMap extends DigestMap<TokenEntry> {
+/** A replica that counts lookups: a malformed token must not cost one. */
+class CountingReplica extends Replica {
   lookups = 0;
-  override get(key: string) {
+  override find(digest: Uint8Array) {
     this.lookups++;
-    return super.get(key);
+    return super.find(digest);
   }
 }
 
 function setup(records: ChangeRecord[], freshness = current, failOpen = false) {
-  const replica = new Replica();
-  const counting = new CountingMap();
-  Object.defineProperty(replica, "byDigest", { value: counting });
+  const replica = new CountingReplica();
+  const counting = replica;
   replica.applyEvent(7n, records);
-  counting.lookups = 0; // applying records looks tokens up too; count the decisions' lookups only
-  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat };
+  counting.lookups = 0; // count the decisions' lookups only
+  const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat };
   return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
 }
 
@@ -58,7 +57,7 @@ describe("decide", () => {
     const { check } = setup([org("o1"), principal("p1", ["orders:read", "orders:write"]), token("t1", value)]);
     const decision = check(value, "orders:read");
     expect(decision).toMatchObject({ valid: true, code: "valid", seq: 7n, freshness: current });
-    expect(decision.token?.id).toBe("t1");
+    expect(decision.token?.id).toBe(namedUuid("t1"));
     expect(decision.scopes).toEqual(["orders:read", "orders:write"]);
   });
 
@@ -100,7 +99,7 @@ describe("decide", () => {
     for (const [id, trap] of [["h1", live], ["h2", revoked], ["h3", disabled]] as const) {
       const { honeytoken, ...answer } = check(trap, "orders:read");
       expect(answer).toEqual(unknownAnswer);
-      expect(honeytoken?.id).toBe(id);
+      expect(honeytoken?.id).toBe(namedUuid(id));
     }
   });
 
@@ -136,6 +135,23 @@ describe("decide", () => {
     expect(check(child).code).toBe("revoked");
   });
 
+  it("refuses a child whose parent was deleted, even once another token reuses the parent's slot", () => {
+    const child = generateToken("exchanged");
+    const other = generateToken();
+    const { check, replica } = setup([org("o1"), principal("p1", ["orders:read"]), token("t1", value), token("c1", child, { parent: { id: "t1", value }, kind: TokenKind.EXCHANGED })]);
+    const parentSlot = replica.findToken(namedUuid("t1"))!.slot;
+    replica.applyEvent(8n, [token("t1", value, { state: TokenState.DELETED })]);
+    expect(check(child).code).toBe("revoked");
+    replica.applyEvent(9n, [token("t9", other)]);
+    expect(replica.findToken(namedUuid("t9"))!.slot).toBe(parentSlot);
+    expect(check(other).code).toBe("valid");
+    expect(check(child).code).toBe("revoked");
+    // Everything let go with the last token that used it.
+    replica.applyEvent(10n, [token("t9", other, { state: TokenState.DELETED }), token("c1", child, { state: TokenState.DELETED })]);
+    expect(replica.tokenCount).toBe(0);
+    expect(replica.cacheSizes).toEqual({ holders: 0, scopeSets: 0, profiles: 0 });
+  });
+
   it("fails closed when stale, or answers from memory when configured to fail open", () => {
     const records = [org("o1"), principal("p1", ["orders:read"]), token("t1", value)];
     expect(setup(records, stale).check(value)).toMatchObject({ valid: false, code: "stale", freshness: stale });
@@ -150,7 +166,7 @@ describe("decide: an incident's cut-off (tokens issued before T)", () => {
   const child = generateToken("exchanged");
   const record = (id: string, v: string, createdAtMs: number, parent?: string): ChangeRecord =>
     create(ChangeRecordSchema, {
-      record: { case: "token", value: { id, digest: digest(v), ownerId: "p1", organisationId: "o1", scopes: ["orders:read"], state: TokenState.ACTIVE, kind: parent ? TokenKind.EXCHANGED : TokenKind.PERSONAL, level: TokenLevel.USER, createdAtMs: BigInt(createdAtMs), parentTokenId: parent ? "t1" : "", parentDigest: parent ? digest(parent) : new Uint8Array(0) } },
+      record: { case: "token", value: { id: namedUuid(id), digest: digest(v), ownerId: "p1", organisationId: "o1", scopes: ["orders:read"], state: TokenState.ACTIVE, kind: parent ? TokenKind.EXCHANGED : TokenKind.PERSONAL, level: TokenLevel.USER, createdAtMs: BigInt(createdAtMs), parentTokenId: parent ? namedUuid("t1") : "", parentDigest: parent ? digest(parent) : new Uint8Array(0) } },
     });
   const at = (cut: { principal?: number; group?: number; organisation?: number }, createdAtMs: number, childCreatedAtMs?: number) => {
     const replica = new Replica();
@@ -161,7 +177,7 @@ describe("decide: an incident's cut-off (tokens issued before T)", () => {
       record("t1", value, createdAtMs),
       ...(childCreatedAtMs === undefined ? [] : [record("t2", child, childCreatedAtMs, value)]),
     ]);
-    const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
+    const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
     return (v: string) => decide(ctx, v, "orders:read", nowMs).code;
   };
 

@@ -1,7 +1,7 @@
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
 import type { TokenFormat } from "@tessera/shared/token/token-format";
-import type { DigestKeyer } from "@tessera/shared/token/token-digest";
+import type { Digester } from "@tessera/shared/token/token-digest";
 import type { RefusalCode } from "./decision-code.js";
 import type { FreshnessReading } from "./freshness.js";
 import type { HoneytokenReporter } from "./honeytoken-reporter.js";
@@ -41,8 +41,8 @@ export type Decision = Acceptance | Refusal;
 
 export interface DecisionContext {
   readonly replica: Replica;
-  /** HMAC of a token value under the pepper, as the replica's map key. */
-  readonly digestKey: DigestKeyer;
+  /** HMAC of a token value under the pepper: what the replica finds tokens by. */
+  readonly digest: Digester;
   /** How current the replica is proven to be, now. */
   readonly freshness: (nowMs: number) => FreshnessReading;
   /** When the replica cannot be proven current: refuse everything (false) or answer from what is held (true). */
@@ -90,23 +90,20 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return refuse("stale", undefined, noScopes, seq, freshness);
   if (ctx.tokenFormat.parse(tokenValue) === undefined) return refuse("malformed", undefined, noScopes, seq, freshness);
 
-  const key = ctx.digestKey(tokenValue);
-  const token = replica.byDigest.get(key);
+  const token = replica.find(ctx.digest(tokenValue));
   // A session is for the admin API and console only: on every validator surface it is no token at all.
   if (!token || token.kind === TokenKind.SESSION) return refuse("not_found", undefined, noScopes, seq, freshness);
   // A honeytoken is an unknown value to whoever presents it, whatever its state; only the report differs.
   if (token.honeytoken) return refuse("not_found", undefined, noScopes, seq, freshness, false, token);
   const now = toReplicaSeconds(nowMs);
-  const previousValue = key !== token.digestKey;
+  const previousValue = token.previousValue;
   // The value a RegenerateToken replaced works only until its grace period ends.
-  if (previousValue && !(token.extra && token.extra.previousExpiresAt > now)) return refuse("revoked", token, noScopes, seq, freshness, true);
+  if (previousValue && !(token.previousExpiresAt > now)) return refuse("revoked", token, noScopes, seq, freshness, true);
 
   let refusal = unusable(token, now);
   // Exchanged tokens die with their parent; one whose parent is gone counts as revoked.
-  if (refusal === undefined && token.hasParent) {
-    const parent = token.extra?.parent;
-    refusal = parent ? unusable(parent, now) : "revoked";
-  }
+  const parent = token.hasParent ? token.parent : undefined;
+  if (refusal === undefined && token.hasParent) refusal = parent ? unusable(parent, now) : "revoked";
   if (refusal !== undefined) return refuse(refusal, token, noScopes, seq, freshness, previousValue);
 
   const owner = replica.principals.get(token.ownerId);
@@ -116,7 +113,7 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   // Incident response: a cut-off on the owner, its group or its organisation
   // revokes every token created before it, with no token touched. An exchanged
   // token answers for its parent's creation too (it carries what the parent grants).
-  if (issuedBeforeCutoff(token.createdAt, owner, organisation.tokensNotBefore) || (token.hasParent && issuedBeforeCutoff(token.extra!.parent!.createdAt, owner, organisation.tokensNotBefore))) {
+  if (issuedBeforeCutoff(token.createdAt, owner, organisation.tokensNotBefore) || (parent !== undefined && issuedBeforeCutoff(parent.createdAt, owner, organisation.tokensNotBefore))) {
     return refuse("revoked", token, noScopes, seq, freshness, previousValue);
   }
 

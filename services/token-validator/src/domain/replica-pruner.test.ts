@@ -1,9 +1,10 @@
 import { create } from "@bufbuild/protobuf";
+import { namedUuid } from "@tessera/test-support/named-uuid";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { createLogger } from "@tessera/shared/log/logger";
-import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
+import { createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
@@ -25,9 +26,9 @@ function token(id: string, value: string, f: { state?: TokenState; expiresAtMs?:
     record: {
       case: "token",
       value: {
-        id, digest: digest(value), ownerId: f.owner ?? "p1", organisationId: "o1", scopes: f.scopes ?? ["orders:read"], state: f.state ?? TokenState.ACTIVE,
+        id: namedUuid(id), digest: digest(value), ownerId: f.owner ?? "p1", organisationId: "o1", scopes: f.scopes ?? ["orders:read"], state: f.state ?? TokenState.ACTIVE,
         expiresAtMs: BigInt(f.expiresAtMs ?? 0), kind: f.kind ?? (f.parent ? TokenKind.EXCHANGED : TokenKind.PERSONAL), level: TokenLevel.USER,
-        parentTokenId: f.parent ? "parent" : "", parentDigest: f.parent ? digest(f.parent) : new Uint8Array(0),
+        parentTokenId: f.parent ? namedUuid("parent") : "", parentDigest: f.parent ? digest(f.parent) : new Uint8Array(0),
         previousDigest: f.previous ? digest(f.previous.value) : new Uint8Array(0), previousDigestExpiresAtMs: BigInt(f.previous?.expiresAtMs ?? 0),
       },
     },
@@ -40,7 +41,7 @@ function setup(records: ChangeRecord[]) {
   replica.applyEvent(1n, [org, principal("p1"), ...records]);
   let nowMs = t0;
   const pruner = new ReplicaPruner({ replica: () => replica, retentionMs, intervalMs: 1000, now: () => nowMs, log });
-  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
+  const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
   return {
     replica,
     pruner,
@@ -100,7 +101,7 @@ describe("replica pruner", () => {
     expect(await r.pruner.sweep()).toEqual({ live: 1, retained: 0, dropped: 1 });
     expect(r.code(old)).toBe("not_found");
     expect(r.code(fresh)).toBe("valid");
-    expect(r.replica.byDigest.size).toBe(1);
+    expect(r.replica.table.indexed).toBe(1);
     // A later record of the token still finds it, by its current digest.
     r.replica.applyEvent(3n, [token("t", fresh, { previous: { value: old, expiresAtMs: t0 + 5000 }, state: TokenState.REVOKED })]);
     expect(r.code(fresh)).toBe("revoked");
@@ -118,22 +119,22 @@ describe("replica pruner", () => {
     expect([...r.replica.principals.keys()]).toEqual(["p1"]);
   });
 
-  it("shrinks the shared strings and scope lists with the tokens that used them", async () => {
+  it("lets go of owners and scope sets with the last token that used them", async () => {
     const values = Array.from({ length: 50 }, () => generateToken());
     const r = setup(values.map((value, i) => token(`t${i}`, value, { owner: `owner-${i}`, scopes: [`orders:s${i}`], state: i === 0 ? TokenState.ACTIVE : TokenState.REVOKED })));
-    expect(r.replica.cacheSizes.strings).toBeGreaterThanOrEqual(50);
+    expect(r.replica.cacheSizes).toEqual({ holders: 50, scopeSets: 50, profiles: 50 });
     await r.pruner.sweep();
     r.at(t0 + retentionMs + 1000);
     await r.pruner.sweep();
     expect(r.replica.tokenCount).toBe(1);
-    // owner-0 and o1 remain.
-    expect(r.replica.cacheSizes).toEqual({ strings: 2, scopeLists: 1 });
+    // owner-0's holder and its scopes remain.
+    expect(r.replica.cacheSizes).toEqual({ holders: 1, scopeSets: 1, profiles: 1 });
   });
 
   it("sweeps in slices: other work runs between them", async () => {
     const r = setup([]);
-    const facts = { id: "", digestKey: "", previousDigestKey: "", previousExpiresAt: 0, flags: tokenFlags(TokenState.REVOKED, TokenKind.PERSONAL, TokenLevel.USER, false, false), parentDigestKey: "", ownerId: "p1", organisationId: "o1", groupId: "", scopes: ["orders:read"], expiresAt: 0, createdAt: 0 };
-    for (let i = 0; i < 50_000; i++) r.replica.addSnapshotToken({ ...facts, id: `t${i}`, digestKey: digest(`v${i}`).toString("latin1") });
+    const facts = { id: "", digest: new Uint8Array(0), previousDigest: new Uint8Array(0), previousExpiresAt: 0, flags: tokenFlags(TokenState.REVOKED, TokenKind.PERSONAL, TokenLevel.USER, false, false), parentDigest: new Uint8Array(0), ownerId: "p1", organisationId: "o1", groupId: "", scopes: ["orders:read"], expiresAt: 0, createdAt: 0 };
+    for (let i = 0; i < 50_000; i++) r.replica.applyTokenFacts({ ...facts, id: namedUuid(`t${i}`), digest: digest(`v${i}`) });
     await r.pruner.sweep(); // notes them dead
     r.at(t0 + retentionMs + 1000);
     let turns = 0;
@@ -148,6 +149,6 @@ describe("replica pruner", () => {
     expect(result).toMatchObject({ dropped: 50_000 });
     // 50,000 entries cannot be dropped in one 2 ms slice: the event loop turned meanwhile.
     expect(turns).toBeGreaterThan(1);
-    expect(r.replica.byDigest.size).toBe(0);
+    expect(r.replica.table.indexed).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from "@tessera/shared/log/logger";
-import { toReplicaSeconds, type Replica, type TokenEntry } from "./replica.js";
+import { toReplicaSeconds, type Replica } from "./replica.js";
 
 /** What the pruner works on and how often. */
 export interface ReplicaPrunerDeps {
@@ -23,17 +23,17 @@ export interface SweepResult {
 
 /** How long one slice runs before yielding: answers wait at most about this long for the sweep. */
 const sliceMs = 2;
-/** Entries swept between looks at the clock. */
-const entriesPerClockCheck = 128;
+/** Slots swept between looks at the clock. */
+const slotsPerClockCheck = 256;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Walks the replica on a schedule, a few milliseconds at a time, and lets go of
  * what can no longer change an answer: tokens dead for longer than the
- * retention, regenerated values past their grace plus the retention, then the
- * shared strings and scope lists nothing uses. Nothing is added to the request
- * path: decisions read the same map they always did.
+ * retention, regenerated values past their grace plus the retention (the
+ * owners and scope sets they alone used go with them). Nothing is added to the
+ * request path: decisions read the same table they always did.
  */
 export class ReplicaPruner {
   private timer: NodeJS.Timeout | undefined;
@@ -69,46 +69,23 @@ export class ReplicaPruner {
 
   private async sweepOnce(): Promise<SweepResult | undefined> {
     const replica = this.deps.replica();
-    const keptStrings = new Set<string>();
-    const keptScopeLists = new Set<readonly string[]>();
-    const keep = (token: TokenEntry) => {
-      keptStrings.add(token.ownerId).add(token.organisationId).add(token.groupId);
-      keptScopeLists.add(token.scopes);
-    };
-    let live = 0;
-    let retained = 0;
-    let dropped = 0;
-    // A Map iterator survives entries added and deleted as it goes (the feed keeps applying between slices).
-    const entries = replica.byDigest[Symbol.iterator]();
-    for (;;) {
+    const counts = { live: 0, retained: 0, dropped: 0 };
+    // Slots are walked in order; a token added meanwhile lands in a free slot or past the end, and is swept next time if not now.
+    for (let slot = 0; slot < replica.table.slotLimit; ) {
       const sliceStart = performance.now();
       // Read once per slice: applying, and a reload's swap, happen only between slices.
       const nowMs = this.deps.now();
       const now = toReplicaSeconds(nowMs);
       const cutoff = toReplicaSeconds(nowMs - this.deps.retentionMs);
-      let done = false;
-      for (let n = 1; ; n++) {
-        const next = entries.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        const [key, token] = next.value;
-        const outcome = replica.sweepEntry(key, token, now, cutoff);
-        if (outcome === "live") live++;
-        else if (outcome === "retained") retained++;
-        else if (outcome === "dropped") dropped++;
-        if (outcome === "live" || outcome === "retained") keep(token);
-        if (n % entriesPerClockCheck === 0 && performance.now() - sliceStart >= sliceMs) break;
+      for (let n = 1; slot < replica.table.slotLimit; n++, slot++) {
+        replica.sweepSlot(slot, now, cutoff, counts);
+        if (n % slotsPerClockCheck === 0 && performance.now() - sliceStart >= sliceMs) break;
       }
-      if (done) break;
       await yieldToEventLoop();
       if (this.stopped || this.deps.replica() !== replica) return undefined;
     }
-    replica.retainedCount = retained;
-    replica.shrinkCaches(keptStrings, keptScopeLists);
-    const result = { live, retained, dropped };
-    this.deps.onSwept?.(result);
-    return result;
+    replica.retainedCount = counts.retained;
+    this.deps.onSwept?.(counts);
+    return counts;
   }
 }

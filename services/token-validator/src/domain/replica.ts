@@ -7,47 +7,93 @@ import {
   type TokenRecord,
 } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { flagLayout, packedToken, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
-import { flagLayout, replicaEpochSeconds, toReplicaSeconds, tokenFlags } from "@tessera/shared/snapshot/packed-token-layout";
-import { DigestMap } from "./digest-map.js";
-import { PackedTokenReader } from "./packed-token-reader.js";
+import { InternedTable } from "./interned-table.js";
+import { readWords, TokenTable, type DigestWords } from "./token-table.js";
+import { formatUuid, parseUuid } from "./uuid-words.js";
 
 export { replicaEpochSeconds, toReplicaSeconds, toUnixSeconds, tokenFlags } from "@tessera/shared/snapshot/packed-token-layout";
 
-// The replica holds every live token of the instance, so each entry is laid out
-// for memory (bench/replica-memory.ts measures it): one map keyed by digest,
-// shared strings and scope lists, small integers rather than boxed doubles, and
-// the rarely used fields in a side object.
+// The replica holds every live token of the instance (or of the organisations
+// it serves), so tokens live in a table of typed-array columns (token-table.ts),
+// owners and scope sets once each in interned tables, and the rarely set facts
+// (a regenerated token's previous value, an exchanged token's parent) in a side map.
 
 const { stateMask, kindShift, levelShift, adminBit, parentBit, honeytokenBit } = flagLayout;
+/** Set on every held slot's stored flags, so a held token's flags are never 0 (a free slot's). */
+const heldBit = 1 << 15;
 
-/** Rarely set: after a RegenerateToken, and on exchanged tokens. */
-export interface TokenExtra {
-  /** The value a RegenerateToken replaced, accepted until previousExpiresAt. */
-  readonly previousDigestKey: string;
-  /** Replica seconds. */
-  readonly previousExpiresAt: number;
-  /** Exchanged tokens: the parent's entry, updated in place, so the child sees its fate. */
-  readonly parent: TokenEntry | undefined;
+/** Who a token belongs to: shared by every token of the same owner, organisation and group. */
+export interface TokenHolder {
+  readonly ownerId: string;
+  readonly organisationId: string;
+  /** "" when none. */
+  readonly groupId: string;
+  /** The snapshot layout's 48 bytes of the three ids (latin1), once a snapshot used it: a second index key. */
+  bytesKey: string;
 }
 
-/** What the validator holds of one token. Mutated in place when its record changes. */
+/** What tokens of one holder with one set of scopes share: one column of a token names it. */
+export interface TokenProfile {
+  readonly holder: TokenHolder;
+  readonly scopes: readonly string[];
+  readonly holderNumber: number;
+  readonly scopeSetNumber: number;
+}
+
+/** Rarely set: after a RegenerateToken, and on exchanged tokens. */
+interface TokenExtra {
+  /** Replica seconds: the value a RegenerateToken replaced is accepted until then; 0: no such value. */
+  previousExpiresAt: number;
+  /** The parent's slot, or -1; valid only while that slot still holds the parent's id. */
+  readonly parentSlot: number;
+  readonly parentId: DigestWords | undefined;
+}
+
+/**
+ * One token as a decision sees it: a view onto its slot, made per lookup and
+ * read at once (a slot is reused once its token is dropped, so a view is not kept).
+ */
 export class TokenEntry {
-  /** Digest as a latin1 string: the map key. */
-  digestKey = "";
-  ownerId = "";
-  organisationId = "";
-  groupId = "";
-  scopes: readonly string[] = [];
+  private idText: string | undefined;
+
+  constructor(
+    private readonly replica: Replica,
+    readonly slot: number,
+    /** Found by the value a RegenerateToken replaced (in or past its grace period). */
+    readonly previousValue = false,
+  ) {}
+
+  get id(): string {
+    return (this.idText ??= this.replica.tokenId(this.slot));
+  }
+  get flags(): number {
+    return this.replica.table.flags(this.slot) & ~heldBit;
+  }
+  private get holder(): TokenHolder {
+    return this.replica.profiles.get(this.replica.table.profile(this.slot)).holder;
+  }
+  get ownerId(): string {
+    return this.holder.ownerId;
+  }
+  get organisationId(): string {
+    return this.holder.organisationId;
+  }
+  get groupId(): string {
+    return this.holder.groupId;
+  }
+  get scopes(): readonly string[] {
+    return this.replica.profiles.get(this.replica.table.profile(this.slot)).scopes;
+  }
   /** Replica seconds; 0: never. */
-  expiresAt = 0;
+  get expiresAt(): number {
+    return this.replica.table.expiresAt(this.slot);
+  }
   /** Replica seconds (introspection's `iat`); 0 if unknown. */
-  createdAt = 0;
-  flags = 0;
-  extra: TokenExtra | undefined = undefined;
-
-  constructor(readonly id: string) {}
-
+  get createdAt(): number {
+    return this.replica.table.createdAt(this.slot);
+  }
   get state(): TokenState {
     return this.flags & stateMask;
   }
@@ -67,6 +113,14 @@ export class TokenEntry {
   /** A decoy: every surface refuses it as an unknown value, and its presentation is reported. */
   get honeytoken(): boolean {
     return (this.flags & honeytokenBit) !== 0;
+  }
+  /** Replica seconds until which the value a RegenerateToken replaced is accepted; 0: there is none. */
+  get previousExpiresAt(): number {
+    return this.replica.extraOf(this.slot)?.previousExpiresAt ?? 0;
+  }
+  /** An exchanged token's parent, while it is held. */
+  get parent(): TokenEntry | undefined {
+    return this.replica.parentOf(this.slot);
   }
 }
 
@@ -105,46 +159,22 @@ export function cutoffSeconds(unixMs: bigint): number {
   return unixMs === 0n ? 0 : Math.ceil(Number(unixMs) / 1000) - replicaEpochSeconds;
 }
 
-const noKey = "";
-
-/** What a sweep found an entry to be: a live token, a dead one kept for now, a regenerated value's alias, or dropped. */
-export type SweepOutcome = "live" | "retained" | "alias" | "dropped";
-const keyOf = (digest: Uint8Array) => (digest.length === 0 ? noKey : Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("latin1"));
 
 /**
- * Interns strings through `pool`, remembering the last one: consecutive tokens
- * mostly share an organisation, group or owner, and comparing is cheaper than hashing.
- */
-function interner(pool: Map<string, string>): (value: string) => string {
-  let last = "";
-  return (value) => {
-    if (value === last || value === "") return value === "" ? value : last;
-    let shared = pool.get(value);
-    if (shared === undefined) {
-      shared = value;
-      pool.set(value, value);
-    }
-    last = shared;
-    return shared;
-  };
-}
-
-/**
- * A token's state as the replica takes it in: what a feed record says, or what
- * a snapshot row says directly (a million of those must load in seconds, so
- * they skip building messages). Digests are latin1 strings, "" for none;
- * times are replica seconds, 0 for none.
+ * A token's state as the replica takes it from a feed record. Digests are
+ * bytes (empty: none); times are replica seconds, 0 for none.
  */
 export interface TokenFacts {
+  /** A uuid. */
   readonly id: string;
-  readonly digestKey: string;
+  readonly digest: Uint8Array;
   /** The digest a RegenerateToken replaced: how the entry is found after one. */
-  readonly previousDigestKey: string;
+  readonly previousDigest: Uint8Array;
   readonly previousExpiresAt: number;
-  /** State, kind, level, admin and has-a-parent, packed as tokenFlags() packs them. */
+  /** State, kind, level, admin, has-a-parent and honeytoken, packed as tokenFlags() packs them. */
   readonly flags: number;
   /** The parent's current digest, when known: links an exchanged token to its parent. */
-  readonly parentDigestKey: string;
+  readonly parentDigest: Uint8Array;
   readonly ownerId: string;
   readonly organisationId: string;
   readonly groupId: string;
@@ -159,11 +189,17 @@ const replicaSecondsOf = (unixMs: bigint) => (unixMs === 0n ? 0 : toReplicaSecon
 export function tokenFactsFromRecord(record: TokenRecord): TokenFacts {
   return {
     id: record.id,
-    digestKey: keyOf(record.digest),
-    previousDigestKey: keyOf(record.previousDigest),
+    digest: record.digest,
+    previousDigest: record.previousDigest,
     previousExpiresAt: replicaSecondsOf(record.previousDigestExpiresAtMs),
-    flags: tokenFlags(record.state, record.kind, record.level, record.admin, record.parentTokenId !== "", record.honeytoken),
-    parentDigestKey: keyOf(record.parentDigest),
+    flags:
+      record.state |
+      (record.kind << kindShift) |
+      (record.level << levelShift) |
+      (record.admin ? adminBit : 0) |
+      (record.parentTokenId !== "" ? parentBit : 0) |
+      (record.honeytoken ? honeytokenBit : 0),
+    parentDigest: record.parentDigest,
     ownerId: record.ownerId,
     organisationId: record.organisationId,
     groupId: record.groupId,
@@ -173,36 +209,50 @@ export function tokenFactsFromRecord(record: TokenRecord): TokenFacts {
   };
 }
 
+/** What a sweep counted. */
+export interface SweepCounts {
+  live: number;
+  retained: number;
+  dropped: number;
+}
+
+const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
+const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
+const nilUuid = "00000000-0000-0000-0000-000000000000";
+const { digestBytes, uuidBytes } = packedToken;
+
 /**
  * The in-memory copy of everything a decision needs. It knows nothing of where
  * records come from: the feed follower applies them strictly in seq order.
  */
 export class Replica {
-  /** Every live token by its digest, and by its previous digest while a regeneration's grace lasts. */
-  readonly byDigest = new DigestMap<TokenEntry>();
+  /** Every held token's slot, found by its digest or a regenerated token's previous one. */
+  readonly table = new TokenTable();
+  readonly holders = new InternedTable<string, TokenHolder>((holder) => {
+    if (holder.bytesKey !== "") this.holderByBytes.delete(holder.bytesKey);
+  });
+  readonly scopeSets = new InternedTable<string, readonly string[]>();
+  /** Keyed by holder number × 2^21 + scope set number (exact below 2^53), past 2^21 scope sets by text. */
+  readonly profiles = new InternedTable<number | string, TokenProfile>((profile) => {
+    this.holders.release(profile.holderNumber);
+    this.scopeSets.release(profile.scopeSetNumber);
+  });
   readonly principals = new Map<string, PrincipalEntry>();
   readonly organisations = new Map<string, OrganisationEntry>();
   /** Groups principals belong to, each entry shared by its principals. */
   readonly groups = new Map<string, GroupEntry>();
   /** The feed position everything held reflects. */
   appliedSeq = 0n;
-  /** Tokens held, live and retained (aliases not counted). */
+  /** Tokens held, live and retained. */
   tokenCount = 0;
   /** Of those, dead ones kept so callers still hear why (revoked, expired), as the last complete sweep counted them. */
   retainedCount = 0;
-  /**
-   * When a sweep first saw a token dead that carries no time of its own (revoked,
-   * or its parent dead), in replica seconds. Weak: an entry dropped is forgotten with it.
-   */
-  private readonly deadSince = new WeakMap<TokenEntry, number>();
-  // Many tokens share a scope list and an owner, organisation or group id: one copy each.
-  private readonly scopeLists = new Map<string, readonly string[]>();
-  /** The lists scopeList() handed out: facts carrying one need no joining to intern. */
-  private readonly sharedScopeLists = new WeakSet<readonly string[]>();
-  private readonly strings = new Map<string, string>();
-  private readonly internOwner = interner(this.strings);
-  private readonly internOrganisation = interner(this.strings);
-  private readonly internGroup = interner(this.strings);
+  /** Holders by the snapshot layout's bytes of their three ids: a snapshot row finds its holder without making id text. */
+  private readonly holderByBytes = new Map<string, number>();
+  private readonly extras = new Map<number, TokenExtra>();
+  /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
+  private readonly deadSince = new Map<number, number>();
+  private readonly words = [0, 0, 0, 0];
 
   /** Applies one event's records and moves to its seq. The caller guarantees seq order. */
   applyEvent(seq: bigint, records: readonly ChangeRecord[]): void {
@@ -225,30 +275,48 @@ export class Replica {
     }
   }
 
-  /** Every live token once (not its aliases). O(n): for tests, tools and metrics, never the hot path. */
+  /** The token a value's digest finds (by its current value, or a regenerated token's previous one). */
+  find(digest: Uint8Array): TokenEntry | undefined {
+    const found = this.table.find(digest);
+    return found < 0 ? undefined : new TokenEntry(this, found >>> 1, (found & 1) === 1);
+  }
+
+  /** Every held token once. O(n): for tests, tools and metrics, never the hot path. */
   *tokens(): IterableIterator<TokenEntry> {
-    for (const [key, entry] of this.byDigest) if (key === entry.digestKey) yield entry;
+    for (let slot = 0; slot < this.table.slotLimit; slot++) if (this.table.inUse(slot)) yield new TokenEntry(this, slot);
   }
 
   /** A token by id. O(n): for tests and tools, never the hot path. */
   findToken(id: string): TokenEntry | undefined {
-    for (const entry of this.tokens()) if (entry.id === id) return entry;
+    const words = readWords(parseUuid(id), 0, [0, 0, 0, 0]);
+    for (let slot = 0; slot < this.table.slotLimit; slot++) if (this.table.inUse(slot) && this.table.idEquals(slot, words)) return new TokenEntry(this, slot);
     return undefined;
   }
 
-  /** The shared list for scopes written as one space-separated text (as a snapshot carries them). */
-  scopeList(text: string): readonly string[] {
-    let shared = this.scopeLists.get(text);
-    if (!shared) {
-      shared = Object.freeze(text === "" ? [] : text.split(" "));
-      this.scopeLists.set(text, shared);
-      this.sharedScopeLists.add(shared);
+  /** Every digest prefix a value can match (hex), with the id of the token it finds: for tests and tools. */
+  *digests(): IterableIterator<[string, string]> {
+    const hex = (words: readonly number[]) => Buffer.from(new Uint32Array(words).buffer).toString("hex");
+    for (const token of this.tokens()) {
+      yield [hex(this.table.digestWords(token.slot, [0, 0, 0, 0])), token.id];
+      const alias = this.table.alias(token.slot);
+      if (alias) yield [hex(alias), token.id];
     }
-    return shared;
   }
 
-  private internScopes(scopes: readonly string[]): readonly string[] {
-    return this.sharedScopeLists.has(scopes) ? scopes : this.scopeList(scopes.join(" "));
+  /** The token's id as text. */
+  tokenId(slot: number): string {
+    return formatUuid(this.table.idWords(slot, this.words));
+  }
+
+  extraOf(slot: number): TokenExtra | undefined {
+    return this.extras.get(slot);
+  }
+
+  /** An exchanged token's parent, if its slot still holds it. */
+  parentOf(slot: number): TokenEntry | undefined {
+    const extra = this.extras.get(slot);
+    if (!extra || extra.parentSlot < 0 || !this.table.inUse(extra.parentSlot) || !this.table.idEquals(extra.parentSlot, extra.parentId!)) return undefined;
+    return new TokenEntry(this, extra.parentSlot);
   }
 
   private applyToken(record: TokenRecord): void {
@@ -257,62 +325,154 @@ export class Replica {
 
   /** Applies one token's current state: creates, updates (rekeying after a regeneration) or drops its entry. */
   applyTokenFacts(facts: TokenFacts): void {
-    const key = facts.digestKey;
-    const previousKey = facts.previousDigestKey;
     // The entry is found by the digest it has, or — after a RegenerateToken — by
     // the one it had, which the record always carries.
-    const entry = this.byDigest.get(key) ?? (previousKey === noKey ? undefined : this.byDigest.get(previousKey));
-    if (entry) {
-      this.byDigest.delete(entry.digestKey);
-      if (entry.extra && entry.extra.previousDigestKey !== noKey) this.byDigest.delete(entry.extra.previousDigestKey);
-    }
+    let found = facts.digest.length === 0 ? -1 : this.table.find(facts.digest);
+    if (found < 0 && facts.previousDigest.length > 0) found = this.table.find(facts.previousDigest);
+    const held = found >= 0 ? found >>> 1 : -1;
     if ((facts.flags & stateMask) === TokenState.DELETED) {
-      if (entry) {
-        // Children still pointing here see the state and refuse.
-        entry.flags = (entry.flags & ~stateMask) | TokenState.DELETED;
-        this.tokenCount--;
-      }
+      // Children still pointing here find their parent gone, and refuse.
+      if (held >= 0) this.drop(held);
       return;
     }
-    const token = entry ?? new TokenEntry(facts.id);
-    if (!entry) this.tokenCount++;
-    this.hold(token, facts);
+    let slot = held;
+    if (slot < 0) {
+      slot = this.table.allocate();
+      this.tokenCount++;
+    } else {
+      this.profiles.release(this.table.profile(slot));
+    }
+    const idBytes = parseUuid(facts.id);
+    this.table.setId(slot, idBytes, 0);
+    this.table.setDigest(slot, facts.digest, 0);
+    const holder = this.holders.acquire(holderKey(facts.ownerId, facts.organisationId, facts.groupId), () => ({
+      ownerId: facts.ownerId,
+      organisationId: facts.organisationId,
+      groupId: facts.groupId,
+      bytesKey: "",
+    }));
+    const scopesText = facts.scopes.join(" ");
+    const scopeSet = this.scopeSets.acquire(scopesText, () => splitScopes(scopesText));
+    this.table.setFacts(slot, this.profileOf(holder, scopeSet), facts.expiresAt, facts.createdAt);
+    this.table.setFlags(slot, facts.flags | heldBit);
+    // Facts without the parent's digest (a later change to the child) keep the link the slot had.
+    const kept = this.extras.get(slot);
+    const parent = facts.parentDigest.length > 0 ? this.parentLink(facts.parentDigest, 0) : kept && kept.parentSlot >= 0 ? kept : undefined;
+    this.setExtra(slot, facts.previousDigest.length > 0 ? facts.previousDigest : undefined, 0, facts.previousExpiresAt, parent);
   }
 
   /**
-   * A token from a snapshot. A snapshot holds each live token once and is read
-   * into a fresh replica, so there is no entry to look for first: at a million
-   * tokens, the lookups that always miss would be a fifth of the load.
+   * Tokens from a snapshot chunk in the packed layout
+   * (@tessera/shared/snapshot/packed-token-layout), straight into the table: a
+   * snapshot holds each token once and is read into a fresh replica, so there is
+   * no entry to look for first. Returns how many.
    */
-  addSnapshotToken(facts: TokenFacts): void {
-    this.tokenCount++;
-    this.hold(new TokenEntry(facts.id), facts);
-  }
-
-  /** Tokens from a snapshot chunk in the packed layout (see addSnapshotToken); returns how many. */
   addPackedTokens(packed: Uint8Array): number {
-    const reader = new PackedTokenReader(packed, (text) => this.scopeList(text));
+    const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+    const table = this.table;
     let count = 0;
-    for (; reader.next(); count++) this.addSnapshotToken(reader.facts);
+    let lastHolderBytes = "";
+    let lastScopesText = "";
+    let lastProfile = -1;
+    for (let at = 0; at < bytes.length; count++) {
+      const slot = table.allocate();
+      table.setId(slot, bytes, at + packedToken.id);
+      table.setDigest(slot, bytes, at + packedToken.digest);
+      let next = at + packedToken.variable;
+      const previousLength = bytes[next]!;
+      const previousAt = next + 1;
+      next = previousAt + previousLength;
+      const parentLength = bytes[next]!;
+      const parentAt = next + 1;
+      next = parentAt + parentLength;
+      const scopesLength = bytes.readUInt16BE(next);
+      const scopesText = bytes.toString("latin1", next + 2, next + 2 + scopesLength);
+      const holderBytes = bytes.toString("latin1", at + packedToken.ownerId, at + packedToken.groupId + uuidBytes);
+      // Consecutive rows often share a holder and scopes: two string compares, no maps.
+      let profile: number;
+      if (holderBytes === lastHolderBytes && scopesText === lastScopesText) {
+        profile = lastProfile;
+        this.profiles.retain(profile);
+      } else {
+        const scopeSet = this.scopeSets.acquire(scopesText, () => splitScopes(scopesText));
+        profile = this.profileOf(this.holderFromBytes(bytes, at, holderBytes), scopeSet);
+        lastHolderBytes = holderBytes;
+        lastScopesText = scopesText;
+        lastProfile = profile;
+      }
+      table.setFacts(slot, profile, bytes.readInt32BE(at + packedToken.expiresAt), bytes.readInt32BE(at + packedToken.createdAt));
+      table.setFlags(slot, bytes.readUInt16BE(at + packedToken.flags) | heldBit);
+      if (previousLength === digestBytes || parentLength === digestBytes) {
+        const parent = parentLength === digestBytes ? this.parentLink(bytes, parentAt) : undefined;
+        this.setExtra(slot, previousLength === digestBytes ? bytes : undefined, previousAt, bytes.readInt32BE(at + packedToken.previousExpiresAt), parent);
+      }
+      this.tokenCount++;
+      at = next + 2 + scopesLength;
+    }
     return count;
   }
 
-  /** Sets a live token's entry from its facts and files it under its digests. */
-  private hold(token: TokenEntry, facts: TokenFacts): void {
-    const previousKey = facts.previousDigestKey;
-    // Facts without the parent's digest (a later change to the child) keep the link the entry had.
-    const parent = facts.parentDigestKey === noKey ? token.extra?.parent : this.byDigest.get(facts.parentDigestKey);
-    token.digestKey = facts.digestKey;
-    token.ownerId = this.internOwner(facts.ownerId);
-    token.organisationId = this.internOrganisation(facts.organisationId);
-    token.groupId = this.internGroup(facts.groupId);
-    token.scopes = this.internScopes(facts.scopes);
-    token.expiresAt = facts.expiresAt;
-    token.createdAt = facts.createdAt;
-    token.flags = facts.flags;
-    token.extra = previousKey !== noKey || parent !== undefined ? { previousDigestKey: previousKey, previousExpiresAt: facts.previousExpiresAt, parent } : undefined;
-    this.byDigest.set(facts.digestKey, token);
-    if (previousKey !== noKey) this.byDigest.set(previousKey, token);
+  /**
+   * The profile of a holder and a scope set, each already counted once for this
+   * token: a profile already held keeps its own counts, and gives these back.
+   */
+  private profileOf(holder: number, scopeSet: number): number {
+    const key = scopeSet < 2_097_152 ? holder * 2_097_152 + scopeSet : `${holder} ${scopeSet}`;
+    const known = this.profiles.find(key);
+    if (known !== undefined) {
+      this.holders.release(holder);
+      this.scopeSets.release(scopeSet);
+      this.profiles.retain(known);
+      return known;
+    }
+    return this.profiles.acquire(key, () => ({ holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet }));
+  }
+
+  /** The holder of a snapshot row's three ids, made (with their text) the first time they are seen. */
+  private holderFromBytes(bytes: Buffer, at: number, holderBytes: string): number {
+    const known = this.holderByBytes.get(holderBytes);
+    if (known !== undefined) {
+      this.holders.retain(known);
+      return known;
+    }
+    const ownerId = formatUuid(readWords(bytes, at + packedToken.ownerId, [0, 0, 0, 0]));
+    const organisationId = formatUuid(readWords(bytes, at + packedToken.organisationId, [0, 0, 0, 0]));
+    const group = formatUuid(readWords(bytes, at + packedToken.groupId, [0, 0, 0, 0]));
+    const groupId = group === nilUuid ? "" : group;
+    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, bytesKey: "" }));
+    const value = this.holders.get(holder);
+    if (value.bytesKey === "") {
+      value.bytesKey = holderBytes;
+      this.holderByBytes.set(holderBytes, holder);
+    }
+    return holder;
+  }
+
+  /** A link to the parent the digest at `bytes[at]` finds (by id, so a reused slot is never mistaken for it). */
+  private parentLink(bytes: Uint8Array, at: number): Pick<TokenExtra, "parentSlot" | "parentId"> {
+    const found = this.table.find(bytes, at);
+    if (found < 0) return { parentSlot: -1, parentId: undefined };
+    const parentSlot = found >>> 1;
+    return { parentSlot, parentId: this.table.idWords(parentSlot, [0, 0, 0, 0]) as unknown as DigestWords };
+  }
+
+  /** Sets (or clears) a slot's previous value and parent link. */
+  private setExtra(slot: number, previous: Uint8Array | undefined, previousAt: number, previousExpiresAt: number, parent: Pick<TokenExtra, "parentSlot" | "parentId"> | undefined): void {
+    this.table.setAlias(slot, previous ? (readWords(previous, previousAt, [0, 0, 0, 0]) as unknown as DigestWords) : undefined);
+    if (!previous && !parent) {
+      this.extras.delete(slot);
+      return;
+    }
+    this.extras.set(slot, { previousExpiresAt: previous ? previousExpiresAt : 0, parentSlot: parent?.parentSlot ?? -1, parentId: parent?.parentId });
+  }
+
+  /** Lets a token go: its slot, its shared values, what a sweep noted of it. */
+  private drop(slot: number): void {
+    this.profiles.release(this.table.profile(slot));
+    this.extras.delete(slot);
+    this.deadSince.delete(slot);
+    this.table.free(slot);
+    this.tokenCount--;
   }
 
   private applyPrincipal(record: PrincipalRecord): void {
@@ -332,62 +492,55 @@ export class Replica {
   }
 
   /**
-   * Sweeps one map entry (the pruner walks the map with these): drops a token
-   * dead since before `cutoff`, or a regenerated value whose grace ended before
-   * it; a dead session at once (no surface ever answers for one). Returns what
-   * the entry is now. Times are replica seconds.
+   * Sweeps one slot (the pruner walks the table with these): drops a
+   * regenerated value whose grace ended before `cutoff`; a token dead since
+   * before `cutoff`; a dead session at once (no surface ever answers for one).
+   * Times are replica seconds.
    */
-  sweepEntry(key: string, token: TokenEntry, now: number, cutoff: number): SweepOutcome {
-    if (key !== token.digestKey) {
+  sweepSlot(slot: number, now: number, cutoff: number, counts: SweepCounts): void {
+    if (!this.table.inUse(slot)) return;
+    const extra = this.extras.get(slot);
+    if (extra && extra.previousExpiresAt !== 0 && extra.previousExpiresAt <= cutoff) {
       // The value a RegenerateToken replaced: REVOKED past its grace, then, after the retention, not held.
-      const extra = token.extra;
-      if (!extra || extra.previousDigestKey !== key || extra.previousExpiresAt > cutoff) return "alias";
-      this.byDigest.delete(key);
-      token.extra = extra.parent ? { previousDigestKey: noKey, previousExpiresAt: 0, parent: extra.parent } : undefined;
-      return "dropped";
+      this.table.setAlias(slot, undefined);
+      if (extra.parentSlot < 0) this.extras.delete(slot);
+      else extra.previousExpiresAt = 0;
+      counts.dropped++;
     }
+    const token = new TokenEntry(this, slot);
     const diedAt = this.diedAt(token, now);
-    if (diedAt === undefined) return "live";
-    if (diedAt > cutoff && token.kind !== TokenKind.SESSION) return "retained";
-    this.byDigest.delete(key);
-    if (token.extra && token.extra.previousDigestKey !== noKey) this.byDigest.delete(token.extra.previousDigestKey);
-    this.tokenCount--;
-    return "dropped";
+    if (diedAt === undefined) counts.live++;
+    else if (diedAt > cutoff && token.kind !== TokenKind.SESSION) counts.retained++;
+    else {
+      this.drop(slot);
+      counts.dropped++;
+    }
   }
 
   /** When `token` died for good (replica seconds), or undefined while it may still be valid (disabled is reversible). */
   private diedAt(token: TokenEntry, now: number): number | undefined {
-    const expiredAt = token.expiresAt !== 0 && token.expiresAt <= now ? token.expiresAt : undefined;
-    if (expiredAt !== undefined) return expiredAt;
+    const expiresAt = token.expiresAt;
+    if (expiresAt !== 0 && expiresAt <= now) return expiresAt;
     const state = token.state;
     let dead = state === TokenState.REVOKED || state === TokenState.DELETED;
     if (!dead && token.hasParent) {
-      const parent = token.extra?.parent;
+      const parent = token.parent;
       if (!parent) dead = true;
       else {
-        const parentExpiredAt = parent.expiresAt !== 0 && parent.expiresAt <= now ? parent.expiresAt : undefined;
-        if (parentExpiredAt !== undefined) return parentExpiredAt;
+        const parentExpiresAt = parent.expiresAt;
+        if (parentExpiresAt !== 0 && parentExpiresAt <= now) return parentExpiresAt;
         dead = parent.state === TokenState.REVOKED || parent.state === TokenState.DELETED;
       }
     }
     if (!dead) return undefined;
-    let since = this.deadSince.get(token);
-    if (since === undefined) this.deadSince.set(token, (since = now));
+    let since = this.deadSince.get(token.slot);
+    if (since === undefined) this.deadSince.set(token.slot, (since = now));
     return since;
   }
 
-  /**
-   * After a complete sweep: lets go of shared strings and scope lists no entry
-   * it kept uses (one made meanwhile may go too: the next token needing it makes it again).
-   */
-  shrinkCaches(keptStrings: ReadonlySet<string>, keptScopeLists: ReadonlySet<readonly string[]>): void {
-    for (const value of this.strings.keys()) if (!keptStrings.has(value)) this.strings.delete(value);
-    for (const [text, list] of this.scopeLists) if (!keptScopeLists.has(list)) this.scopeLists.delete(text);
-  }
-
-  /** Shared strings and scope lists held: for tests and metrics. */
-  get cacheSizes(): { strings: number; scopeLists: number } {
-    return { strings: this.strings.size, scopeLists: this.scopeLists.size };
+  /** Shared values held: for tests and metrics. */
+  get cacheSizes(): { holders: number; scopeSets: number; profiles: number } {
+    return { holders: this.holders.size, scopeSets: this.scopeSets.size, profiles: this.profiles.size };
   }
 
   private applyOrganisation(record: OrganisationRecord): void {

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "./decide.js";
-import { TokenEntry } from "./replica.js";
+import { create } from "@bufbuild/protobuf";
+import { ChangeRecordSchema, TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
+import { Replica } from "./replica.js";
 import { UsageRecorder } from "./usage-recorder.js";
 
-const token = new TokenEntry("5d0c2f4e-0000-4000-8000-000000000001");
+const replica = new Replica();
+replica.applyRecord(create(ChangeRecordSchema, { record: { case: "token", value: { id: "5d0c2f4e-0000-4000-8000-000000000001", digest: new Uint8Array(32).fill(1), ownerId: "p1", organisationId: "o1", state: TokenState.ACTIVE, kind: TokenKind.PERSONAL, level: TokenLevel.USER } } }));
+const token = [...replica.tokens()][0]!;
 const freshness = { state: "current", stalenessMs: 0, detail: "", loaded: true } as const;
 const decision = (valid: boolean, previousValue = false): Decision =>
   valid

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
+import { namedUuid } from "@tessera/test-support/named-uuid";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
+import { createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import type { DecisionContext } from "../domain/decide.js";
 import { Replica } from "../domain/replica.js";
@@ -18,7 +19,7 @@ const principal = (id: string, permissions: string[]): ChangeRecord =>
   create(ChangeRecordSchema, { record: { case: "principal", value: { id, organisationId: "o1", permissions } } });
 const token = (id: string, owner: string, value: string, state = TokenState.ACTIVE): ChangeRecord =>
   create(ChangeRecordSchema, {
-    record: { case: "token", value: { id, digest: digest(value), ownerId: owner, organisationId: "o1", scopes: ["orders:read", "orders:write"], state, kind: TokenKind.PERSONAL, level: TokenLevel.USER } },
+    record: { case: "token", value: { id: namedUuid(id), digest: digest(value), ownerId: owner, organisationId: "o1", scopes: ["orders:read", "orders:write"], state, kind: TokenKind.PERSONAL, level: TokenLevel.USER } },
   });
 
 /** Calls the handler as node:http would and returns what it wrote. */
@@ -46,20 +47,20 @@ describe("forward-auth's 200 headers", () => {
     const bob = generateToken();
     const replica = new Replica();
     replica.applyEvent(1n, [org, principal("p1", ["orders:read", "orders:write"]), principal("p2", ["orders:read"]), token("t1", "p1", alice), token("t2", "p2", bob)]);
-    const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => ({ state: "current", stalenessMs: 0, detail: "", loaded: true }), failOpen: false, tokenFormat: defaultTokenFormat };
+    const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => ({ state: "current", stalenessMs: 0, detail: "", loaded: true }), failOpen: false, tokenFormat: defaultTokenFormat };
     const meter = { latency() {}, refused() {} };
     const handler = forwardAuth(ctx, () => {}, { tokenHeader: "authorization", identityHeaders: names, routes: createRouteTable([]) }, meter);
 
-    expect(call(handler, alice).headers).toMatchObject({ "x-tessera-token-id": "t1", "x-tessera-owner-id": "p1", "x-tessera-scopes": "orders:read orders:write" });
-    expect(call(handler, bob).headers).toMatchObject({ "x-tessera-token-id": "t2", "x-tessera-owner-id": "p2", "x-tessera-scopes": "orders:read" });
-    expect(call(handler, alice).headers["x-tessera-token-id"]).toBe("t1");
+    expect(call(handler, alice).headers).toMatchObject({ "x-tessera-token-id": namedUuid("t1"), "x-tessera-owner-id": "p1", "x-tessera-scopes": "orders:read orders:write" });
+    expect(call(handler, bob).headers).toMatchObject({ "x-tessera-token-id": namedUuid("t2"), "x-tessera-owner-id": "p2", "x-tessera-scopes": "orders:read" });
+    expect(call(handler, alice).headers["x-tessera-token-id"]).toBe(namedUuid("t1"));
 
     // The owner loses a permission: the next answer says so at once.
     replica.applyEvent(2n, [principal("p1", ["orders:read"])]);
-    expect(call(handler, alice).headers).toMatchObject({ "x-tessera-token-id": "t1", "x-tessera-scopes": "orders:read" });
+    expect(call(handler, alice).headers).toMatchObject({ "x-tessera-token-id": namedUuid("t1"), "x-tessera-scopes": "orders:read" });
     // And a revocation is a refusal, not a cached 200.
     replica.applyEvent(3n, [token("t1", "p1", alice, TokenState.REVOKED)]);
     expect(call(handler, alice).status).toBe(401);
-    expect(call(handler, bob)).toMatchObject({ status: 200, headers: { "x-tessera-token-id": "t2" } });
+    expect(call(handler, bob)).toMatchObject({ status: 200, headers: { "x-tessera-token-id": namedUuid("t2") } });
   });
 });
