@@ -9,6 +9,7 @@ import {
 import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { flagLayout, packedToken, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
+import { ByteKeyedIndex } from "./byte-keyed-index.js";
 import { InternedTable } from "./interned-table.js";
 import { readWords, TokenTable, type DigestWords } from "./token-table.js";
 import { formatUuid, parseUuid } from "./uuid-words.js";
@@ -30,8 +31,10 @@ export interface TokenHolder {
   readonly organisationId: string;
   /** "" when none. */
   readonly groupId: string;
-  /** The snapshot layout's 48 bytes of the three ids (latin1), once a snapshot used it: a second index key. */
-  bytesKey: string;
+  /** Its profiles by scope set number. */
+  readonly profiles: Map<number, number>;
+  /** The snapshot layout's 48 bytes of the three ids, once a snapshot row named it: its key in holderByBytes. */
+  keyBytes: Uint8Array | undefined;
 }
 
 /** What tokens of one holder with one set of scopes share: one column of a token names it. */
@@ -216,6 +219,14 @@ export interface SweepCounts {
   dropped: number;
 }
 
+/** Whether two snapshot rows of one chunk name the same three ids and the same scopes. */
+function sameProfileBytes(bytes: Uint8Array, a: number, aScopes: number, b: number, bScopes: number, scopesLength: number): boolean {
+  for (let i = packedToken.ownerId; i < packedToken.groupId + packedToken.uuidBytes; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  if (((bytes[aScopes - 2]! << 8) | bytes[aScopes - 1]!) !== scopesLength) return false;
+  for (let i = 0; i < scopesLength; i++) if (bytes[aScopes + i] !== bytes[bScopes + i]) return false;
+  return true;
+}
+
 const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
 const nilUuid = "00000000-0000-0000-0000-000000000000";
@@ -229,11 +240,12 @@ export class Replica {
   /** Every held token's slot, found by its digest or a regenerated token's previous one. */
   readonly table = new TokenTable();
   readonly holders = new InternedTable<string, TokenHolder>((holder) => {
-    if (holder.bytesKey !== "") this.holderByBytes.delete(holder.bytesKey);
+    if (holder.keyBytes) this.holderByBytes.delete(holder.keyBytes);
   });
-  readonly scopeSets = new InternedTable<string, readonly string[]>();
-  /** Keyed by holder number × 2^21 + scope set number (exact below 2^53), past 2^21 scope sets by text. */
-  readonly profiles = new InternedTable<number | string, TokenProfile>((profile) => {
+  readonly scopeSets = new InternedTable<string, readonly string[]>((scopes) => this.scopeSetByBytes.delete(Buffer.from(scopes.join(" "), "latin1")));
+  /** Keyed by "holder scopeSet"; found through the holder's own map (no string made per token). */
+  readonly profiles = new InternedTable<string, TokenProfile>((profile) => {
+    profile.holder.profiles.delete(profile.scopeSetNumber);
     this.holders.release(profile.holderNumber);
     this.scopeSets.release(profile.scopeSetNumber);
   });
@@ -248,7 +260,9 @@ export class Replica {
   /** Of those, dead ones kept so callers still hear why (revoked, expired), as the last complete sweep counted them. */
   retainedCount = 0;
   /** Holders by the snapshot layout's bytes of their three ids: a snapshot row finds its holder without making id text. */
-  private readonly holderByBytes = new Map<string, number>();
+  private readonly holderByBytes = new ByteKeyedIndex();
+  /** Scope sets by a snapshot row's scope bytes. */
+  private readonly scopeSetByBytes = new ByteKeyedIndex();
   private readonly extras = new Map<number, TokenExtra>();
   /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
   private readonly deadSince = new Map<number, number>();
@@ -349,7 +363,8 @@ export class Replica {
       ownerId: facts.ownerId,
       organisationId: facts.organisationId,
       groupId: facts.groupId,
-      bytesKey: "",
+      profiles: new Map(),
+      keyBytes: undefined,
     }));
     const scopesText = facts.scopes.join(" ");
     const scopeSet = this.scopeSets.acquire(scopesText, () => splitScopes(scopesText));
@@ -371,9 +386,9 @@ export class Replica {
     const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
     const table = this.table;
     let count = 0;
-    let lastHolderBytes = "";
-    let lastScopesText = "";
     let lastProfile = -1;
+    let lastAt = -1;
+    let lastScopesAt = -1;
     for (let at = 0; at < bytes.length; count++) {
       const slot = table.allocate();
       table.setId(slot, bytes, at + packedToken.id);
@@ -385,21 +400,19 @@ export class Replica {
       const parentLength = bytes[next]!;
       const parentAt = next + 1;
       next = parentAt + parentLength;
-      const scopesLength = bytes.readUInt16BE(next);
-      const scopesText = bytes.toString("latin1", next + 2, next + 2 + scopesLength);
-      const holderBytes = bytes.toString("latin1", at + packedToken.ownerId, at + packedToken.groupId + uuidBytes);
-      // Consecutive rows often share a holder and scopes: two string compares, no maps.
+      const scopesLength = (bytes[next]! << 8) | bytes[next + 1]!;
+      const scopesAt = next + 2;
+      // Consecutive rows often share a holder and scopes: compared in place, no lookup.
       let profile: number;
-      if (holderBytes === lastHolderBytes && scopesText === lastScopesText) {
+      if (lastAt >= 0 && sameProfileBytes(bytes, lastAt, lastScopesAt, at, scopesAt, scopesLength)) {
         profile = lastProfile;
         this.profiles.retain(profile);
       } else {
-        const scopeSet = this.scopeSets.acquire(scopesText, () => splitScopes(scopesText));
-        profile = this.profileOf(this.holderFromBytes(bytes, at, holderBytes), scopeSet);
-        lastHolderBytes = holderBytes;
-        lastScopesText = scopesText;
+        profile = this.profileOf(this.holderFromBytes(bytes, at), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
         lastProfile = profile;
       }
+      lastAt = at;
+      lastScopesAt = scopesAt;
       table.setFacts(slot, profile, bytes.readInt32BE(at + packedToken.expiresAt), bytes.readInt32BE(at + packedToken.createdAt));
       table.setFlags(slot, bytes.readUInt16BE(at + packedToken.flags) | heldBit);
       if (previousLength === digestBytes || parentLength === digestBytes) {
@@ -407,7 +420,7 @@ export class Replica {
         this.setExtra(slot, previousLength === digestBytes ? bytes : undefined, previousAt, bytes.readInt32BE(at + packedToken.previousExpiresAt), parent);
       }
       this.tokenCount++;
-      at = next + 2 + scopesLength;
+      at = scopesAt + scopesLength;
     }
     return count;
   }
@@ -417,20 +430,23 @@ export class Replica {
    * token: a profile already held keeps its own counts, and gives these back.
    */
   private profileOf(holder: number, scopeSet: number): number {
-    const key = scopeSet < 2_097_152 ? holder * 2_097_152 + scopeSet : `${holder} ${scopeSet}`;
-    const known = this.profiles.find(key);
+    const known = this.holders.get(holder).profiles.get(scopeSet);
     if (known !== undefined) {
       this.holders.release(holder);
       this.scopeSets.release(scopeSet);
       this.profiles.retain(known);
       return known;
     }
-    return this.profiles.acquire(key, () => ({ holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet }));
+    const profile = this.profiles.acquire(`${holder} ${scopeSet}`, () => ({ holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet }));
+    this.holders.get(holder).profiles.set(scopeSet, profile);
+    return profile;
   }
 
-  /** The holder of a snapshot row's three ids, made (with their text) the first time they are seen. */
-  private holderFromBytes(bytes: Buffer, at: number, holderBytes: string): number {
-    const known = this.holderByBytes.get(holderBytes);
+  /** The holder of a snapshot row's three ids, counted once more; made (with their text) the first time they are seen. */
+  private holderFromBytes(bytes: Buffer, at: number): number {
+    const start = at + packedToken.ownerId;
+    const end = at + packedToken.groupId + uuidBytes;
+    const known = this.holderByBytes.get(bytes, start, end);
     if (known !== undefined) {
       this.holders.retain(known);
       return known;
@@ -439,13 +455,26 @@ export class Replica {
     const organisationId = formatUuid(readWords(bytes, at + packedToken.organisationId, [0, 0, 0, 0]));
     const group = formatUuid(readWords(bytes, at + packedToken.groupId, [0, 0, 0, 0]));
     const groupId = group === nilUuid ? "" : group;
-    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, bytesKey: "" }));
+    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map(), keyBytes: undefined }));
     const value = this.holders.get(holder);
-    if (value.bytesKey === "") {
-      value.bytesKey = holderBytes;
-      this.holderByBytes.set(holderBytes, holder);
+    if (!value.keyBytes) {
+      value.keyBytes = Buffer.from(bytes.subarray(start, end));
+      this.holderByBytes.set(bytes, start, end, holder);
     }
     return holder;
+  }
+
+  /** The scope set a snapshot row's scope bytes name, counted once more. */
+  private scopeSetFromBytes(bytes: Buffer, at: number, length: number): number {
+    const known = this.scopeSetByBytes.get(bytes, at, at + length);
+    if (known !== undefined) {
+      this.scopeSets.retain(known);
+      return known;
+    }
+    const text = bytes.toString("latin1", at, at + length);
+    const scopeSet = this.scopeSets.acquire(text, () => splitScopes(text));
+    this.scopeSetByBytes.set(bytes, at, at + length, scopeSet);
+    return scopeSet;
   }
 
   /** A link to the parent the digest at `bytes[at]` finds (by id, so a reused slot is never mistaken for it). */

@@ -99,6 +99,9 @@ export function createValidatorMetrics(registry: Registry, state: ValidatorState
     },
     ["entity", "state"],
   );
+  collect("tessera_validator_replica_table_bytes", "Bytes of the replica's token table: its typed-array columns and index (outside the JS heap)", (g) =>
+    g.set(state.replica().table.bytes),
+  );
   collect("tessera_validator_ready", "1 while the validator reports SERVING", (g) => g.set(state.ready() ? 1 : 0));
   const rejected = new Counter({
     name: "tessera_validator_feed_rejected_total",
