@@ -11,6 +11,7 @@ import { deploymentEnv, startAdmin, startValidator } from "../support/in-process
 import { replicaView, type ReplicaView } from "../support/replica-equality.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/test-database.js";
 import { uniqueRedisPrefix } from "../support/test-redis.js";
+import { extAuthzClient, httpCheck, type ExtAuthzClient } from "../load-balancers/support/ext-authz-client.js";
 import { httpCall } from "../load-balancers/support/http-call.js";
 
 /** What a full replica holds of `organisations`' only: what a partial one serving them must hold. */
@@ -46,15 +47,16 @@ describe("a partial replica serving one organisation of several", () => {
   let partial: RunningValidator;
   let fullClient: ValidatorClient;
   let partialClient: ValidatorClient;
+  let partialEnvoy: ExtAuthzClient;
   let orgA: string;
   let orgB: string;
   const owners: Record<string, string> = {};
 
-  const person = async (name: string, organisationId: string) => {
-    const { principal } = await api.createPrincipal({ name, kind: PrincipalKind.HUMAN, role: Role.MEMBER, permissions: ["orders:read"], organisationId });
+  const person = async (name: string, organisationId: string, permissions = ["orders:read"]) => {
+    const { principal } = await api.createPrincipal({ name, kind: PrincipalKind.HUMAN, role: Role.MEMBER, permissions, organisationId });
     return (owners[name] = principal!.id);
   };
-  const tokenOf = async (owner: string, name: string, fields: { honeytoken?: boolean } = {}) => {
+  const tokenOf = async (owner: string, name: string, fields: { honeytoken?: boolean; scopes?: string[] } = {}) => {
     const created = await api.createToken({ name, scopes: ["orders:read"], ownerId: owners[owner]!, ...fields });
     return { id: created.token!.id, value: created.tokenValue };
   };
@@ -65,6 +67,8 @@ describe("a partial replica serving one organisation of several", () => {
   };
   const forwardAuth = (validator: RunningValidator, value: string) =>
     httpCall(validator.httpPort, "/auth", { headers: ["Authorization", `Bearer ${value}`, "X-Original-URI", "/orders/7"] });
+  const introspect = (validator: RunningValidator, caller: string, value: string) =>
+    httpCall(validator.httpPort, "/introspect", { method: "POST", headers: ["Authorization", `Bearer ${caller}`, "Content-Type", "application/x-www-form-urlencoded"], body: `token=${encodeURIComponent(value)}` });
 
   // Made before the partial validator starts: it learns them from its snapshot.
   let earlyA: { id: string; value: string };
@@ -75,7 +79,7 @@ describe("a partial replica serving one organisation of several", () => {
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    const env = { ...deploymentEnv(database, uniqueRedisPrefix()), TESSERA_POLL_INTERVAL_MS: "300" };
+    const env = { ...deploymentEnv(database, uniqueRedisPrefix()), TESSERA_POLL_INTERVAL_MS: "300", TESSERA_USAGE_FLUSH_MS: "100", TESSERA_USAGE_WRITE_MS: "100", TESSERA_HONEYTOKEN_POLL_MS: "100" };
     admin = await startAdmin(env);
     api = adminClient(admin.port, admin.bootstrapped!.adminToken);
     full = await startValidator({ ...env, TESSERA_VALIDATOR_ID: "full" });
@@ -91,12 +95,14 @@ describe("a partial replica serving one organisation of several", () => {
     partial = await startValidator({ ...env, TESSERA_VALIDATOR_ID: "partial", TESSERA_VALIDATOR_ORGANISATIONS: orgA });
     fullClient = validatorClient(full.grpcPort);
     partialClient = validatorClient(partial.grpcPort);
+    partialEnvoy = extAuthzClient(partial.grpcPort);
     await caughtUp();
   });
 
   afterAll(async () => {
     fullClient?.close();
     partialClient?.close();
+    partialEnvoy?.close();
     await partial?.close();
     await full?.close();
     await admin?.close();
@@ -138,10 +144,41 @@ describe("a partial replica serving one organisation of several", () => {
       expect(refused.body).toBe('{"code":"not_served"}');
       expect(refused.headers["www-authenticate"]).toBeUndefined(); // no verdict on the token
     }
+    // ext_authz: the same 403, as PERMISSION_DENIED.
+    const checked = await partialEnvoy.check(httpCheck("GET", "/orders/7", { authorization: `Bearer ${earlyB.value}` }));
+    expect(checked.status).toMatchObject({ code: 7, message: "not_served" });
+    // Metrics count the answers under their own label.
+    const metrics = (await httpCall(partial.httpPort, "/metrics")).body;
+    expect(metrics).toMatch(/tessera_validator_decisions_total\{surface="grpc",code="not_served"\} [1-9]/);
+    expect(metrics).toMatch(/tessera_validator_decisions_total\{surface="forward_auth",code="not_served"\} [1-9]/);
     // The full replica knows which is which.
     expect((await fullClient.validate(earlyB.value, "orders:read")).code).toBe(ValidationCode.VALID);
     expect((await fullClient.validate(forged)).code).toBe(ValidationCode.NOT_FOUND);
     expect((await fullClient.validate(honeyA.value)).code).toBe(ValidationCode.NOT_FOUND);
+  });
+
+  it("introspects A's tokens only: B's is inactive, and a caller of B is refused not_served", async () => {
+    await person("rs", orgA, ["tessera:introspect"]);
+    const server = await tokenOf("rs", "resource server", { scopes: ["tessera:introspect"] });
+    const anotherA = await tokenOf("ann", "ann introspected");
+    await eventually(async () => (await partialClient.validate(server.value)).valid && (await partialClient.validate(anotherA.value)).valid, 5000);
+    expect(JSON.parse((await introspect(partial, server.value, anotherA.value)).body)).toMatchObject({ active: true, client_id: anotherA.id });
+    expect((await introspect(partial, server.value, earlyB.value)).body).toBe('{"active":false}');
+    const refused = await introspect(partial, earlyB.value, anotherA.value);
+    expect([refused.status, refused.body]).toEqual([403, '{"code":"not_served"}']);
+  });
+
+  it("reports honeytoken presentations and use as a full validator does", async () => {
+    // Presentations to the partial validator over gRPC: one in the test above, one here.
+    const audited = async () =>
+      (await api.listAuditEvents({ tokenId: honeyA.id, action: "token.honeytoken_used", pageSize: 100 })).events.filter(
+        (event) => event.details?.validator_id === "partial" && event.details?.surface === "grpc",
+      ).length;
+    expect((await partialClient.validate(honeyA.value)).code).toBe(ValidationCode.NOT_SERVED);
+    await eventually(async () => (await audited()) === 2, 5000);
+    const used = await tokenOf("ann", "ann used");
+    await eventually(async () => (await partialClient.validate(used.value)).valid, 5000);
+    await eventually(async () => (await api.getToken({ tokenId: used.id })).token?.lastUsedTime !== undefined, 5000);
   });
 
   it("holds none of B's tokens or principals created or changed after it started, nor a new organisation", async () => {
