@@ -13,16 +13,18 @@ import { measureGrpcValidate, measureUnixSocketValidate, validateTokenBody } fro
 import { measureHostileCheck } from "./hostile-check.js";
 import { checkRequestBody, measureExtAuthz, measureForwardAuth } from "./surfaces.js";
 import { startBenchDeployment } from "./support/bench-deployment.js";
-import { fillDatabase } from "./support/fill-database.js";
+import { benchOrganisationId, fillDatabase } from "./support/fill-database.js";
 import { spawnPinned } from "./support/spawn-pinned.js";
-import { formatSpread } from "./support/stats.js";
+import { formatSpread, interleavedRatios, spread } from "./support/stats.js";
 import { createPostgresDatabase } from "../test/support/test-database.js";
 
 const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? 2);
 const snapshotTokens = Number(process.env.TESSERA_BENCH_TOKENS ?? 1_000_000);
+/** Tokens spread over 10 equal organisations for the partial-replica figure. */
+const partialTokens = Number(process.env.TESSERA_BENCH_PARTIAL_TOKENS ?? 200_000);
 /**
- * A comma-separated subset of surfaces,hostile,snapshot,propagation,admin:
+ * A comma-separated subset of surfaces,hostile,snapshot,partial,propagation,admin:
  * prints its rows; bench/results.md is left alone, except that a run with admin
  * rewrites the admin-plane section.
  */
@@ -142,6 +144,38 @@ async function memoryAndSnapshot(): Promise<void> {
   }
 }
 
+/**
+ * A partial replica serving 1 of 10 equal organisations against a full one,
+ * on the same database: heap held and snapshot load time, as ratios per round
+ * (each load in a fresh process, full and partial alternating).
+ */
+async function partialReplica(): Promise<void> {
+  const organisations = 10;
+  say(`partial replica (1 of ${organisations} organisations) against a full one, ${partialTokens} tokens (filling Postgres first)…`);
+  const database = await createPostgresDatabase();
+  try {
+    await fillDatabase(database.handle.db, partialTokens, 10_000, organisations);
+    const load = (served?: string) => childJson(["--expose-gc", "--import", "tsx", "bench/partial-replica.ts", database.url!, ...(served ? [served] : [])]);
+    const loads: { full: Record<string, number>[]; partial: Record<string, number>[] } = { full: [], partial: [] };
+    const loadTimes = await interleavedRatios(
+      rounds,
+      async () => (loads.full.push(load()), loads.full.at(-1)!.loadMs!),
+      async () => (loads.partial.push(load(benchOrganisationId(0))), loads.partial.at(-1)!.loadMs!),
+    );
+    // The warm-up pair is left out of the heap figures as of the times.
+    const [full, partial] = [loads.full.slice(1), loads.partial.slice(1)];
+    const heapRatios = spread(partial.map((p, i) => p.heapBytes! / full[i]!.heapBytes!));
+    const tokens = `${partial[0]!.tokens!.toLocaleString("en")} of ${full[0]!.tokens!.toLocaleString("en")} tokens`;
+    rows.push({ figure: `partial replica (1 of ${organisations} equal organisations, ${tokens}): heap held ÷ a full replica's`, target: "report (≈ 0.1 ideal)", measured: formatSpread(heapRatios), met: undefined });
+    rows.push({ figure: `partial replica (1 of ${organisations}): snapshot load time ÷ a full replica's`, target: "report (≈ 0.1 ideal)", measured: formatSpread(spread(loadTimes.ratios)), met: undefined });
+    notes.push(
+      `Partial replica: ${spread(partial.map((p) => p.heapBytes! / 1e6)).median.toFixed(1)} MB and ${spread(loadTimes.subject).median} ms against ${spread(full.map((f) => f.heapBytes! / 1e6)).median.toFixed(1)} MB and ${spread(loadTimes.baseline).median} ms for the full replica (medians; ${partial[0]!.principals} of ${full[0]!.principals} principals).`,
+    );
+  } finally {
+    await database.drop();
+  }
+}
+
 function propagation(): void {
   say("revocation propagation (bench/propagation.ts)…");
   execFileSync(process.execPath, ["--import", "tsx", "bench/propagation.ts"], { stdio: ["ignore", "ignore", "inherit"] });
@@ -177,6 +211,7 @@ const startedAt = Date.now();
 if (runs("surfaces")) await surfaces();
 if (runs("hostile")) await hostile();
 if (runs("snapshot")) await memoryAndSnapshot();
+if (runs("partial")) await partialReplica();
 if (runs("propagation")) propagation();
 if (runs("admin")) await adminPlane();
 

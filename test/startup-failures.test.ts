@@ -59,6 +59,8 @@ describe("startup failures: one clear line naming the problem and the setting, e
     expect(result.output).not.toContain("a".repeat(40));
     const validator = await failedStart("token-validator", { DATABASE_URL: databaseUrl, TESSERA_PEPPER: pepper, TESSERA_MAX_STALENESS_MS: "soon" });
     expectOneClearLine(validator, "token-validator", "invalid configuration", "TESSERA_MAX_STALENESS_MS");
+    const partial = await failedStart("token-validator", { DATABASE_URL: databaseUrl, TESSERA_PEPPER: pepper, TESSERA_VALIDATOR_ORGANISATIONS: "acme,globex" });
+    expectOneClearLine(partial, "token-validator", "invalid configuration", "TESSERA_VALIDATOR_ORGANISATIONS", "organisation ids (uuids)");
     const embedded = await failedStart("embedded", { TESSERA_ADMIN_PORT: "http" });
     expectOneClearLine(embedded, "tessera", "invalid configuration", "TESSERA_ADMIN_PORT");
   });

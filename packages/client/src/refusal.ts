@@ -28,6 +28,8 @@ export function refusalFor(answer: Validation | ValidatorCallError, scope: strin
   if (answer instanceof ValidatorCallError) return refusal(503, "unavailable", undefined);
   if (answer.valid) return undefined;
   if (answer.code === "stale") return refusal(503, "stale", undefined);
+  // As the validator's forward-auth answers it: not accepted here, but no verdict on the token.
+  if (answer.code === "not_served") return refusal(403, answer.code, undefined);
   if (answer.code === "insufficient_scope") return refusal(403, answer.code, `Bearer error="insufficient_scope", scope="${scope}"`);
   return refusal(401, answer.code, 'Bearer error="invalid_token"');
 }

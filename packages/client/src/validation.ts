@@ -13,7 +13,9 @@ export type ValidationCodeName =
   | "insufficient_scope"
   | "owner_disabled"
   | "tokens_disabled"
-  | "stale";
+  | "stale"
+  // The validator serves only some organisations and holds no token with this value (not a verdict on the token).
+  | "not_served";
 
 /** Who a valid token speaks for: what middleware puts on the request. */
 export interface TesseraIdentity {
@@ -56,6 +58,7 @@ const codeNames: Record<ValidationCode, ValidationCodeName> = {
   [ValidationCode.OWNER_DISABLED]: "owner_disabled",
   [ValidationCode.TOKENS_DISABLED]: "tokens_disabled",
   [ValidationCode.STALE]: "stale",
+  [ValidationCode.NOT_SERVED]: "not_served",
 };
 
 const freshnessNames: Record<Freshness, Validation["freshness"]> = {

@@ -30,6 +30,33 @@ const fileMode = (fallback: string) =>
     .default(fallback)
     .transform((mode) => parseInt(mode, 8));
 
+/** A uuid as Postgres writes it (any version: ids are the database's), before lower-casing. */
+const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Organisation ids, comma-separated: lower-cased (as the feed spells them) and
+ * de-duplicated; unset for every organisation. An entry that is no uuid is
+ * named by its position.
+ */
+const organisationIds = () =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): readonly string[] | undefined => {
+      if (value === undefined) return undefined;
+      const entries = value.split(",").map((entry) => entry.trim());
+      if (entries.length === 1 && entries[0] === "") {
+        ctx.issues.push({ code: "custom", message: "must name at least one organisation id (unset it to serve every organisation)", input: value });
+        return z.NEVER;
+      }
+      const bad = entries.findIndex((entry) => !uuidText.test(entry));
+      if (bad >= 0) {
+        ctx.issues.push({ code: "custom", message: `must be organisation ids (uuids) separated by commas; entry ${bad + 1} is not one`, input: value });
+        return z.NEVER;
+      }
+      return Object.freeze([...new Set(entries.map((entry) => entry.toLowerCase()))]);
+    });
+
 /** A route table as JSON text; the problem is named, the text never echoed. */
 const routesJson = (read: (value: string) => string) =>
   z
@@ -69,6 +96,8 @@ export const validatorEnv = z
     // What Check reads of a request's headers; above Envoy's own defaults (100 headers, 60 KiB).
     TESSERA_CHECK_MAX_HEADERS: z.coerce.number().int().min(1).max(10_000).default(200),
     TESSERA_CHECK_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(96 * 1024),
+    // Set: a partial replica, holding only these organisations' tokens; any other value is answered NOT_SERVED.
+    TESSERA_VALIDATOR_ORGANISATIONS: organisationIds(),
     TESSERA_VALIDATOR_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
     TESSERA_POLL_INTERVAL_MS: millis(1000),
     TESSERA_MAX_STALENESS_MS: millis(5000),
@@ -152,6 +181,8 @@ export const validatorEnv = z
       grpcMaxMessageBytes: env.TESSERA_GRPC_MAX_MESSAGE_BYTES,
       checkLimits: { maxHeaders: env.TESSERA_CHECK_MAX_HEADERS, maxHeaderBytes: env.TESSERA_CHECK_MAX_HEADER_BYTES },
       validatorId: env.TESSERA_VALIDATOR_ID ?? `${hostname()}-${process.pid}`,
+      /** The organisations held (ids); undefined: every one. */
+      organisations: env.TESSERA_VALIDATOR_ORGANISATIONS,
       pollIntervalMs: env.TESSERA_POLL_INTERVAL_MS,
       maxStalenessMs: env.TESSERA_MAX_STALENESS_MS,
       failOpen: env.TESSERA_FAIL_OPEN,

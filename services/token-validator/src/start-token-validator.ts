@@ -23,6 +23,7 @@ import type { ValidatorConfig } from "./config.js";
 import type { DecisionContext } from "./domain/decide.js";
 import { FeedFollower } from "./domain/feed-follower.js";
 import { FreshnessTracker } from "./domain/freshness.js";
+import { organisationScope } from "./domain/organisation-scope.js";
 import { ReplicaPruner } from "./domain/replica-pruner.js";
 import { observeAll } from "./domain/surface.js";
 import { UsageRecorder } from "./domain/usage-recorder.js";
@@ -101,8 +102,11 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     ready: () => health.get("") === "serving",
   });
   let reporter: RosterReporter | undefined;
+  // A partial replica: the snapshot reads, and the follower applies, the same organisations only.
+  const scope = organisationScope(config.organisations);
   const follower = new FeedFollower({
-    source: metrics.watchFeedSource(createFeedStore(database.db, () => new Date(), config.deadTokenRetentionMs)),
+    source: metrics.watchFeedSource(createFeedStore(database.db, () => new Date(), config.deadTokenRetentionMs, { organisations: scope.organisations })),
+    scope,
     feed: bus.feed,
     freshness,
     log,
@@ -119,6 +123,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     digest: createDigester(pepper),
     freshness: (nowMs) => freshness.read(nowMs),
     failOpen: config.failOpen,
+    partial: scope.organisations !== undefined,
     tokenFormat: createTokenFormat(config.tokenPrefix),
     reportHoneytoken: (presentation) => honeytokens.report(presentation),
   };
@@ -190,7 +195,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     (server) => server.close(0),
   );
   connections.watch("http", http.openConnections);
-  log.info({ port: grpc.port, httpPort: http.port, socket: grpc.socketPath, httpSocket: http.socketPath, tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, validatorId: config.validatorId, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
+  log.info({ port: grpc.port, httpPort: http.port, socket: grpc.socketPath, httpSocket: http.socketPath, tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, validatorId: config.validatorId, organisations: scope.organisations, tracing: traced ? { sampleRatio: config.traceSampleRatio } : undefined }, "token-validator listening");
 
   const startedMs = Date.now();
   await follower.start();

@@ -41,12 +41,12 @@ class CountingReplica extends Replica {
   }
 }
 
-function setup(records: ChangeRecord[], freshness = current, failOpen = false) {
+function setup(records: ChangeRecord[], freshness = current, failOpen = false, partial = false) {
   const replica = new CountingReplica();
   const counting = replica;
   replica.applyEvent(7n, records);
   counting.lookups = 0; // count the decisions' lookups only
-  const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat };
+  const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat, partial };
   return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
 }
 
@@ -101,6 +101,26 @@ describe("decide", () => {
       expect(answer).toEqual(unknownAnswer);
       expect(honeytoken?.id).toBe(namedUuid(id));
     }
+  });
+
+  it("on a partial replica, says NOT_SERVED for every value it does not answer for: unknown, honeytoken, session alike", () => {
+    const [trap, session, revoked] = [generateToken(), generateToken("session"), generateToken()];
+    const { check } = setup(
+      [org("o1"), principal("p1", ["orders:read"]), token("t1", value), token("h1", trap, { honeytoken: true }), token("s1", session, { kind: TokenKind.SESSION }), token("t2", revoked, { state: TokenState.REVOKED })],
+      current,
+      false,
+      true,
+    );
+    const { honeytoken: none, ...unknownAnswer } = check(generateToken(), "orders:read");
+    expect(none).toBeUndefined();
+    expect(unknownAnswer).toMatchObject({ valid: false, code: "not_served", token: undefined });
+    const { honeytoken, ...trapAnswer } = check(trap, "orders:read");
+    expect(trapAnswer).toEqual(unknownAnswer); // a served organisation's decoy still looks unknown
+    expect(honeytoken?.id).toBe(namedUuid("h1"));
+    expect(check(session, "orders:read")).toMatchObject({ valid: false, code: "not_served", token: undefined });
+    // What it holds, it judges as a full replica does.
+    expect(check(value, "orders:read").code).toBe("valid");
+    expect(check(revoked).code).toBe("revoked");
   });
 
   it("intersects the token's scopes with what the owner holds now", () => {

@@ -49,6 +49,12 @@ export interface DecisionContext {
   readonly failOpen: boolean;
   /** This deployment's token prefix and checksum. */
   readonly tokenFormat: TokenFormat;
+  /**
+   * The replica holds only some organisations' tokens (TESSERA_VALIDATOR_ORGANISATIONS):
+   * a value it does not hold is "not_served", not "not_found", as it may be another
+   * organisation's token.
+   */
+  readonly partial?: boolean;
   /** Told of every honeytoken presentation, after the answer is given. */
   readonly reportHoneytoken?: HoneytokenReporter | undefined;
 }
@@ -91,10 +97,13 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   if (ctx.tokenFormat.parse(tokenValue) === undefined) return refuse("malformed", undefined, noScopes, seq, freshness);
 
   const token = replica.find(ctx.digest(tokenValue));
+  // A partial replica cannot tell another organisation's token from a forgery: it says what it knows.
+  const unknown = ctx.partial === true ? "not_served" : "not_found";
   // A session is for the admin API and console only: on every validator surface it is no token at all.
-  if (!token || token.kind === TokenKind.SESSION) return refuse("not_found", undefined, noScopes, seq, freshness);
-  // A honeytoken is an unknown value to whoever presents it, whatever its state; only the report differs.
-  if (token.honeytoken) return refuse("not_found", undefined, noScopes, seq, freshness, false, token);
+  if (!token || token.kind === TokenKind.SESSION) return refuse(unknown, undefined, noScopes, seq, freshness);
+  // A honeytoken is an unknown value to whoever presents it, whatever its state; only the report differs
+  // (so on a partial replica it is "not_served", as any value it does not hold).
+  if (token.honeytoken) return refuse(unknown, undefined, noScopes, seq, freshness, false, token);
   const now = toReplicaSeconds(nowMs);
   const previousValue = token.previousValue;
   // The value a RegenerateToken replaced works only until its grace period ends.

@@ -14,7 +14,10 @@ export type DecisionCode =
   | "owner_disabled"
   | "tokens_disabled"
   | "insufficient_scope"
-  | "stale";
+  | "stale"
+  // A validator serving only some organisations holds no token with this value:
+  // another organisation's token, or a forged one — it cannot tell which.
+  | "not_served";
 
 /** Every DecisionCode, for tables built once at start. */
 export const decisionCodes: readonly DecisionCode[] = Object.freeze([
@@ -28,6 +31,7 @@ export const decisionCodes: readonly DecisionCode[] = Object.freeze([
   "tokens_disabled",
   "insufficient_scope",
   "stale",
+  "not_served",
 ]);
 
 /** Every code but "valid": why a token may not be used. */

@@ -1,10 +1,11 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { FeedHeartbeat } from "@tessera/shared/bus/bus-messages";
-import { ChangeEventSchema, type ChangeEvent } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { ChangeEventSchema, type ChangeEvent, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { Logger } from "@tessera/shared/log/logger";
 import type { ChangeFeed } from "./change-feed.js";
 import type { FeedSource } from "./feed-source.js";
 import type { FreshnessTracker } from "./freshness.js";
+import { everyOrganisation, type OrganisationScope } from "./organisation-scope.js";
 import { Replica } from "./replica.js";
 
 /** What a follower reads from, reports to, and how often it polls. */
@@ -19,6 +20,11 @@ export interface FeedFollowerDeps {
   readonly onApplied?: (seq: bigint) => void;
   /** Told of every feed message that failed authentication or decoding (metrics). */
   readonly onRejected?: () => void;
+  /**
+   * The organisations the replica holds; default every one. The snapshot source must
+   * read the same ones (this filters events only).
+   */
+  readonly scope?: OrganisationScope;
   /** Events held while a snapshot loads, or ahead of a gap; past this, change_log is re-read instead. Default 10,000. */
   readonly maxHeldEvents?: number;
 }
@@ -88,6 +94,7 @@ export class FeedFollower {
   private connectedDuringLoad = false;
   private readonly ahead = new Map<bigint, ChangeEvent>();
   private readonly maxHeldEvents: number;
+  private readonly scope: OrganisationScope;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastPollErrorLogMs = 0;
@@ -99,6 +106,7 @@ export class FeedFollower {
 
   constructor(private readonly deps: FeedFollowerDeps) {
     this.maxHeldEvents = deps.maxHeldEvents ?? 10_000;
+    this.scope = deps.scope ?? everyOrganisation;
     this.sync = coalescing(() => (this.needSnapshot ? this.reloadSnapshot() : this.catchUp()), () => this.closed);
     this.pollCoalesced = coalescing(() => this.pollOnce(), () => this.closed);
   }
@@ -214,15 +222,20 @@ export class FeedFollower {
   }
 
   private apply(event: ChangeEvent): void {
-    this.replica.applyEvent(event.seq, event.records);
+    this.applyTo(this.replica, event.seq, event.records);
     // Events that arrived early may now be next.
     for (let seq = event.seq + 1n; this.ahead.has(seq); seq++) {
-      this.replica.applyEvent(seq, this.ahead.get(seq)!.records);
+      this.applyTo(this.replica, seq, this.ahead.get(seq)!.records);
       this.ahead.delete(seq);
     }
     for (const seq of this.ahead.keys()) if (seq <= this.replica.appliedSeq) this.ahead.delete(seq);
     this.deps.freshness.applied(this.replica.appliedSeq);
     this.deps.onApplied?.(this.replica.appliedSeq);
+  }
+
+  /** Applies an event's records within the scope, and moves to its seq whatever the scope kept. */
+  private applyTo(replica: Replica, seq: bigint, records: readonly ChangeRecord[]): void {
+    replica.applyEvent(seq, this.scope.recordsToApply(records));
   }
 
   /** Reads change_log past the applied position until there is nothing more (run only through `sync`). */
@@ -260,7 +273,7 @@ export class FeedFollower {
       while (this.loaded && !this.feedWentBack && fresh.appliedSeq < this.replica.appliedSeq) {
         const changes = await this.deps.source.readChanges(fresh.appliedSeq, catchUpBatch);
         if (changes[0]?.seq !== fresh.appliedSeq + 1n) throw new Error("change_log does not reach the serving replica's position");
-        for (const change of changes) fresh.applyEvent(change.seq, fromBinary(ChangeEventSchema, change.event).records);
+        for (const change of changes) this.applyTo(fresh, change.seq, fromBinary(ChangeEventSchema, change.event).records);
       }
       // From here to the end of the swap nothing awaits, so no event can slip between.
       this.replica = fresh;

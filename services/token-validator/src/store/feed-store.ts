@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import { toBigInt, toBuffer } from "@tessera/shared/db/database";
 import type { Database } from "@tessera/shared/db/schema";
 import { groupChangeRecord, organisationChangeRecord, principalChangeRecord } from "@tessera/shared/feed/change-records";
@@ -27,24 +27,32 @@ const yieldWholeTurn = async () => {
 const liveToken = (cutoff: Date) =>
   sql<boolean>`token.deleted_at is null and (token.revoked_at is null or token.revoked_at > ${cutoff}) and (token.expires_at is null or token.expires_at > ${cutoff})`;
 
+/** `= any(organisations)`: one parameter however many organisations a partial replica serves. */
+const anyOf = (organisations: readonly string[]) => sql<string>`any(${[...organisations]}::uuid[])`;
+
+/** `and <column> = any(organisations)`, or nothing for every organisation: what a partial replica reads. */
+function servedBy(column: string, organisations: readonly string[] | undefined): RawBuilder<unknown> {
+  return organisations === undefined ? sql`` : sql`and ${sql.ref(column)} = ${anyOf(organisations)}`;
+}
+
 /** One packed chunk, base64: the tokens without a parent stored in heap pages [from, to) (a TID range scan: Postgres ≥ 14). */
-async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, to: number): Promise<string | null> {
+async function readPageRange(trx: Kysely<Database>, cutoff: Date, from: number, to: number, served: RawBuilder<unknown>): Promise<string | null> {
   const { rows } = await sql<{ packed: string | null }>`
     select encode(string_agg(${packedTokenRow(sql`null::bytea`)}, ''::bytea), 'base64') as packed
     from token
     where token.ctid >= ${`(${from},0)`}::tid and token.ctid < ${`(${to},0)`}::tid
-      and token.parent_token_id is null and ${liveToken(cutoff)}`.execute(trx);
+      and token.parent_token_id is null and ${liveToken(cutoff)} ${served}`.execute(trx);
   return rows[0]?.packed ?? null;
 }
 
 /** One packed chunk of exchanged tokens after `afterId`, with their parents' digests. */
-async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string): Promise<{ packed: string | null; last: string | null; count: number }> {
+async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string, served: RawBuilder<unknown>): Promise<{ packed: string | null; last: string | null; count: number }> {
   const { rows } = await sql<{ packed: string | null; last: string | null; count: number }>`
     select encode(string_agg(packed, ''::bytea order by id), 'base64') as packed, max(id::text) as last, count(*)::int4 as count
     from (
       select token.id, ${packedTokenRow(sql`parent.digest`)} as packed
       from token join token as parent on parent.id = token.parent_token_id
-      where token.parent_token_id is not null and token.id > ${afterId}::uuid and ${liveToken(cutoff)}
+      where token.parent_token_id is not null and token.id > ${afterId}::uuid and ${liveToken(cutoff)} ${served}
       order by token.id limit ${rowsPerChunk}
     ) as chunk`.execute(trx);
   return rows[0] ?? { packed: null, last: null, count: 0 };
@@ -58,7 +66,8 @@ async function readChildren(trx: Kysely<Database>, cutoff: Date, afterId: string
  * applied, so Postgres packs while we unpack; applying yields every few
  * milliseconds, so a reload never stalls the validator's answers for long.
  */
-async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTarget): Promise<void> {
+async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTarget, organisations: readonly string[] | undefined): Promise<void> {
+  const served = servedBy("token.organisation_id", organisations);
   const apply = async (packed: string | null) => {
     if (!packed) return;
     await yieldWholeTurn(); // receiving the chunk was a slice already
@@ -70,14 +79,14 @@ async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTar
   await sql`lock table token in access share mode`.execute(trx);
   const { rows } = await sql<{ pages: number }>`select (pg_relation_size('token') / current_setting('block_size')::int8)::int4 as pages`.execute(trx);
   const pages = rows[0]?.pages ?? 0;
-  let next = pages > 0 ? readPageRange(trx, cutoff, 0, pagesPerChunk) : undefined;
+  let next = pages > 0 ? readPageRange(trx, cutoff, 0, pagesPerChunk, served) : undefined;
   for (let from = 0; next; from += pagesPerChunk) {
     const packed = await next;
-    next = from + pagesPerChunk < pages ? readPageRange(trx, cutoff, from + pagesPerChunk, from + 2 * pagesPerChunk) : undefined;
+    next = from + pagesPerChunk < pages ? readPageRange(trx, cutoff, from + pagesPerChunk, from + 2 * pagesPerChunk, served) : undefined;
     await apply(packed);
   }
   for (let after = "00000000-0000-0000-0000-000000000000"; ; ) {
-    const chunk = await readChildren(trx, cutoff, after);
+    const chunk = await readChildren(trx, cutoff, after, served);
     await apply(chunk.packed);
     if (chunk.count < rowsPerChunk || !chunk.last) return;
     after = chunk.last;
@@ -87,12 +96,23 @@ async function readTokens(trx: Kysely<Database>, cutoff: Date, into: SnapshotTar
 /** Revoked or expired tokens older than this are left out of a snapshot (they then look NOT_FOUND); the replica's own default. */
 const defaultDeadTokenRetentionMs = 24 * 3600 * 1000;
 
+/** What a feed store reads besides the defaults. */
+export interface FeedStoreOptions {
+  /**
+   * A partial replica's organisations (ids): a snapshot reads only their
+   * organisation, group, principal and token rows. Undefined: every organisation.
+   * change_log is read whole either way (the follower filters events).
+   */
+  readonly organisations?: readonly string[] | undefined;
+}
+
 /**
  * The feed read from Postgres (or PGlite): head, ranges of change_log,
  * snapshots. A snapshot leaves out tokens dead for longer than
  * `deadTokenRetentionMs`, as the replica's pruner drops them.
  */
-export function createFeedStore(db: Kysely<Database>, now: () => Date = () => new Date(), deadTokenRetentionMs = defaultDeadTokenRetentionMs): FeedSource {
+export function createFeedStore(db: Kysely<Database>, now: () => Date = () => new Date(), deadTokenRetentionMs = defaultDeadTokenRetentionMs, options: FeedStoreOptions = {}): FeedSource {
+  const { organisations } = options;
   const readHead = async (executor: Kysely<Database>) => {
     const { seq } = await executor.selectFrom("change_counter").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
     return toBigInt(seq);
@@ -123,14 +143,30 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
           // A parallel plan would take the core this process needs to unpack rows (2-core hosts are common).
           await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
           const head = await readHead(trx);
-          for (const row of await trx.selectFrom("organisation").selectAll().execute()) into.applyRecord(organisationChangeRecord(row));
+          const organisationRows = await trx
+            .selectFrom("organisation")
+            .selectAll()
+            .$if(organisations !== undefined, (query) => query.where("id", "=", anyOf(organisations!)))
+            .execute();
+          for (const row of organisationRows) into.applyRecord(organisationChangeRecord(row));
           // Only groups with a cut-off: a group matters to a validator for nothing else.
-          const groups = await trx.selectFrom("group").select(["id", "organisation_id", "tokens_not_before"]).where("tokens_not_before", "is not", null).execute();
+          const groups = await trx
+            .selectFrom("group")
+            .select(["id", "organisation_id", "tokens_not_before"])
+            .where("tokens_not_before", "is not", null)
+            .$if(organisations !== undefined, (query) => query.where("organisation_id", "=", anyOf(organisations!)))
+            .execute();
           for (const row of groups) into.applyRecord(groupChangeRecord(row));
           let lastId: string | undefined;
           for (;;) {
             // A disabled principal answers as a missing one does (the replica holds none): the owners of deleted level tokens stay out.
-            let query = trx.selectFrom("principal").selectAll().where("disabled_at", "is", null).orderBy("id").limit(principalsPerChunk);
+            let query = trx
+              .selectFrom("principal")
+              .selectAll()
+              .where("disabled_at", "is", null)
+              .$if(organisations !== undefined, (query) => query.where("organisation_id", "=", anyOf(organisations!)))
+              .orderBy("id")
+              .limit(principalsPerChunk);
             if (lastId) query = query.where("id", ">", lastId);
             const rows = await query.execute();
             for (const row of rows) into.applyRecord(principalChangeRecord(row));
@@ -138,7 +174,7 @@ export function createFeedStore(db: Kysely<Database>, now: () => Date = () => ne
             await yieldToEventLoop();
             lastId = rows.at(-1)!.id;
           }
-          await readTokens(trx, new Date(now().getTime() - deadTokenRetentionMs), into);
+          await readTokens(trx, new Date(now().getTime() - deadTokenRetentionMs), into, organisations);
           return head;
         });
     },

@@ -14,6 +14,7 @@ export const codeToWire: Readonly<Record<DecisionCode, ValidationCode>> = Object
   tokens_disabled: ValidationCode.TOKENS_DISABLED,
   insufficient_scope: ValidationCode.INSUFFICIENT_SCOPE,
   stale: ValidationCode.STALE,
+  not_served: ValidationCode.NOT_SERVED,
 });
 
 /** The wire's Freshness for the domain's state: the one mapping every gRPC surface uses. */

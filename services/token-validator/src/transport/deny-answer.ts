@@ -55,6 +55,10 @@ const answers: Readonly<Record<RefusalCode, DenyAnswer>> = Object.freeze({
   insufficient_scope: denyAnswer(403, "insufficient_scope", ["www-authenticate", 'Bearer error="insufficient_scope"']),
   // Fail closed, visibly: not a verdict on the token, so not a 401 that makes clients drop it.
   stale: denyAnswer(503, "stale", ["retry-after", staleRetryAfterSeconds]),
+  // A partial validator cannot judge the value (another organisation's token, or a forgery): a 401's
+  // invalid_token would tell clients to drop a token that may be good elsewhere, and a retry here
+  // never helps (no 503). A 403 without a challenge, as for an ambiguous request: not accepted here.
+  not_served: denyAnswer(403, "not_served", undefined),
 });
 
 /** The refusal for a decision that is not valid. */
