@@ -13,7 +13,7 @@ import { createReflectionResponder } from "@tessera/shared/reflection/reflection
 import { Closers } from "@tessera/shared/runtime/closers";
 import type { SharedResources } from "@tessera/shared/runtime/shared-resources";
 import { listenFailure, StartupError } from "@tessera/shared/runtime/startup-error";
-import { createDigester } from "@tessera/shared/token/token-digest";
+import { createDigestKeyer } from "@tessera/shared/token/token-digest";
 import { createTokenFormat } from "@tessera/shared/token/token-format";
 import { startTracing } from "@tessera/shared/tracing/tracing";
 import { startRosterReporter, type RosterReporter } from "./bus/roster-reporter.js";
@@ -120,7 +120,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     get replica() {
       return follower.replica;
     },
-    digest: createDigester(pepper),
+    digestKey: createDigestKeyer(pepper),
     freshness: (nowMs) => freshness.read(nowMs),
     failOpen: config.failOpen,
     partial: scope.organisations !== undefined,

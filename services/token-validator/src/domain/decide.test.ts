@@ -3,7 +3,7 @@ import { namedUuid } from "@tessera/test-support/named-uuid";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { createDigester } from "@tessera/shared/token/token-digest";
+import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
@@ -35,9 +35,9 @@ function token(id: string, value: string, fields: { state?: TokenState; expiresA
 /** A replica that counts lookups: a malformed token must not cost one. */
 class CountingReplica extends Replica {
   lookups = 0;
-  override find(digest: Uint8Array) {
+  override findByKey(key: string) {
     this.lookups++;
-    return super.find(digest);
+    return super.findByKey(key);
   }
 }
 
@@ -46,7 +46,7 @@ function setup(records: ChangeRecord[], freshness = current, failOpen = false, p
   const counting = replica;
   replica.applyEvent(7n, records);
   counting.lookups = 0; // count the decisions' lookups only
-  const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat, partial };
+  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => freshness, failOpen, tokenFormat: defaultTokenFormat, partial };
   return { replica, counting, check: (value: string, scope = "") => decide(ctx, value, scope, 1_000_000) };
 }
 
@@ -197,7 +197,7 @@ describe("decide: an incident's cut-off (tokens issued before T)", () => {
       record("t1", value, createdAtMs),
       ...(childCreatedAtMs === undefined ? [] : [record("t2", child, childCreatedAtMs, value)]),
     ]);
-    const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
+    const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
     return (v: string) => decide(ctx, v, "orders:read", nowMs).code;
   };
 

@@ -1,7 +1,7 @@
 import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind } from "@tessera/shared/gen/tessera/v1/token_pb";
 import type { TokenFormat } from "@tessera/shared/token/token-format";
-import type { Digester } from "@tessera/shared/token/token-digest";
+import type { DigestKeyer } from "@tessera/shared/token/token-digest";
 import type { RefusalCode } from "./decision-code.js";
 import type { FreshnessReading } from "./freshness.js";
 import type { HoneytokenReporter } from "./honeytoken-reporter.js";
@@ -41,8 +41,8 @@ export type Decision = Acceptance | Refusal;
 
 export interface DecisionContext {
   readonly replica: Replica;
-  /** HMAC of a token value under the pepper: what the replica finds tokens by. */
-  readonly digest: Digester;
+  /** HMAC of a token value under the pepper, as a latin1 string: what the replica finds tokens by. */
+  readonly digestKey: DigestKeyer;
   /** How current the replica is proven to be, now. */
   readonly freshness: (nowMs: number) => FreshnessReading;
   /** When the replica cannot be proven current: refuse everything (false) or answer from what is held (true). */
@@ -96,7 +96,7 @@ export function decide(ctx: DecisionContext, tokenValue: string, requiredScope: 
   if (freshness.state === "stale" && !(ctx.failOpen && freshness.loaded)) return refuse("stale", undefined, noScopes, seq, freshness);
   if (ctx.tokenFormat.parse(tokenValue) === undefined) return refuse("malformed", undefined, noScopes, seq, freshness);
 
-  const token = replica.find(ctx.digest(tokenValue));
+  const token = replica.findByKey(ctx.digestKey(tokenValue));
   // A partial replica cannot tell another organisation's token from a forgery: it says what it knows.
   const unknown = ctx.partial === true ? "not_served" : "not_found";
   // A session is for the admin API and console only: on every validator surface it is no token at all.

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { createLogger } from "@tessera/shared/log/logger";
-import { createDigester } from "@tessera/shared/token/token-digest";
+import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import { decide, type DecisionContext } from "./decide.js";
 import type { FreshnessReading } from "./freshness.js";
@@ -41,7 +41,7 @@ function setup(records: ChangeRecord[]) {
   replica.applyEvent(1n, [org, principal("p1"), ...records]);
   let nowMs = t0;
   const pruner = new ReplicaPruner({ replica: () => replica, retentionMs, intervalMs: 1000, now: () => nowMs, log });
-  const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
+  const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => current, failOpen: false, tokenFormat: defaultTokenFormat };
   return {
     replica,
     pruner,

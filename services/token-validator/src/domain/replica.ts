@@ -59,43 +59,43 @@ interface TokenExtra {
  * read at once (a slot is reused once its token is dropped, so a view is not kept).
  */
 export class TokenEntry {
-  private idText: string | undefined;
+  /** State, kind, level, admin, has a parent, honeytoken: tokenFlags(). */
+  readonly flags: number;
+  /** Replica seconds; 0: never. */
+  readonly expiresAt: number;
+  /** Replica seconds (introspection's `iat`); 0 if unknown. */
+  readonly createdAt: number;
+  private readonly profile: TokenProfile;
+  private idText: string | undefined = undefined;
 
   constructor(
     private readonly replica: Replica,
     readonly slot: number,
     /** Found by the value a RegenerateToken replaced (in or past its grace period). */
     readonly previousValue = false,
-  ) {}
+  ) {
+    // The row is read once: a decision reads most of it, and a view is read at once.
+    const table = replica.table;
+    this.flags = table.flags(slot) & ~heldBit;
+    this.expiresAt = table.expiresAt(slot);
+    this.createdAt = table.createdAt(slot);
+    this.profile = replica.profiles.get(table.profile(slot));
+  }
 
   get id(): string {
     return (this.idText ??= this.replica.tokenId(this.slot));
   }
-  get flags(): number {
-    return this.replica.table.flags(this.slot) & ~heldBit;
-  }
-  private get holder(): TokenHolder {
-    return this.replica.profiles.get(this.replica.table.profile(this.slot)).holder;
-  }
   get ownerId(): string {
-    return this.holder.ownerId;
+    return this.profile.holder.ownerId;
   }
   get organisationId(): string {
-    return this.holder.organisationId;
+    return this.profile.holder.organisationId;
   }
   get groupId(): string {
-    return this.holder.groupId;
+    return this.profile.holder.groupId;
   }
   get scopes(): readonly string[] {
-    return this.replica.profiles.get(this.replica.table.profile(this.slot)).scopes;
-  }
-  /** Replica seconds; 0: never. */
-  get expiresAt(): number {
-    return this.replica.table.expiresAt(this.slot);
-  }
-  /** Replica seconds (introspection's `iat`); 0 if unknown. */
-  get createdAt(): number {
-    return this.replica.table.createdAt(this.slot);
+    return this.profile.scopes;
   }
   get state(): TokenState {
     return this.flags & stateMask;
@@ -229,6 +229,8 @@ function sameProfileBytes(bytes: Uint8Array, a: number, aScopes: number, b: numb
 
 const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
+/** Lines of the id cache (a power of two). */
+const idCacheLines = 4096;
 const nilUuid = "00000000-0000-0000-0000-000000000000";
 const { digestBytes, uuidBytes } = packedToken;
 
@@ -267,6 +269,9 @@ export class Replica {
   /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
   private readonly deadSince = new Map<number, number>();
   private readonly words = [0, 0, 0, 0];
+  /** Ids made into text lately, one per line (slot mod the lines): answers carry them, and a few tokens carry most answers. */
+  private readonly idCache: (string | undefined)[] = new Array<string | undefined>(idCacheLines).fill(undefined);
+  private readonly idCacheSlots = new Int32Array(idCacheLines).fill(-1);
 
   /** Applies one event's records and moves to its seq. The caller guarantees seq order. */
   applyEvent(seq: bigint, records: readonly ChangeRecord[]): void {
@@ -295,6 +300,12 @@ export class Replica {
     return found < 0 ? undefined : new TokenEntry(this, found >>> 1, (found & 1) === 1);
   }
 
+  /** find() for a digest as a latin1 string (DigestKeyer's form: the request path makes no Buffer). */
+  findByKey(key: string): TokenEntry | undefined {
+    const found = this.table.findKey(key);
+    return found < 0 ? undefined : new TokenEntry(this, found >>> 1, (found & 1) === 1);
+  }
+
   /** Every held token once. O(n): for tests, tools and metrics, never the hot path. */
   *tokens(): IterableIterator<TokenEntry> {
     for (let slot = 0; slot < this.table.slotLimit; slot++) if (this.table.inUse(slot)) yield new TokenEntry(this, slot);
@@ -317,9 +328,14 @@ export class Replica {
     }
   }
 
-  /** The token's id as text. */
+  /** The token's id as text: made from its bytes, kept for the tokens answered most. */
   tokenId(slot: number): string {
-    return formatUuid(this.table.idWords(slot, this.words));
+    const line = slot & (idCacheLines - 1);
+    if (this.idCacheSlots[line] === slot) return this.idCache[line]!;
+    const id = formatUuid(this.table.idWords(slot, this.words));
+    this.idCacheSlots[line] = slot;
+    this.idCache[line] = id;
+    return id;
   }
 
   extraOf(slot: number): TokenExtra | undefined {
@@ -497,6 +513,8 @@ export class Replica {
 
   /** Lets a token go: its slot, its shared values, what a sweep noted of it. */
   private drop(slot: number): void {
+    const line = slot & (idCacheLines - 1);
+    if (this.idCacheSlots[line] === slot) this.idCacheSlots[line] = -1; // the slot will hold another token
     this.profiles.release(this.table.profile(slot));
     this.extras.delete(slot);
     this.deadSince.delete(slot);

@@ -22,6 +22,9 @@ export type DigestWords = readonly [number, number, number, number];
 
 const word = (bytes: Uint8Array, at: number) => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 
+const charWord = (key: string, at: number) =>
+  (key.charCodeAt(at) | (key.charCodeAt(at + 1) << 8) | (key.charCodeAt(at + 2) << 16) | (key.charCodeAt(at + 3) << 24)) >>> 0;
+
 /** Reads the 16 bytes at `at` into `into` (reused: no allocation on the request path). */
 export function readWords(bytes: Uint8Array, at: number, into: number[]): number[] {
   into[0] = word(bytes, at);
@@ -211,6 +214,12 @@ export class TokenTable {
   find(bytes: Uint8Array, at = 0): number {
     const w = readWords(bytes, at, this.scratch);
     return this.findWords(w[0]!, w[1]!, w[2]!, w[3]!);
+  }
+
+  /** find() for a digest held as a latin1 string (one char per byte): what the request path makes, with no Buffer. */
+  findKey(key: string): number {
+    if (key.length < 16) return -1;
+    return this.findWords(charWord(key, 0), charWord(key, 4), charWord(key, 8), charWord(key, 12));
   }
 
   findWords(w0: number, w1: number, w2: number, w3: number): number {

@@ -3,7 +3,7 @@ import { namedUuid } from "@tessera/test-support/named-uuid";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, TokenState, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { createDigester } from "@tessera/shared/token/token-digest";
+import { createDigestKeyer, createDigester } from "@tessera/shared/token/token-digest";
 import { defaultTokenFormat, generateToken } from "@tessera/shared/token/token-format";
 import type { DecisionContext } from "../domain/decide.js";
 import { Replica } from "../domain/replica.js";
@@ -47,7 +47,7 @@ describe("forward-auth's 200 headers", () => {
     const bob = generateToken();
     const replica = new Replica();
     replica.applyEvent(1n, [org, principal("p1", ["orders:read", "orders:write"]), principal("p2", ["orders:read"]), token("t1", "p1", alice), token("t2", "p2", bob)]);
-    const ctx: DecisionContext = { replica, digest: createDigester(pepper), freshness: () => ({ state: "current", stalenessMs: 0, detail: "", loaded: true }), failOpen: false, tokenFormat: defaultTokenFormat };
+    const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => ({ state: "current", stalenessMs: 0, detail: "", loaded: true }), failOpen: false, tokenFormat: defaultTokenFormat };
     const meter = { latency() {}, refused() {} };
     const handler = forwardAuth(ctx, () => {}, { tokenHeader: "authorization", identityHeaders: names, routes: createRouteTable([]) }, meter);
 
