@@ -22,9 +22,9 @@ const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? 2);
 const snapshotTokens = Number(process.env.TESSERA_BENCH_TOKENS ?? 1_000_000);
 /**
- * A comma-separated subset of surfaces,hostile,snapshot,propagation,admin:
- * prints its rows; bench/results.md is left alone, except that a run with admin
- * rewrites the admin-plane section.
+ * A comma-separated subset of surfaces,hostile,snapshot,propagation,admin (or
+ * forward: surfaces' forward-auth row alone): prints its rows; bench/results.md
+ * is left alone, except that a run with admin rewrites the admin-plane section.
  */
 const only = process.env.TESSERA_BENCH_ONLY?.split(",");
 const runs = (part: string) => only === undefined || only.includes(part);
@@ -42,7 +42,8 @@ const notes: string[] = [];
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const verdict = (met: boolean | undefined) => (met === undefined ? "reported" : met ? "met" : "**missed**");
 
-async function surfaces(): Promise<void> {
+/** `forwardOnly`: the forward-auth figure alone (TESSERA_BENCH_ONLY=forward), for work on that surface. */
+async function surfaces(forwardOnly = false): Promise<void> {
   const deployment = await startBenchDeployment();
   const admin = createClient(TokenAdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${deployment.admin.port}` }));
   const { tokenValue } = await admin.createToken({ name: "bench", scopes: ["orders:read"] }, { headers: { authorization: `Bearer ${deployment.admin.bootstrapped!.adminToken}` } });
@@ -58,8 +59,15 @@ async function surfaces(): Promise<void> {
   });
   const grpcBaseline = await spawnPinned("bench/servers/noop-grpc-server.ts");
   const httpBaseline = await spawnPinned("bench/servers/noop-http-server.ts");
+  const forwardAuthRow = async () => {
+    say("forward-auth against a bare node:http responder…");
+    const forward = await measureForwardAuth(Number(validator.ready.httpPort), Number(httpBaseline.ready.httpPort), tokenValue, rounds, seconds);
+    rows.push({ figure: "forward-auth HTTP throughput ÷ bare node:http 200", target: "≥ 0.8", measured: formatSpread(forward.ratio), met: forward.ratio.median >= 0.8 });
+    notes.push(`forward-auth served ${forward.subjectRps.median.toFixed(0)} req/s against the bare server's ${forward.baselineRps.median.toFixed(0)} (HTTP/1.1, 32 keep-alive connections).`);
+  };
   try {
     const body = validateTokenBody(tokenValue, "orders:read");
+    if (forwardOnly) return await forwardAuthRow();
     say("ValidateToken against the no-op grpc-js baseline…");
     const grpc = await measureGrpcValidate(Number(validator.ready.grpcPort), Number(grpcBaseline.ready.grpcPort), body, rounds, seconds);
     rows.push({ figure: "ValidateToken throughput ÷ no-op baseline, 64 in flight, 1 core", target: "≥ 0.85", measured: formatSpread(grpc.throughputRatio), met: grpc.throughputRatio.median >= 0.85 });
@@ -68,10 +76,7 @@ async function surfaces(): Promise<void> {
     say("ext_authz Check against ValidateToken…");
     const check = await measureExtAuthz(Number(validator.ready.grpcPort), body, checkRequestBody(tokenValue), rounds, seconds);
     rows.push({ figure: "ext_authz Check throughput ÷ ValidateToken throughput", target: "≥ 0.8", measured: formatSpread(check.ratio), met: check.ratio.median >= 0.8 });
-    say("forward-auth against a bare node:http responder…");
-    const forward = await measureForwardAuth(Number(validator.ready.httpPort), Number(httpBaseline.ready.httpPort), tokenValue, rounds, seconds);
-    rows.push({ figure: "forward-auth HTTP throughput ÷ bare node:http 200", target: "≥ 0.8", measured: formatSpread(forward.ratio), met: forward.ratio.median >= 0.8 });
-    notes.push(`forward-auth served ${forward.subjectRps.median.toFixed(0)} req/s against the bare server's ${forward.baselineRps.median.toFixed(0)} (HTTP/1.1, 32 keep-alive connections).`);
+    await forwardAuthRow();
     say("ValidateToken over the Unix-domain socket against TCP loopback…");
     const uds = await measureUnixSocketValidate(Number(validator.ready.grpcPort), grpcSocket, body, rounds, seconds);
     rows.push({ figure: "ValidateToken throughput over a Unix-domain socket ÷ over TCP loopback, 64 in flight", target: "report", measured: formatSpread(uds.ratio), met: undefined });
@@ -166,6 +171,7 @@ async function adminPlane(): Promise<void> {
 
 const startedAt = Date.now();
 if (runs("surfaces")) await surfaces();
+else if (only?.includes("forward")) await surfaces(true);
 if (runs("hostile")) await hostile();
 if (runs("snapshot")) await memoryAndSnapshot();
 if (runs("propagation")) propagation();
