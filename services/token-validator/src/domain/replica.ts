@@ -306,6 +306,11 @@ export class Replica {
     return found < 0 ? undefined : new TokenEntry(this, found >>> 1, (found & 1) === 1);
   }
 
+  /** The token in `slot`, if one is held there (a slot is reused: callers check its id). */
+  held(slot: number, previousValue = false): TokenEntry | undefined {
+    return slot < this.table.slotLimit && this.table.inUse(slot) ? new TokenEntry(this, slot, previousValue) : undefined;
+  }
+
   /** Every held token once. O(n): for tests, tools and metrics, never the hot path. */
   *tokens(): IterableIterator<TokenEntry> {
     for (let slot = 0; slot < this.table.slotLimit; slot++) if (this.table.inUse(slot)) yield new TokenEntry(this, slot);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
-import { decide, type Acceptance, type DecisionContext } from "../domain/decide.js";
+import type { DecisionContext } from "../domain/decide.js";
 import type { DecisionObserver } from "../domain/surface.js";
+import { AcceptedAnswers } from "./accepted-answers.js";
 import { credentialFromHeader, missingCredential, unreadableCredential } from "./credential.js";
 import { ambiguousRequestAnswer, denyAnswerFor, invalidRequestAnswer, missingTokenAnswer, type DenyAnswer } from "./deny-answer.js";
 import type { IdentityHeaderNames } from "./identity-headers.js";
@@ -84,33 +85,6 @@ function scopeCache(): (url: string) => string | undefined {
   };
 }
 
-/** Tokens whose 200 headers are kept at once; past it the cache starts afresh (a sweep of many tokens within one seq). */
-const maxCachedAnswers = 10_000;
-
-/**
- * The 200's headers for an accepted token, built once per token and replica
- * seq: everything in them (id, owner, organisation, effective scopes) can only
- * change by a change-feed event, which moves the seq, so a new seq starts an
- * empty cache. Keyed by token id: no token value is held.
- */
-function acceptedHeaders(names: IdentityHeaderNames): (decision: Acceptance) => readonly string[] {
-  let seq = -1n;
-  let byTokenId = new Map<string, readonly string[]>();
-  return (decision) => {
-    if (decision.seq !== seq || byTokenId.size >= maxCachedAnswers) {
-      seq = decision.seq;
-      byTokenId = new Map();
-    }
-    const token = decision.token;
-    let headers = byTokenId.get(token.id);
-    if (headers === undefined) {
-      headers = Object.freeze([names.tokenId, token.id, names.owner, token.ownerId, names.organisation, token.organisationId, names.scopes, decision.scopes.join(" "), "content-length", "0"]);
-      byTokenId.set(token.id, headers);
-    }
-    return headers;
-  };
-}
-
 function deny(res: ServerResponse, answer: DenyAnswer): void {
   res.writeHead(answer.status, answer.flatHeaders as OutgoingHttpHeader[]);
   res.end(answer.body);
@@ -128,7 +102,7 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   const { tokenHeader, identityHeaders: names, routes } = options;
   const bearer = tokenHeader === "authorization";
   const scopeOf = scopeCache();
-  const headersFor = acceptedHeaders(names);
+  const answers = new AcceptedAnswers(ctx, names);
 
   const refuse = (res: ServerResponse, answer: DenyAnswer) => {
     meter.refused(answer);
@@ -174,7 +148,7 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
     }
 
     const nowMs = Date.now();
-    const decision = decide(ctx, credential, scope, nowMs);
+    const decision = answers.decide(credential, scope, nowMs);
     // The proxy's X-Forwarded-For names the client (trimmed to its first address on the admin side); else the proxy itself.
     origin.address = original.forwardedFor ?? req.socket.remoteAddress ?? "";
     origin.route = original.originalUri ?? original.forwardedUri ?? "";
@@ -184,7 +158,7 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
       if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, nowMs);
       return;
     }
-    res.writeHead(200, headersFor(decision) as OutgoingHttpHeader[]);
+    res.writeHead(200, answers.headers as OutgoingHttpHeader[]);
     res.end();
   };
 
