@@ -1,7 +1,7 @@
+import { hash, randomBytes } from "node:crypto";
 import { decide, type Acceptance, type Decision, type DecisionContext } from "../domain/decide.js";
 import { toReplicaSeconds, type Replica } from "../domain/replica.js";
 import type { IdentityHeaderNames } from "./identity-headers.js";
-import { randomSipKey, sipHash128 } from "./siphash.js";
 
 /** Values remembered at once; past it the cache starts afresh (a sweep of many tokens within one seq). */
 const maxRemembered = 10_000;
@@ -46,11 +46,8 @@ function validUntilOf(decision: Acceptance): number {
  * - the replica proven fresh, read per answer: a stale validator always goes
  *   to decide(), which refuses (or, failing open, answers from what it holds);
  * - the slot still holding the same token id.
- * Refusals are never remembered. No token value is held: the key is the
- * value's SipHash-2-4-128 under a random key of this process's, a keyed
- * pseudorandom function, so no other value can be made to land on a token's
- * entry without that key (and by chance, at 2^-128 a pair). In a running
- * server it costs about half what a SHA-256 through node:crypto does.
+ * Refusals are never remembered. The key is a one-way function of the value
+ * under a per-process secret: no token value is held.
  */
 export class AcceptedAnswers {
   /** After decide() returns a valid decision: its 200's headers (answering is synchronous). */
@@ -58,8 +55,7 @@ export class AcceptedAnswers {
   private replica: Replica | undefined = undefined;
   private seq = -1n;
   private remembered = new Map<string, Remembered>();
-  /** This process's own: the keys below mean nothing outside it. */
-  private readonly sipKey = randomSipKey();
+  private readonly secret = randomBytes(32).toString("base64");
   /** Only values of a token's length are looked for: anything else is malformed, and decide() says so without hashing. */
   private readonly tokenLength: number;
 
@@ -76,8 +72,7 @@ export class AcceptedAnswers {
     if (tokenValue.length !== this.tokenLength) return decide(ctx, tokenValue, requiredScope, nowMs);
     const replica = ctx.replica;
     if (replica !== this.replica || replica.appliedSeq !== this.seq) this.forgetAll(replica);
-    const key = sipHash128(this.sipKey, tokenValue);
-    if (key === undefined) return decide(ctx, tokenValue, requiredScope, nowMs); // not a token's characters: malformed
+    const key = hash("sha256", this.secret + tokenValue, "binary");
     const known = this.remembered.get(key);
     if (known !== undefined && (requiredScope === "" || known.scopes.includes(requiredScope)) && toReplicaSeconds(nowMs) < known.validUntil) {
       const freshness = ctx.freshness(nowMs);
