@@ -9,8 +9,7 @@ import {
 import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { flagLayout, packedToken, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
-import { ByteKeyedIndex } from "./byte-keyed-index.js";
-import { InternedTable } from "./interned-table.js";
+import { TokenProfiles, type TokenProfile } from "./token-profiles.js";
 import { readWords, TokenTable, type DigestWords } from "./token-table.js";
 import { formatUuid, parseUuid } from "./uuid-words.js";
 
@@ -24,26 +23,6 @@ export { replicaEpochSeconds, toReplicaSeconds, toUnixSeconds, tokenFlags } from
 const { stateMask, kindShift, levelShift, adminBit, parentBit, honeytokenBit } = flagLayout;
 /** Set on every held slot's stored flags, so a held token's flags are never 0 (a free slot's). */
 const heldBit = 1 << 15;
-
-/** Who a token belongs to: shared by every token of the same owner, organisation and group. */
-export interface TokenHolder {
-  readonly ownerId: string;
-  readonly organisationId: string;
-  /** "" when none. */
-  readonly groupId: string;
-  /** Its profiles by scope set number. */
-  readonly profiles: Map<number, number>;
-  /** The snapshot layout's 48 bytes of the three ids, once a snapshot row named it: its key in holderByBytes. */
-  keyBytes: Uint8Array | undefined;
-}
-
-/** What tokens of one holder with one set of scopes share: one column of a token names it. */
-export interface TokenProfile {
-  readonly holder: TokenHolder;
-  readonly scopes: readonly string[];
-  readonly holderNumber: number;
-  readonly scopeSetNumber: number;
-}
 
 /** Rarely set: after a RegenerateToken, and on exchanged tokens. */
 interface TokenExtra {
@@ -227,11 +206,8 @@ function sameProfileBytes(bytes: Uint8Array, a: number, aScopes: number, b: numb
   return true;
 }
 
-const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
-const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
 /** Lines of the id cache (a power of two). */
 const idCacheLines = 4096;
-const nilUuid = "00000000-0000-0000-0000-000000000000";
 const { digestBytes, uuidBytes } = packedToken;
 
 /**
@@ -241,16 +217,8 @@ const { digestBytes, uuidBytes } = packedToken;
 export class Replica {
   /** Every held token's slot, found by its digest or a regenerated token's previous one. */
   readonly table = new TokenTable();
-  readonly holders = new InternedTable<string, TokenHolder>((holder) => {
-    if (holder.keyBytes) this.holderByBytes.delete(holder.keyBytes);
-  });
-  readonly scopeSets = new InternedTable<string, readonly string[]>((scopes) => this.scopeSetByBytes.delete(Buffer.from(scopes.join(" "), "latin1")));
-  /** Keyed by "holder scopeSet"; found through the holder's own map (no string made per token). */
-  readonly profiles = new InternedTable<string, TokenProfile>((profile) => {
-    profile.holder.profiles.delete(profile.scopeSetNumber);
-    this.holders.release(profile.holderNumber);
-    this.scopeSets.release(profile.scopeSetNumber);
-  });
+  /** What tokens share: holders, scope sets, and the profiles a token's row names. */
+  readonly profiles = new TokenProfiles();
   readonly principals = new Map<string, PrincipalEntry>();
   readonly organisations = new Map<string, OrganisationEntry>();
   /** Groups principals belong to, each entry shared by its principals. */
@@ -261,10 +229,6 @@ export class Replica {
   tokenCount = 0;
   /** Of those, dead ones kept so callers still hear why (revoked, expired), as the last complete sweep counted them. */
   retainedCount = 0;
-  /** Holders by the snapshot layout's bytes of their three ids: a snapshot row finds its holder without making id text. */
-  private readonly holderByBytes = new ByteKeyedIndex();
-  /** Scope sets by a snapshot row's scope bytes. */
-  private readonly scopeSetByBytes = new ByteKeyedIndex();
   private readonly extras = new Map<number, TokenExtra>();
   /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
   private readonly deadSince = new Map<number, number>();
@@ -380,16 +344,7 @@ export class Replica {
     const idBytes = parseUuid(facts.id);
     this.table.setId(slot, idBytes, 0);
     this.table.setDigest(slot, facts.digest, 0);
-    const holder = this.holders.acquire(holderKey(facts.ownerId, facts.organisationId, facts.groupId), () => ({
-      ownerId: facts.ownerId,
-      organisationId: facts.organisationId,
-      groupId: facts.groupId,
-      profiles: new Map(),
-      keyBytes: undefined,
-    }));
-    const scopesText = facts.scopes.join(" ");
-    const scopeSet = this.scopeSets.acquire(scopesText, () => splitScopes(scopesText));
-    this.table.setFacts(slot, this.profileOf(holder, scopeSet), facts.expiresAt, facts.createdAt);
+    this.table.setFacts(slot, this.profiles.acquire(facts.ownerId, facts.organisationId, facts.groupId, facts.scopes), facts.expiresAt, facts.createdAt);
     this.table.setFlags(slot, facts.flags | heldBit);
     // Facts without the parent's digest (a later change to the child) keep the link the slot had.
     const kept = this.extras.get(slot);
@@ -429,7 +384,7 @@ export class Replica {
         profile = lastProfile;
         this.profiles.retain(profile);
       } else {
-        profile = this.profileOf(this.holderFromBytes(bytes, at), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
+        profile = this.profiles.acquireFromSnapshot(bytes, at, scopesAt, scopesLength);
         lastProfile = profile;
       }
       lastAt = at;
@@ -444,58 +399,6 @@ export class Replica {
       at = scopesAt + scopesLength;
     }
     return count;
-  }
-
-  /**
-   * The profile of a holder and a scope set, each already counted once for this
-   * token: a profile already held keeps its own counts, and gives these back.
-   */
-  private profileOf(holder: number, scopeSet: number): number {
-    const known = this.holders.get(holder).profiles.get(scopeSet);
-    if (known !== undefined) {
-      this.holders.release(holder);
-      this.scopeSets.release(scopeSet);
-      this.profiles.retain(known);
-      return known;
-    }
-    const profile = this.profiles.acquire(`${holder} ${scopeSet}`, () => ({ holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet }));
-    this.holders.get(holder).profiles.set(scopeSet, profile);
-    return profile;
-  }
-
-  /** The holder of a snapshot row's three ids, counted once more; made (with their text) the first time they are seen. */
-  private holderFromBytes(bytes: Buffer, at: number): number {
-    const start = at + packedToken.ownerId;
-    const end = at + packedToken.groupId + uuidBytes;
-    const known = this.holderByBytes.get(bytes, start, end);
-    if (known !== undefined) {
-      this.holders.retain(known);
-      return known;
-    }
-    const ownerId = formatUuid(readWords(bytes, at + packedToken.ownerId, [0, 0, 0, 0]));
-    const organisationId = formatUuid(readWords(bytes, at + packedToken.organisationId, [0, 0, 0, 0]));
-    const group = formatUuid(readWords(bytes, at + packedToken.groupId, [0, 0, 0, 0]));
-    const groupId = group === nilUuid ? "" : group;
-    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map(), keyBytes: undefined }));
-    const value = this.holders.get(holder);
-    if (!value.keyBytes) {
-      value.keyBytes = Buffer.from(bytes.subarray(start, end));
-      this.holderByBytes.set(bytes, start, end, holder);
-    }
-    return holder;
-  }
-
-  /** The scope set a snapshot row's scope bytes name, counted once more. */
-  private scopeSetFromBytes(bytes: Buffer, at: number, length: number): number {
-    const known = this.scopeSetByBytes.get(bytes, at, at + length);
-    if (known !== undefined) {
-      this.scopeSets.retain(known);
-      return known;
-    }
-    const text = bytes.toString("latin1", at, at + length);
-    const scopeSet = this.scopeSets.acquire(text, () => splitScopes(text));
-    this.scopeSetByBytes.set(bytes, at, at + length, scopeSet);
-    return scopeSet;
   }
 
   /** A link to the parent the digest at `bytes[at]` finds (by id, so a reused slot is never mistaken for it). */
@@ -592,7 +495,7 @@ export class Replica {
 
   /** Shared values held: for tests and metrics. */
   get cacheSizes(): { holders: number; scopeSets: number; profiles: number } {
-    return { holders: this.holders.size, scopeSets: this.scopeSets.size, profiles: this.profiles.size };
+    return this.profiles.sizes;
   }
 
   private applyOrganisation(record: OrganisationRecord): void {

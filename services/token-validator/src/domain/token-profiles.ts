@@ -1,0 +1,135 @@
+import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
+import { ByteKeyedIndex } from "./byte-keyed-index.js";
+import { InternedTable } from "./interned-table.js";
+import { readWords } from "./token-table.js";
+import { formatUuid } from "./uuid-words.js";
+
+/** Who a token belongs to: shared by every token of the same owner, organisation and group. */
+export interface TokenHolder {
+  readonly ownerId: string;
+  readonly organisationId: string;
+  /** "" when none. */
+  readonly groupId: string;
+  /** Its profiles by scope set number. */
+  readonly profiles: Map<number, number>;
+  /** The snapshot layout's 48 bytes of the three ids, once a snapshot row named it: its key in holderByBytes. */
+  keyBytes: Uint8Array | undefined;
+}
+
+/** What tokens of one holder with one set of scopes share: one column of a token names it. */
+export interface TokenProfile {
+  readonly holder: TokenHolder;
+  readonly scopes: readonly string[];
+  readonly holderNumber: number;
+  readonly scopeSetNumber: number;
+}
+
+const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
+const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
+const nilUuid = "00000000-0000-0000-0000-000000000000";
+const { uuidBytes } = packedToken;
+
+/**
+ * What tokens share, held once and counted: holders, scope sets, and the
+ * profiles (a holder with a scope set) one column of a token's row names.
+ * Each goes with the last token that used it.
+ */
+export class TokenProfiles {
+  private readonly holders = new InternedTable<string, TokenHolder>((holder) => {
+    if (holder.keyBytes) this.holderByBytes.delete(holder.keyBytes);
+  });
+  private readonly scopeSets = new InternedTable<string, readonly string[]>((scopes) => this.scopeSetByBytes.delete(Buffer.from(scopes.join(" "), "latin1")));
+  /** Keyed by "holder scopeSet"; found through the holder's own map (no string made per token). */
+  private readonly profiles = new InternedTable<string, TokenProfile>((profile) => {
+    profile.holder.profiles.delete(profile.scopeSetNumber);
+    this.holders.release(profile.holderNumber);
+    this.scopeSets.release(profile.scopeSetNumber);
+  });
+  /** Holders by the snapshot layout's bytes of their three ids: a snapshot row finds its holder without making id text. */
+  private readonly holderByBytes = new ByteKeyedIndex();
+  /** Scope sets by a snapshot row's scope bytes. */
+  private readonly scopeSetByBytes = new ByteKeyedIndex();
+
+  get(profile: number): TokenProfile {
+    return this.profiles.get(profile);
+  }
+
+  /** One more token uses `profile`. */
+  retain(profile: number): void {
+    this.profiles.retain(profile);
+  }
+
+  /** One token fewer uses `profile`. */
+  release(profile: number): void {
+    this.profiles.release(profile);
+  }
+
+  /** The profile of a feed record's token, counted once more. */
+  acquire(ownerId: string, organisationId: string, groupId: string, scopes: readonly string[]): number {
+    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map(), keyBytes: undefined }));
+    const scopesText = scopes.join(" ");
+    return this.profileOf(holder, this.scopeSets.acquire(scopesText, () => splitScopes(scopesText)));
+  }
+
+  /** The profile of a snapshot row (its three ids at `at`, its scopes at `scopesAt`), counted once more. */
+  acquireFromSnapshot(bytes: Buffer, at: number, scopesAt: number, scopesLength: number): number {
+    return this.profileOf(this.holderFromBytes(bytes, at), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
+  }
+
+  /** Values held: for tests and metrics. */
+  get sizes(): { holders: number; scopeSets: number; profiles: number } {
+    return { holders: this.holders.size, scopeSets: this.scopeSets.size, profiles: this.profiles.size };
+  }
+
+  /**
+   * The profile of a holder and a scope set, each already counted once for this
+   * token: a profile already held keeps its own counts, and gives these back.
+   */
+  private profileOf(holder: number, scopeSet: number): number {
+    const known = this.holders.get(holder).profiles.get(scopeSet);
+    if (known !== undefined) {
+      this.holders.release(holder);
+      this.scopeSets.release(scopeSet);
+      this.profiles.retain(known);
+      return known;
+    }
+    const profile = this.profiles.acquire(`${holder} ${scopeSet}`, () => ({ holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet }));
+    this.holders.get(holder).profiles.set(scopeSet, profile);
+    return profile;
+  }
+
+  /** The holder of a snapshot row's three ids, counted once more; made (with their text) the first time they are seen. */
+  private holderFromBytes(bytes: Buffer, at: number): number {
+    const start = at + packedToken.ownerId;
+    const end = at + packedToken.groupId + uuidBytes;
+    const known = this.holderByBytes.get(bytes, start, end);
+    if (known !== undefined) {
+      this.holders.retain(known);
+      return known;
+    }
+    const ownerId = formatUuid(readWords(bytes, at + packedToken.ownerId, [0, 0, 0, 0]));
+    const organisationId = formatUuid(readWords(bytes, at + packedToken.organisationId, [0, 0, 0, 0]));
+    const group = formatUuid(readWords(bytes, at + packedToken.groupId, [0, 0, 0, 0]));
+    const groupId = group === nilUuid ? "" : group;
+    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map(), keyBytes: undefined }));
+    const value = this.holders.get(holder);
+    if (!value.keyBytes) {
+      value.keyBytes = Buffer.from(bytes.subarray(start, end));
+      this.holderByBytes.set(bytes, start, end, holder);
+    }
+    return holder;
+  }
+
+  /** The scope set a snapshot row's scope bytes name, counted once more. */
+  private scopeSetFromBytes(bytes: Buffer, at: number, length: number): number {
+    const known = this.scopeSetByBytes.get(bytes, at, at + length);
+    if (known !== undefined) {
+      this.scopeSets.retain(known);
+      return known;
+    }
+    const text = bytes.toString("latin1", at, at + length);
+    const scopeSet = this.scopeSets.acquire(text, () => splitScopes(text));
+    this.scopeSetByBytes.set(bytes, at, at + length, scopeSet);
+    return scopeSet;
+  }
+}
