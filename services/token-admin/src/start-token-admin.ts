@@ -193,7 +193,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     : database.db;
   const snapshotMetrics = createSnapshotMetrics(metrics);
   const snapshots = createSnapshotCache({
-    readSnapshot: (sink) => readDatabaseSnapshot(snapshotDb, { cutoff: new Date(Date.now() - config.snapshot.deadTokenRetentionMs) }, sink),
+    readSnapshot: (sink, cutoffMs) => readDatabaseSnapshot(snapshotDb, { cutoff: new Date(cutoffMs) }, sink),
     cutoffMs: (nowMs) => nowMs - config.snapshot.deadTokenRetentionMs,
     now: Date.now,
     intervalMs: config.snapshot.intervalMs,

@@ -19,8 +19,8 @@ export interface CachedSnapshot {
 }
 
 export interface SnapshotCacheDeps {
-  /** Reads one consistent snapshot into the sink and returns the feed position it reflects. */
-  readonly readSnapshot: (sink: SnapshotSink) => Promise<bigint>;
+  /** Reads one consistent snapshot, without tokens dead before `cutoffMs`, into the sink; returns the feed position it reflects. */
+  readonly readSnapshot: (sink: SnapshotSink, cutoffMs: number) => Promise<bigint>;
   /** Tokens dead before this are left out: as the validators' own retention does, or earlier. */
   readonly cutoffMs: (nowMs: number) => number;
   readonly now: () => number;
@@ -64,7 +64,7 @@ async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
       tokens += countPackedTokens(chunk);
       frames.push(encodeFrameHead(frameKind.tokens, chunk.length), chunk);
     },
-  });
+  }, cutoffMs);
   const parts = [encodeSnapshotHeader({ headSeq, builtAtMs, cutoffMs }), ...frames, encodeEndFrame(records, tokens)];
   const hash = createHash("sha256");
   let bytes = 0;
