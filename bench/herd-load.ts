@@ -27,14 +27,23 @@ await Promise.all(sources.map((source) => source.readHead()));
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 const started = performance.now();
+let retries = 0;
 const replicas = await Promise.all(
   sources.map(async (source) => {
-    const replica = new Replica();
-    replica.appliedSeq = await source.readSnapshot(replica);
-    return replica;
+    // As the follower does: a failed load is dropped and tried again (the fallback then reads Postgres).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const replica = new Replica();
+        replica.appliedSeq = await source.readSnapshot(replica);
+        return replica;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        retries++;
+      }
+    }
   }),
 );
 const wallMs = performance.now() - started;
 delay.disable();
 await Promise.all(databases.map((database) => database.close()));
-process.stdout.write(`${JSON.stringify({ tokens: replicas[0]!.tokenCount, wallMs: Math.round(wallMs), maxStallMs: Math.round(delay.max / 1e6) })}\n`);
+process.stdout.write(`${JSON.stringify({ tokens: replicas[0]!.tokenCount, wallMs: Math.round(wallMs), maxStallMs: Math.round(delay.max / 1e6), retries })}\n`);

@@ -190,7 +190,7 @@ async function herd(): Promise<void> {
     const wall = herds.map((h) => h.cached.wallMs! / h.postgres.wallMs!);
     rows.push({ figure: `herd of ${herdSize} loads of ${herdTokens.toLocaleString("en")} tokens: wall time from the cache (one build included) ÷ from Postgres`, target: "report", measured: spread(wall), met: undefined });
     rows.push({ figure: `one load of ${herdTokens.toLocaleString("en")} tokens from a warm cached snapshot ÷ from Postgres`, target: "report", measured: spread(single), met: undefined });
-    notes.push(`Restart herd (${herdSize} × ${herdTokens.toLocaleString("en")} tokens, one process): from Postgres ${herds.map((h) => `${h.postgres.wallMs} ms`).join(", ")}; from the cache ${herds.map((h) => `${h.cached.wallMs} ms`).join(", ")} (worst stall ${Math.max(...herds.map((h) => h.cached.maxStallMs!))} ms against ${Math.max(...herds.map((h) => h.postgres.maxStallMs!))} ms).`);
+    notes.push(`Restart herd (${herdSize} × ${herdTokens.toLocaleString("en")} tokens, one process): from Postgres ${herds.map((h) => `${h.postgres.wallMs} ms`).join(", ")}; from the cache ${herds.map((h) => `${h.cached.wallMs} ms`).join(", ")} (worst stall ${Math.max(...herds.map((h) => h.cached.maxStallMs!))} ms against ${Math.max(...herds.map((h) => h.postgres.maxStallMs!))} ms; loads retried: ${herds.map((h) => h.cached.retries).join(", ")} from the cache, ${herds.map((h) => h.postgres.retries).join(", ")} from Postgres).`);
   } finally {
     await admin.close();
     await database.drop();
