@@ -18,6 +18,11 @@ async function readChangeLog(db: Kysely<Database>, afterSeq: bigint, limit: numb
   return rows.map((row) => ({ seq: toBigInt(row.seq), event: toBuffer(row.event) }));
 }
 
+/** A snapshot that change_log cannot bring to the primary's head: too old (pruned past it), or ahead of it (a restored database). */
+export class SnapshotBehindOrAhead extends Error {
+  override readonly name = "SnapshotBehindOrAhead";
+}
+
 /**
  * Brings a snapshot read at `seq` from somewhere that may lag (token-admin's
  * cache, a read replica) up to the primary's head, from change_log, and returns
@@ -27,10 +32,10 @@ async function readChangeLog(db: Kysely<Database>, afterSeq: bigint, limit: numb
  */
 export async function catchUpToHead(source: Pick<FeedSource, "readHead" | "readChanges">, into: SnapshotTarget, seq: bigint): Promise<bigint> {
   const head = await source.readHead();
-  if (seq > head) throw new Error(`the snapshot (seq ${seq}) is ahead of the primary's head (${head}): was the database restored?`);
+  if (seq > head) throw new SnapshotBehindOrAhead(`the snapshot (seq ${seq}) is ahead of the primary's head (${head}): was the database restored?`);
   while (seq < head) {
     const changes = await source.readChanges(seq, catchUpBatch);
-    if (changes[0]?.seq !== seq + 1n) throw new Error(`change_log does not reach from the snapshot (seq ${seq}) to the head (${head})`);
+    if (changes[0]?.seq !== seq + 1n) throw new SnapshotBehindOrAhead(`change_log does not reach from the snapshot (seq ${seq}) to the head (${head})`);
     for (const change of changes) {
       for (const record of fromBinary(ChangeEventSchema, change.event).records) into.applyRecord(record);
       seq = change.seq;

@@ -1,14 +1,15 @@
 import type { Logger } from "@tessera/shared/log/logger";
 import type { FeedSource, SnapshotTarget } from "../domain/feed-source.js";
-import { catchUpToHead } from "./feed-store.js";
+import { catchUpToHead, SnapshotBehindOrAhead } from "./feed-store.js";
 
 /**
  * A feed source whose snapshots come first from `readCached` (token-admin's
  * cached snapshot), brought up to the primary's head from change_log, and from
  * `store` (Postgres) when that fails. A failure before anything was applied
  * falls back at once; one after (truncated, forged, or change_log no longer
- * reaching) throws, so the follower drops the half-built replica — and the
- * attempt after it reads Postgres. The first failure is logged as a warning,
+ * reaching it) throws, so the follower drops the half-built replica — and the
+ * attempt after it reads Postgres. Postgres failing during the catch-up throws
+ * too, but leaves the cache in favour: a snapshot of Postgres would fail alike. The first failure is logged as a warning,
  * later ones only at debug level.
  */
 export function withCachedSnapshots(store: FeedSource, readCached: (into: SnapshotTarget) => Promise<bigint>, log: Logger): FeedSource {
@@ -30,14 +31,28 @@ export function withCachedSnapshots(store: FeedSource, readCached: (into: Snapsh
           applyRecord: (record) => ((applied = true), into.applyRecord(record)),
           addPackedTokens: (chunk) => ((applied = true), into.addPackedTokens(chunk)),
         };
+        let seq: bigint;
         try {
-          return await catchUpToHead(store, watched, await readCached(watched));
+          seq = await readCached(watched);
         } catch (err) {
           report(err);
           if (applied) {
             postgresNext = true;
             throw new Error(`cached snapshot refused part-way (${(err as Error).message}); the next attempt reads Postgres`, { cause: err });
           }
+          return store.readSnapshot(into);
+        }
+        // The cached snapshot checked; catching it up needs Postgres as a snapshot of it would, so a
+        // failure here says nothing against the cache (the next attempt may use it again) — unless
+        // the snapshot itself is the problem (change_log no longer reaches it, or it is ahead of the head).
+        try {
+          return await catchUpToHead(store, into, seq);
+        } catch (err) {
+          if (err instanceof SnapshotBehindOrAhead) {
+            report(err);
+            postgresNext = true;
+          }
+          throw err;
         }
       }
       postgresNext = false;
