@@ -4,6 +4,7 @@
 // (no ids: a full replica).
 import { openDatabase } from "@tessera/shared/db/database";
 import { Replica } from "../services/token-validator/src/domain/replica.js";
+import { organisationScope } from "../services/token-validator/src/domain/organisation-scope.js";
 import { createFeedStore } from "../services/token-validator/src/store/feed-store.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -15,7 +16,7 @@ const settle = () => {
 
 const organisations = process.argv[3]?.split(",");
 const database = await openDatabase({ url: process.argv[2]!, dataDir: "", poolSize: 2 });
-const store = createFeedStore(database.db, undefined, undefined, { organisations });
+const store = createFeedStore(database.db, undefined, undefined, { scope: organisationScope(organisations) });
 // A first read of the head warms the pool, so its connection is no part of the load or the heap.
 await store.readHead();
 const before = settle();

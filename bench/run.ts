@@ -1,7 +1,8 @@
 // `npm run bench`: every performance figure of Tessera in one run, each a ratio
 // against a baseline measured in the same run (timings on shared machines are
 // noisy; ratios are not). Prints a table and writes bench/results.md.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,15 +17,20 @@ import { startBenchDeployment } from "./support/bench-deployment.js";
 import { benchOrganisationId, fillDatabase } from "./support/fill-database.js";
 import { spawnPinned } from "./support/spawn-pinned.js";
 import { formatSpread, interleavedRatios, spread } from "./support/stats.js";
-import { createPostgresDatabase } from "../test/support/test-database.js";
+import { adminQuery, createPostgresDatabase } from "../test/support/test-database.js";
+import { startAdmin } from "../test/support/in-process.js";
+import { testPepper } from "../test/support/admin-deps.js";
+import { sql } from "kysely";
 
 const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? 2);
 const snapshotTokens = Number(process.env.TESSERA_BENCH_TOKENS ?? 1_000_000);
 /** Tokens spread over 10 equal organisations for the partial-replica figure. */
 const partialTokens = Number(process.env.TESSERA_BENCH_PARTIAL_TOKENS ?? 200_000);
+const herdTokens = Number(process.env.TESSERA_BENCH_HERD_TOKENS ?? 100_000);
+const herdSize = Number(process.env.TESSERA_BENCH_HERD_SIZE ?? 20);
 /**
- * A comma-separated subset of surfaces,hostile,snapshot,partial,propagation,admin
+ * A comma-separated subset of surfaces,hostile,snapshot,partial,herd,propagation,admin
  * (or forward: surfaces' forward-auth row alone): prints its rows; bench/results.md
  * is left alone, except that a run with admin rewrites the admin-plane section.
  */
@@ -117,6 +123,12 @@ async function hostile(): Promise<void> {
   }
 }
 
+/** childJson without blocking this process: token-admin runs in it and must answer the child. */
+async function childJsonAsync(args: string[]): Promise<Record<string, number>> {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--max-old-space-size=4096", ...args], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout.trim().split("\n").at(-1)!);
+}
+
 function childJson(args: string[]): Record<string, number> {
   const out = execFileSync(process.execPath, ["--max-old-space-size=12288", ...args], { encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").at(-1)!);
@@ -183,6 +195,58 @@ async function partialReplica(): Promise<void> {
   }
 }
 
+/**
+ * A restart herd: N validators' snapshot loads at once, from Postgres (N reads)
+ * and from token-admin's cached snapshot (the cache cleared first, so the herd
+ * pays for one build), with the snapshot reads that reached Postgres counted
+ * (pg_stat_user_functions, track_functions on this database only). Also one
+ * validator's load from a warm cache against one from Postgres.
+ */
+async function herd(): Promise<void> {
+  say(`restart herd: ${herdSize} loads of ${herdTokens} tokens, Postgres against token-admin's cache…`);
+  const database = await createPostgresDatabase();
+  const name = new URL(database.url!).pathname.slice(1);
+  await adminQuery(`alter database ${name} set track_functions = 'all'`);
+  const admin = await startAdmin({ DATABASE_URL: database.url!, TESSERA_PEPPER: testPepper, TESSERA_LOG_LEVEL: "silent", TESSERA_SNAPSHOT_INTERVAL_MS: "3600000" });
+  const adminUrl = `http://127.0.0.1:${admin.port}`;
+  const reads = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // sessions report their counts when idle a second, or at exit
+    const { rows } = await sql<{ calls: string }>`select coalesce(sum(calls), 0)::text as calls from pg_stat_user_functions where funcname = 'tessera_snapshot_token_pages'`.execute(database.handle.db);
+    return Number(rows[0]!.calls);
+  };
+  const load = async (mode: "postgres" | "cached", n: number) => {
+    const before = await reads();
+    const figures = await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", mode, String(n), database.url!, adminUrl, testPepper]);
+    return { ...figures, reads: (await reads()) - before };
+  };
+  try {
+    await fillDatabase(database.handle.db, herdTokens);
+    const single: number[] = [];
+    const herds: { postgres: Record<string, number>; cached: Record<string, number> }[] = [];
+    for (let round = 0; round < Math.min(rounds, 3); round++) {
+      await admin.snapshots.get(); // warm
+      const warm = await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", "cached", "1", database.url!, adminUrl, testPepper]);
+      const cold = await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", "postgres", "1", database.url!, adminUrl, testPepper]);
+      single.push(warm.wallMs! / cold.wallMs!);
+      const postgres = await load("postgres", herdSize);
+      admin.snapshots.clear(); // the herd pays for one build
+      const cached = await load("cached", herdSize);
+      herds.push({ postgres, cached });
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const spread = (values: number[]) => `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+    const maxReads = Math.max(...herds.map((h) => h.cached.reads!));
+    rows.push({ figure: `snapshot reads reaching Postgres for a herd of ${herdSize} validators (cached snapshot; from Postgres: ${herds[0]!.postgres.reads})`, target: "≤ 2", measured: `${maxReads} (worst round)`, met: maxReads <= 2 });
+    const wall = herds.map((h) => h.cached.wallMs! / h.postgres.wallMs!);
+    rows.push({ figure: `herd of ${herdSize} loads of ${herdTokens.toLocaleString("en")} tokens: wall time from the cache (one build included) ÷ from Postgres`, target: "report", measured: spread(wall), met: undefined });
+    rows.push({ figure: `one load of ${herdTokens.toLocaleString("en")} tokens from a warm cached snapshot ÷ from Postgres`, target: "report", measured: spread(single), met: undefined });
+    notes.push(`Restart herd (${herdSize} × ${herdTokens.toLocaleString("en")} tokens, one process): from Postgres ${herds.map((h) => `${h.postgres.wallMs} ms`).join(", ")}; from the cache ${herds.map((h) => `${h.cached.wallMs} ms`).join(", ")} (worst stall ${Math.max(...herds.map((h) => h.cached.maxStallMs!))} ms against ${Math.max(...herds.map((h) => h.postgres.maxStallMs!))} ms; loads retried: ${herds.map((h) => h.cached.retries).join(", ")} from the cache, ${herds.map((h) => h.postgres.retries).join(", ")} from Postgres).`);
+  } finally {
+    await admin.close();
+    await database.drop();
+  }
+}
+
 function propagation(): void {
   say("revocation propagation (bench/propagation.ts)…");
   execFileSync(process.execPath, ["--import", "tsx", "bench/propagation.ts"], { stdio: ["ignore", "ignore", "inherit"] });
@@ -221,6 +285,7 @@ if (runs("hostile")) await hostile();
 if (runs("snapshot")) await memoryAndSnapshot();
 if (runs("partial")) await partialReplica();
 if (runs("propagation")) propagation();
+if (runs("herd")) await herd();
 if (runs("admin")) await adminPlane();
 
 /** The admin-plane part of bench/results.md, between markers so a run of that part alone can replace it. */

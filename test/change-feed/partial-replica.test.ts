@@ -5,6 +5,7 @@ import { generateToken } from "@tessera/shared/token/token-format";
 import type { RunningAdmin } from "@tessera/token-admin/start-token-admin";
 import { Replica } from "@tessera/token-validator/domain/replica";
 import type { RunningValidator } from "@tessera/token-validator/start-token-validator";
+import { organisationScope } from "@tessera/token-validator/domain/organisation-scope";
 import { createFeedStore } from "@tessera/token-validator/store/feed-store";
 import { adminClient, eventually, validatorClient, type AdminClient, type ValidatorClient } from "../support/clients.js";
 import { deploymentEnv, startAdmin, startValidator } from "../support/in-process.js";
@@ -203,7 +204,7 @@ describe("a partial replica serving one organisation of several", () => {
 
     // A snapshot read now, for A only, holds exactly what the events built.
     const reloaded = new Replica();
-    reloaded.appliedSeq = await createFeedStore(database.handle.db, undefined, undefined, { organisations: [orgA] }).readSnapshot(reloaded);
+    reloaded.appliedSeq = await createFeedStore(database.handle.db, undefined, undefined, { scope: organisationScope([orgA]) }).readSnapshot(reloaded);
     expect(replicaView(reloaded)).toEqual({ ...replicaView(partial.follower.replica), appliedSeq: String(reloaded.appliedSeq) });
   });
 });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, postgresUrl, tracingOptions } from "@tessera/shared/config/load-config";
 import { serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { defaultAdminTokenTtlMs } from "./domain/bootstrap.js";
 import { maxWaitMs } from "./transport/parse.js";
@@ -94,6 +94,12 @@ export const adminEnv = z
     TESSERA_SMTP_FROM: z.string().min(3).max(200).default("Tessera <tessera@localhost>"),
     TESSERA_SMTP_TIMEOUT_MS: millis(10_000),
     TESSERA_EMAIL_POLL_MS: millis(5000),
+    // The cached snapshot validators load at start (GET /v1/snapshot): rebuilt at most this often, when asked for after it aged.
+    TESSERA_SNAPSHOT_INTERVAL_MS: millis(30_000),
+    // Optional: a read replica the snapshot is built from (the primary, DATABASE_URL, otherwise).
+    TESSERA_SNAPSHOT_DATABASE_URL: postgresUrl.optional(),
+    // The cached snapshot leaves out tokens dead longer than this: no longer than the validators' own setting.
+    TESSERA_DEAD_TOKEN_RETENTION_MS: z.coerce.number().int().min(0).max(365 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
   })
   .refine((env) => !env.DATABASE_URL || env.TESSERA_PEPPER, {
     path: ["TESSERA_PEPPER"],
@@ -122,6 +128,7 @@ export const adminEnv = z
       /** Set: the admin port speaks TLS only (HTTP/2 and HTTP/1.1 by ALPN). */
       tls,
       port: env.TESSERA_ADMIN_PORT,
+      snapshot: { intervalMs: env.TESSERA_SNAPSHOT_INTERVAL_MS, databaseUrl: env.TESSERA_SNAPSHOT_DATABASE_URL, deadTokenRetentionMs: env.TESSERA_DEAD_TOKEN_RETENTION_MS },
       connections: connectionLimitsOf(env),
       dbPoolSize: env.TESSERA_DB_POOL_SIZE,
       shutdownGraceMs: env.TESSERA_SHUTDOWN_GRACE_MS,

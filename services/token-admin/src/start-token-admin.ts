@@ -55,6 +55,11 @@ import { startEmailOutbox } from "./domain/notices/email-outbox.js";
 import { startNoticeScanner } from "./domain/notices/notice-scanner.js";
 import { createNodemailerTransport } from "./notices/nodemailer-transport.js";
 import { createNoticeMetrics } from "./notices/notice-metrics.js";
+import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
+import { readDatabaseSnapshot } from "@tessera/shared/snapshot/database-snapshot";
+import { createSnapshotCache, type SnapshotCache } from "./domain/feed/snapshot-cache.js";
+import { snapshotEndpoint } from "./transport/snapshot-endpoint.js";
+import { createSnapshotMetrics } from "./transport/snapshot-metrics.js";
 
 export interface RunningAdmin {
   readonly port: number;
@@ -67,6 +72,8 @@ export interface RunningAdmin {
   readonly leakReports: LeakReportEndpoint;
   /** Validators' honeytoken alarms: `drain()` records what is queued now. */
   readonly honeytokenAlarms: HoneytokenAlarmReceiver;
+  /** The cached snapshot GET /v1/snapshot serves. */
+  readonly snapshots: SnapshotCache;
   /** What this start's lease on webhook endpoints is held as. */
   readonly instanceId: string;
   /** NOT_SERVING, a pause so balancers notice, drain in-flight calls, then release what this start opened. */
@@ -177,13 +184,32 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
   const outbox = config.smtp
     ? closers.add(startEmailOutbox({ db: database.db, transport: createNodemailerTransport(config.smtp), log, onSent: noticeMetrics.email }, { pollMs: config.emailPollMs, leaseMs: 3 * config.smtp.timeoutMs + 5000 }), (o) => o.stop())
     : undefined;
+  // A read replica, when configured, carries the snapshot builds; the primary otherwise.
+  const snapshotDb = config.snapshot.databaseUrl
+    ? closers.add(
+        await openDatabase({ url: config.snapshot.databaseUrl, dataDir: config.dataDir, poolSize: 2, applicationName: "tessera-admin-snapshot" }),
+        (db) => db.close(),
+      ).db
+    : database.db;
+  const snapshotMetrics = createSnapshotMetrics(metrics);
+  const snapshots = createSnapshotCache({
+    readSnapshot: (sink, cutoffMs) => readDatabaseSnapshot(snapshotDb, { cutoff: new Date(cutoffMs) }, sink),
+    cutoffMs: (nowMs) => nowMs - config.snapshot.deadTokenRetentionMs,
+    now: Date.now,
+    intervalMs: config.snapshot.intervalMs,
+    onBuilt: (snapshot, durationMs) => {
+      snapshotMetrics.built(snapshot, durationMs);
+      log.info({ seq: String(snapshot.headSeq), tokens: snapshot.tokens, bytes: snapshot.bytes, durationMs }, "snapshot cached");
+    },
+  });
+  const snapshotRoute = snapshotEndpoint(snapshots, createSnapshotAuth(pepper), log);
   const consoleFiles = loadConsoleFiles(config.consoleDir);
   if (consoleFiles.count === 0) log.warn({ dir: config.consoleDir }, "web console not built (npm run build): not served");
   const handler = connectNodeAdapter({
     routes: adminRoutes(deps, health, [...(tracing ? [tracingInterceptor(tracing)] : []), metricsInterceptor(metrics)], webhookDeps),
     // The console's files on the same origin as the API (no CORS), then /metrics, then 404.
     fallback: (req, res) => {
-      if (!leakReports.serve(req, res) && !consoleFiles.serve(req, res)) scrape(req, res);
+      if (!leakReports.serve(req, res) && !snapshotRoute.serve(req, res) && !consoleFiles.serve(req, res)) scrape(req, res);
     },
     readMaxBytes,
     writeMaxBytes: 16 * readMaxBytes,
@@ -216,6 +242,7 @@ async function start(config: AdminConfig, log: Logger, closers: Closers, shared:
     changeLog: { pruner, followers, positions },
     leakReports,
     honeytokenAlarms,
+    snapshots,
     instanceId,
     async close() {
       health.setAll("not_serving");

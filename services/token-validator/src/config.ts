@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, tracingOptions } from "@tessera/shared/config/load-config";
+import { commonEnv, commonSettingsOf, connectionEnv, connectionLimitsOf, flag, loadConfig, millis, port, postgresUrl, tracingOptions } from "@tessera/shared/config/load-config";
 import { pemFile, serverTlsEnv, withServerTls } from "@tessera/shared/config/tls-config";
 import { isWellFormedScope } from "@tessera/shared/token/scope";
 import { parseRoutes, type Route } from "./transport/route-table.js";
@@ -135,6 +135,12 @@ export const validatorEnv = z
     TESSERA_SCOPES_HEADER: headerName("x-tessera-scopes"),
     // With tracing on: the share of decisions traced when the caller sent no trace context (a sampled one always is).
     TESSERA_TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(0.01),
+    // token-admin's base URL: a starting or reloading validator loads its cached snapshot (GET /v1/snapshot), not Postgres; Postgres if that fails.
+    TESSERA_SNAPSHOT_URL: z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL").optional(),
+    // A cached snapshot whose body stops arriving for this long is given up (and Postgres read instead).
+    TESSERA_SNAPSHOT_TIMEOUT_MS: millis(10_000),
+    // Optional: a read replica snapshots and change_log ranges are read from; the feed head is always read from DATABASE_URL.
+    TESSERA_SNAPSHOT_DATABASE_URL: postgresUrl.optional(),
     TESSERA_INTROSPECTION_SCOPE: z.string().refine(isWellFormedScope, "must be a scope such as tessera:introspect").default("tessera:introspect"),
   })
   .refine((env) => !(env.TESSERA_ROUTES && env.TESSERA_ROUTES_FILE), {
@@ -205,6 +211,7 @@ export const validatorEnv = z
         scopes: env.TESSERA_SCOPES_HEADER,
       },
       introspectionScope: env.TESSERA_INTROSPECTION_SCOPE,
+      snapshot: { url: env.TESSERA_SNAPSHOT_URL, idleTimeoutMs: env.TESSERA_SNAPSHOT_TIMEOUT_MS, databaseUrl: env.TESSERA_SNAPSHOT_DATABASE_URL },
       tracing: tracingOptions(env, "token-validator"),
       traceSampleRatio: env.TESSERA_TRACE_SAMPLE_RATIO,
     };

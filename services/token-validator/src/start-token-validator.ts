@@ -28,6 +28,9 @@ import { ReplicaPruner } from "./domain/replica-pruner.js";
 import { observeAll } from "./domain/surface.js";
 import { UsageRecorder } from "./domain/usage-recorder.js";
 import { createFeedStore } from "./store/feed-store.js";
+import { readCachedSnapshot } from "./store/cached-snapshot-client.js";
+import { withCachedSnapshots } from "./store/snapshot-fallback.js";
+import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { extAuthzCheck, extAuthzServiceDefinition } from "./transport/ext-authz-check.js";
 import { forwardAuth } from "./transport/forward-auth.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
@@ -93,6 +96,24 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     shared?.bus ??
     closers.add(openBus({ redis: config.redis, redisCa: config.redisCa, prefix: config.redisPrefix, pepper, log, feedSilenceMs: Math.max(5000, 2 * config.maxStalenessMs) }), (b) => b.close());
 
+  // A read replica, when configured, carries snapshots and change_log ranges; the head stays on the primary.
+  const replicaDb =
+    config.snapshot.databaseUrl === undefined
+      ? undefined
+      : closers.add(
+          await openDatabase({ url: config.snapshot.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, applicationName: "tessera-validator-replica", queryTimeoutMs }),
+          (db) => db.close(),
+        ).db;
+  // A partial replica: the snapshot reads, and the follower applies, the same organisations only.
+  const scope = organisationScope(config.organisations);
+  const store = createFeedStore(database.db, () => new Date(), config.deadTokenRetentionMs, { replicaDb, scope });
+  // token-admin caches one snapshot of every organisation; a partial replica reads just its own from Postgres (through the index).
+  const snapshotUrl = scope.organisations === undefined ? config.snapshot.url : undefined;
+  if (config.snapshot.url !== undefined && snapshotUrl === undefined) log.info("TESSERA_SNAPSHOT_URL is not used by a partial replica: its snapshot is read from Postgres, its organisations only");
+  // Set: a start or reload loads token-admin's cached snapshot, so a fleet restarting at once reads Postgres once, not once each.
+  const snapshotClient = snapshotUrl && { url: snapshotUrl, auth: createSnapshotAuth(pepper), idleTimeoutMs: config.snapshot.idleTimeoutMs, deadTokenRetentionMs: config.deadTokenRetentionMs, now: Date.now };
+  const feedSource = snapshotClient ? withCachedSnapshots(store, (into) => readCachedSnapshot(snapshotClient, into), log) : store;
+
   const freshness = new FreshnessTracker({ maxStalenessMs: config.maxStalenessMs, feedRequired: config.feedRequired, feedExpected: config.redis !== undefined || shared !== undefined });
   // One registry per start, never prom-client's global one; read only when scraped.
   const metricsRegistry = createMetricsRegistry();
@@ -102,10 +123,8 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     ready: () => health.get("") === "serving",
   });
   let reporter: RosterReporter | undefined;
-  // A partial replica: the snapshot reads, and the follower applies, the same organisations only.
-  const scope = organisationScope(config.organisations);
   const follower = new FeedFollower({
-    source: metrics.watchFeedSource(createFeedStore(database.db, () => new Date(), config.deadTokenRetentionMs, { organisations: scope.organisations })),
+    source: metrics.watchFeedSource(feedSource),
     scope,
     feed: bus.feed,
     freshness,

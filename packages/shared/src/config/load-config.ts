@@ -78,7 +78,7 @@ const sslModes = new Set(["disable", "prefer", "require", "verify-ca", "verify-f
  * read is reported here, once, rather than as a stack trace from deep in pg.
  * Problems name the parameter, never the URL (it may hold a password).
  */
-const postgresUrl = z
+export const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
   .superRefine((value, ctx) => {

@@ -54,7 +54,7 @@ export function tokenChangeRecord(row: TokenRow, parentDigest?: Uint8Array): Cha
 }
 
 /** A principal's current state; `removed`: nothing refers to it any more, and validators let it go. */
-export function principalChangeRecord(row: PrincipalRow, removed = false): ChangeRecord {
+export function principalChangeRecord(row: Pick<PrincipalRow, "id" | "organisation_id" | "permissions" | "disabled_at" | "group_id" | "tokens_not_before">, removed = false): ChangeRecord {
   return create(ChangeRecordSchema, {
     record: {
       case: "principal",
@@ -71,7 +71,7 @@ export function principalChangeRecord(row: PrincipalRow, removed = false): Chang
   });
 }
 
-export function organisationChangeRecord(row: OrganisationRow): ChangeRecord {
+export function organisationChangeRecord(row: Pick<OrganisationRow, "id" | "api_tokens_enabled" | "tokens_not_before">): ChangeRecord {
   return create(ChangeRecordSchema, {
     record: { case: "organisation", value: { id: row.id, apiTokensEnabled: row.api_tokens_enabled, tokensNotBeforeMs: millis(row.tokens_not_before) } },
   });

@@ -9,6 +9,7 @@ import * as webhooksNotices from "./migrations/2026-12-02-webhooks-notices.js";
 import * as webhooksExpiryIndex from "./migrations/2026-12-02-webhooks-expiry-index.js";
 import * as incidentUsageRotation from "./migrations/2026-12-02-incident-usage-rotation.js";
 import * as honeyhooksDeliveryWebhookId from "./migrations/2026-12-03-honeyhooks-delivery-webhook-id.js";
+import * as snapshotFunctions from "./migrations/2026-12-04-snapshot-functions.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -38,6 +39,7 @@ const migrations: Record<string, MigrationModule> = {
   "2026-12-02-webhooks-expiry-index": webhooksExpiryIndex,
   "2026-12-02-incident-usage-rotation": incidentUsageRotation,
   "2026-12-03-honeyhooks-delivery-webhook-id": honeyhooksDeliveryWebhookId,
+  "2026-12-04-snapshot-functions": snapshotFunctions,
 };
 
 const provider: MigrationProvider = {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@tessera/shared/db/schema";
 import { engines, type TestDatabase } from "@tessera/test-support/test-database";
 import { Replica } from "../domain/replica.js";
+import { organisationScope } from "../domain/organisation-scope.js";
 import { createFeedStore } from "./feed-store.js";
 
 const [orgA, orgB] = ["00000000-0000-4000-8000-0000000000aa", "00000000-0000-4000-8000-0000000000bb"];
@@ -25,7 +26,7 @@ async function fill(db: Kysely<Database>): Promise<void> {
 
 const snapshot = async (db: Kysely<Database>, organisations?: readonly string[]) => {
   const replica = new Replica();
-  replica.appliedSeq = await createFeedStore(db, undefined, undefined, { organisations }).readSnapshot(replica);
+  replica.appliedSeq = await createFeedStore(db, undefined, undefined, { scope: organisationScope(organisations) }).readSnapshot(replica);
   return {
     organisations: [...replica.organisations.keys()].sort(),
     groups: [...replica.groups.keys()].sort(),

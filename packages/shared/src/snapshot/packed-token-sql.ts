@@ -1,11 +1,14 @@
 import { sql, type RawBuilder } from "kysely";
-import { TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { TokenKind, TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { flagLayout, packedToken, replicaEpochSeconds } from "@tessera/shared/snapshot/packed-token-layout";
+import { TokenState } from "../gen/tessera/feed/v1/feed_pb.js";
+import { TokenKind, TokenLevel } from "../gen/tessera/v1/token_pb.js";
+import { flagLayout, packedToken, replicaEpochSeconds } from "./packed-token-layout.js";
 
 // A snapshot carries every live token, a million or more, and must load in
 // about a second: Postgres packs each chunk of rows into one bytea in the layout
-// @tessera/shared/snapshot/packed-token-layout defines, and the reader below takes it apart.
+// packed-token-layout.ts defines. This is that packing in SQL, built from the
+// layout's constants; token-admin's snapshot-functions migration puts it in the
+// database functions every snapshot reads (a layout change needs a new migration
+// that replaces them).
 
 const { digestBytes, uuidBytes } = packedToken;
 const nilUuid = sql.raw(`'\\x${"00".repeat(16)}'::bytea`);

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { SnapshotSink } from "@tessera/shared/snapshot/database-snapshot";
+import { readSnapshotStream } from "@tessera/shared/snapshot/snapshot-stream";
+import { createSnapshotCache } from "./snapshot-cache.js";
+
+/** A cache over a counted, gated read: each read waits until `finish()` is called. */
+function gatedCache(intervalMs: number) {
+  let nowMs = 1_000_000;
+  let reads = 0;
+  const pending: (() => void)[] = [];
+  const cache = createSnapshotCache({
+    readSnapshot: async (sink: SnapshotSink) => {
+      reads++;
+      await new Promise<void>((resolve) => pending.push(resolve));
+      await sink.tokens(new Uint8Array(0));
+      return BigInt(reads);
+    },
+    cutoffMs: (ms) => ms - 1000,
+    now: () => nowMs,
+    intervalMs,
+  });
+  return {
+    cache,
+    reads: () => reads,
+    finish: () => pending.splice(0).forEach((resolve) => resolve()),
+    advance: (ms: number) => (nowMs += ms),
+  };
+}
+
+describe("the cached snapshot", () => {
+  it("serves every request made during a build from that one build", async () => {
+    const { cache, reads, finish } = gatedCache(30_000);
+    const requests = Array.from({ length: 50 }, () => cache.get());
+    finish();
+    const snapshots = await Promise.all(requests);
+    expect(reads()).toBe(1);
+    expect(new Set(snapshots).size).toBe(1);
+  });
+
+  it("is rebuilt only when asked for after the interval", async () => {
+    const { cache, reads, finish, advance } = gatedCache(30_000);
+    const first = cache.get();
+    finish();
+    await first;
+    advance(29_999);
+    expect((await cache.get()).headSeq).toBe(1n);
+    advance(1);
+    const second = cache.get();
+    finish();
+    expect((await second).headSeq).toBe(2n);
+    expect(reads()).toBe(2);
+  });
+
+  it("is a well-formed stream: header, end with its counts", async () => {
+    const { cache, finish } = gatedCache(30_000);
+    const got = cache.get();
+    finish();
+    const snapshot = await got;
+    async function* pieces() {
+      for (const part of snapshot.parts) yield part;
+      yield Buffer.from([4, 0, 0, 0, 32, ...new Uint8Array(32)]); // a seal frame (not checked here)
+    }
+    const parts = [];
+    for await (const part of readSnapshotStream(pieces())) parts.push(part.type);
+    expect(parts).toEqual(["header", "tokens", "end", "seal"]);
+  });
+});

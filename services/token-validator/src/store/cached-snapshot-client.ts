@@ -1,0 +1,112 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { packedTokenLength } from "@tessera/shared/snapshot/packed-token-layout";
+import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
+import { readSnapshotStream, SnapshotStreamError } from "@tessera/shared/snapshot/snapshot-stream";
+import type { SnapshotTarget } from "../domain/feed-source.js";
+import { yieldToEventLoop, yieldWholeTurn } from "./snapshot-target-sink.js";
+
+export interface CachedSnapshotClientOptions {
+  /** token-admin's base URL (TESSERA_SNAPSHOT_URL). */
+  readonly url: string;
+  readonly auth: SnapshotAuth;
+  /** The body must keep arriving: a gap longer than this fails the read. */
+  readonly idleTimeoutMs: number;
+  /** The validator's own retention: a snapshot that left out tokens dead more recently is refused. */
+  readonly deadTokenRetentionMs: number;
+  readonly now: () => number;
+}
+
+/** Tokens applied in one step: a few thousand, then a yield. */
+const tokensPerSlice = 4096;
+const recordsPerSlice = 1000;
+
+/** Ends an async iterable of pieces when no piece arrives within `idleMs`. */
+async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number, abort: () => void): AsyncGenerator<Uint8Array> {
+  let timer = setTimeout(abort, idleMs);
+  try {
+    for await (const piece of body) {
+      clearTimeout(timer);
+      yield piece;
+      timer = setTimeout(abort, idleMs);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Applies a frame of whole packed tokens in slices, yielding between them; returns how many it held. */
+async function applyTokenFrame(frame: Buffer, into: SnapshotTarget): Promise<number> {
+  let count = 0;
+  for (let start = 0; start < frame.length; ) {
+    let end = start;
+    for (let n = 0; n < tokensPerSlice && end < frame.length; n++, count++) {
+      const length = packedTokenLength(frame, end);
+      if (length === undefined || end + length > frame.length) throw new SnapshotStreamError("snapshot token frame ends inside a token");
+      end += length;
+    }
+    await yieldWholeTurn();
+    into.addPackedTokens(frame.subarray(start, end));
+    start = end;
+  }
+  return count;
+}
+
+/**
+ * Reads token-admin's cached snapshot (GET /v1/snapshot) into `into`, streaming:
+ * records and token slices are applied as they arrive, yielding between them.
+ * Returns the feed position it reflects. Throws on any failure — refused,
+ * unreachable, stalled, truncated, malformed, or a seal that does not check — by
+ * which time part of it may be applied: `into` must be a fresh replica that is
+ * dropped on failure.
+ */
+export async function readCachedSnapshot(options: CachedSnapshotClientOptions, into: SnapshotTarget): Promise<bigint> {
+  const { header, nonce } = options.auth.signRequest(options.now());
+  const controller = new AbortController();
+  const connectTimer = setTimeout(() => controller.abort(), options.idleTimeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(new URL("/v1/snapshot", options.url), { headers: { [snapshotAuthHeader]: header }, signal: controller.signal });
+  } finally {
+    clearTimeout(connectTimer);
+  }
+  if (response.status !== 200 || !response.body) {
+    await response.body?.cancel().catch(() => {});
+    throw new Error(`token-admin answered the snapshot request ${response.status}`);
+  }
+  let seq: bigint | undefined;
+  let records = 0;
+  let tokens = 0;
+  let counted: { records: number; tokens: number } | undefined;
+  try {
+    const body = withIdleTimeout(response.body as unknown as AsyncIterable<Uint8Array>, options.idleTimeoutMs, () => controller.abort());
+    for await (const part of readSnapshotStream(body)) {
+      switch (part.type) {
+        case "header":
+          if (part.cutoffMs > options.now() - options.deadTokenRetentionMs) {
+            throw new SnapshotStreamError("the cached snapshot leaves out tokens this validator still holds (token-admin's TESSERA_DEAD_TOKEN_RETENTION_MS is shorter)");
+          }
+          seq = part.headSeq;
+          break;
+        case "record":
+          into.applyRecord(fromBinary(ChangeRecordSchema, part.bytes));
+          if (++records % recordsPerSlice === 0) await yieldToEventLoop();
+          break;
+        case "tokens":
+          tokens += await applyTokenFrame(part.bytes, into);
+          break;
+        case "end":
+          counted = { records: part.records, tokens: part.tokens };
+          if (counted.records !== records || counted.tokens !== tokens) throw new SnapshotStreamError("the snapshot's counts do not match its contents");
+          break;
+        case "seal":
+          if (!options.auth.checkSeal(nonce, part.bodySha256, part.seal)) throw new SnapshotStreamError("the snapshot's seal does not check: not sent by token-admin, or altered on the way");
+          if (seq === undefined || !counted) throw new SnapshotStreamError("snapshot stream incomplete");
+          return seq;
+      }
+    }
+    throw new SnapshotStreamError("snapshot stream ended without its seal");
+  } finally {
+    controller.abort(); // releases the connection whatever happened
+  }
+}
