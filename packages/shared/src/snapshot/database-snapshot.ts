@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { ChangeRecord } from "../gen/tessera/feed/v1/feed_pb.js";
 import { toBigInt } from "../db/database.js";
 import type { Database } from "../db/schema.js";
@@ -25,13 +25,58 @@ const principalsPerChunk = 1_000;
 const childrenPerChunk = 4_000;
 /** Heap pages per token query: ~1 MB of table, some four thousand tokens. */
 const pagesPerChunk = 128;
+/** Tokens per chunk of one organisation's (a partial replica's). */
+const organisationChunk = 4_000;
 const nilUuid = "00000000-0000-0000-0000-000000000000";
+const maxUuid = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
 /** A uuid[] argument: null for every organisation. */
 const organisationsArg = (organisations: readonly string[] | undefined) => (organisations === undefined ? sql`null::uuid[]` : sql`${[...organisations]}::uuid[]`);
 
 /** base64: bytea would travel as hex text, twice the bytes and twice the decoding (Buffer skips base64's line breaks). */
 const fromBase64 = (packed: string | null) => (packed ? Buffer.from(packed, "base64") : undefined);
+
+/**
+ * Every live token without a parent, in heap page ranges (a TID range scan is
+ * several times cheaper than walking an index for the whole table). Each chunk
+ * is asked for before the previous one is handed over, so Postgres packs while
+ * the sink unpacks.
+ */
+async function readTokenPages(trx: Kysely<Database>, cutoff: Date, organisations: RawBuilder<unknown>, sink: SnapshotSink): Promise<void> {
+  const pageRange = async (from: number) => {
+    const { rows } = await sql<{ packed: string | null }>`
+      select encode(tessera_snapshot_tokens(${cutoff}, ${from}, ${from + pagesPerChunk}, ${organisations}), 'base64') as packed`.execute(trx);
+    return fromBase64(rows[0]?.packed ?? null);
+  };
+  const { rows } = await sql<{ pages: number }>`select tessera_snapshot_token_pages() as pages`.execute(trx);
+  const pages = rows[0]?.pages ?? 0;
+  let next = pages > 0 ? pageRange(0) : undefined;
+  try {
+    for (let from = 0; next; from += pagesPerChunk) {
+      const chunk = await next;
+      next = from + pagesPerChunk < pages ? pageRange(from + pagesPerChunk) : undefined;
+      if (chunk) await sink.tokens(chunk);
+    }
+  } catch (err) {
+    next?.catch(() => {}); // the sink failed with a read in flight: its failure is not news
+    throw err;
+  }
+}
+
+/** One organisation's live tokens without a parent, newest first, a chunk at a time. */
+async function readOrganisationTokens(trx: Kysely<Database>, cutoff: Date, organisation: string, sink: SnapshotSink): Promise<void> {
+  // The position as text: created_at has microseconds, which a JavaScript Date would lose (and rows with them).
+  for (let after = { created: "infinity", id: maxUuid }; ; ) {
+    const { rows } = await sql<{ packed: string | null; last_created: string | null; last_id: string | null; tokens: number }>`
+      select encode(packed, 'base64') as packed, last_created::text as last_created, last_id, tokens
+      from tessera_snapshot_organisation_tokens(${cutoff}, ${organisation}::uuid, ${after.created}::timestamptz, ${after.id}::uuid, ${organisationChunk})`.execute(trx);
+    const chunk = rows[0];
+    const packed = fromBase64(chunk?.packed ?? null);
+    if (packed) await sink.tokens(packed);
+    if (!chunk || chunk.tokens < organisationChunk || !chunk.last_created || !chunk.last_id) return;
+    after = { created: chunk.last_created, id: chunk.last_id };
+  }
+}
 
 /**
  * Reads one consistent snapshot through the snapshot functions token-admin's
@@ -66,24 +111,9 @@ export function readDatabaseSnapshot(db: Kysely<Database>, options: DatabaseSnap
         after = rows.at(-1)!.id;
       }
 
-      const pageRange = async (from: number) => {
-        const { rows } = await sql<{ packed: string | null }>`
-          select encode(tessera_snapshot_tokens(${cutoff}, ${from}, ${from + pagesPerChunk}, ${organisations}), 'base64') as packed`.execute(trx);
-        return fromBase64(rows[0]?.packed ?? null);
-      };
-      const { rows } = await sql<{ pages: number }>`select tessera_snapshot_token_pages() as pages`.execute(trx);
-      const pages = rows[0]?.pages ?? 0;
-      let next = pages > 0 ? pageRange(0) : undefined;
-      try {
-        for (let from = 0; next; from += pagesPerChunk) {
-          const chunk = await next;
-          next = from + pagesPerChunk < pages ? pageRange(from + pagesPerChunk) : undefined;
-          if (chunk) await sink.tokens(chunk);
-        }
-      } catch (err) {
-        next?.catch(() => {}); // the sink failed with a read in flight: its failure is not news
-        throw err;
-      }
+      if (options.organisations === undefined) await readTokenPages(trx, cutoff, organisations, sink);
+      // A partial replica's organisations, each through its index: only their rows are read.
+      else for (const organisation of options.organisations) await readOrganisationTokens(trx, cutoff, organisation, sink);
       // Exchanged tokens last: each links to its parent, which must already be held.
       for (let after = nilUuid; ; ) {
         const { rows } = await sql<{ packed: string | null; last_id: string | null; tokens: number }>`

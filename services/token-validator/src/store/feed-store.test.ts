@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@tessera/shared/db/schema";
 import { engines, type TestDatabase } from "@tessera/test-support/test-database";
+import { benchOrganisationId, fillDatabase } from "../../../../bench/support/fill-database.js";
 import { Replica } from "../domain/replica.js";
 import { organisationScope } from "../domain/organisation-scope.js";
 import { createFeedStore } from "./feed-store.js";
@@ -52,5 +53,29 @@ describe.each(engines)("a feed store's snapshot on $name", ({ create }) => {
     expect((await snapshot(db)).tokens).toHaveLength(4);
     expect(await snapshot(db, [orgA])).toEqual({ organisations: [orgA], groups: [a], principals: [orgA], tokens: [[orgA, ""], [orgA, orgA]] });
     expect((await snapshot(db, [orgB, orgA])).tokens).toHaveLength(4);
+  });
+});
+
+// Past one chunk of an organisation's tokens, many created in the same microsecond (one statement):
+// the walk through the organisation's index neither skips nor repeats a row.
+describe("a partial snapshot over several chunks", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await engines[0]!.create();
+  });
+  afterAll(() => database?.drop());
+
+  it("holds exactly the organisation's live tokens", async () => {
+    const db = database.handle.db;
+    await fillDatabase(db, 9_500, 50, 2);
+    const served = benchOrganisationId(1);
+    const { rows } = await sql<{ n: number }>`select count(*)::int4 as n from token where organisation_id = ${served}::uuid and deleted_at is null`.execute(db);
+    expect(rows[0]!.n).toBeGreaterThan(4_000);
+    const replica = new Replica();
+    await createFeedStore(db, undefined, undefined, { scope: organisationScope([served]) }).readSnapshot(replica);
+    const ids = [...replica.tokens()].map((token) => token.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(rows[0]!.n);
+    expect([...replica.tokens()].every((token) => token.organisationId === served)).toBe(true);
   });
 });

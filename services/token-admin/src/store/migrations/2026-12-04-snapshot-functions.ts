@@ -63,6 +63,23 @@ export async function up(db: Kysely<any>): Promise<void> {
         and token.parent_token_id is null and ${liveToken} and ${ofOrganisations("token.organisation_id")}
     $fn$`.execute(db);
 
+  // A partial replica's chunk: one organisation's live tokens without a parent, newest first,
+  // before (after_created, after_id), through token_listing's (organisation, created_at, id) order:
+  // reads the organisation's rows, where the page ranges above would read the whole table.
+  await sql`create or replace function tessera_snapshot_organisation_tokens(cutoff timestamptz, organisation uuid, after_created timestamptz, after_id uuid, lim int)
+    returns table (packed bytea, last_created timestamptz, last_id uuid, tokens int4)
+    language sql stable as $fn$
+      select string_agg(chunk.packed, ''::bytea order by chunk.created_at desc, chunk.id desc),
+        (array_agg(chunk.created_at order by chunk.created_at, chunk.id))[1], (array_agg(chunk.id order by chunk.created_at, chunk.id))[1], count(*)::int4
+      from (
+        select token.created_at, token.id, ${packedTokenRow(sql`null::bytea`)} as packed
+        from token
+        where token.organisation_id = organisation and (token.created_at, token.id) < (after_created, after_id)
+          and token.parent_token_id is null and ${liveToken}
+        order by token.created_at desc, token.id desc limit lim
+      ) as chunk
+    $fn$`.execute(db);
+
   // One packed chunk of exchanged tokens after `after` in id order, each with its parent's digest.
   await sql`create or replace function tessera_snapshot_children(cutoff timestamptz, after uuid, lim int, organisations uuid[])
     returns table (packed bytea, last_id uuid, tokens int4)
@@ -78,6 +95,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop function if exists tessera_snapshot_organisation_tokens(timestamptz, uuid, timestamptz, uuid, int)`.execute(db);
   await sql`drop function if exists tessera_snapshot_children(timestamptz, uuid, int, uuid[])`.execute(db);
   await sql`drop function if exists tessera_snapshot_tokens(timestamptz, int, int, uuid[])`.execute(db);
   await sql`drop function if exists tessera_snapshot_token_pages()`.execute(db);
