@@ -34,6 +34,25 @@ export function readWords(bytes: Uint8Array, at: number, into: number[]): number
   return into;
 }
 
+/** A slot's four words of a 16-byte column into `into`. */
+function copyWords(column: Uint32Array, slot: number, into: number[]): number[] {
+  const at = (slot & slotMask) * 4;
+  into[0] = column[at]!;
+  into[1] = column[at + 1]!;
+  into[2] = column[at + 2]!;
+  into[3] = column[at + 3]!;
+  return into;
+}
+
+/** 16 bytes from `bytes[at]` into a slot's four words of a 16-byte column. */
+function storeWords(column: Uint32Array, slot: number, bytes: Uint8Array, at: number): void {
+  const to = (slot & slotMask) * 4;
+  column[to] = word(bytes, at);
+  column[to + 1] = word(bytes, at + 4);
+  column[to + 2] = word(bytes, at + 8);
+  column[to + 3] = word(bytes, at + 12);
+}
+
 /** One chunk of every column. */
 interface Chunk {
   readonly digest: Uint32Array;
@@ -145,21 +164,10 @@ export class TokenTable {
   }
   /** The token's id, 16 bytes as four words. */
   idWords(slot: number, into: number[]): number[] {
-    const id = this.chunk(slot).id;
-    const at = (slot & slotMask) * 4;
-    into[0] = id[at]!;
-    into[1] = id[at + 1]!;
-    into[2] = id[at + 2]!;
-    into[3] = id[at + 3]!;
-    return into;
+    return copyWords(this.chunk(slot).id, slot, into);
   }
   setId(slot: number, bytes: Uint8Array, at: number): void {
-    const id = this.chunk(slot).id;
-    const to = (slot & slotMask) * 4;
-    id[to] = word(bytes, at);
-    id[to + 1] = word(bytes, at + 4);
-    id[to + 2] = word(bytes, at + 8);
-    id[to + 3] = word(bytes, at + 12);
+    storeWords(this.chunk(slot).id, slot, bytes, at);
   }
   idEquals(slot: number, words: readonly number[]): boolean {
     const id = this.chunk(slot).id;
@@ -168,13 +176,7 @@ export class TokenTable {
   }
   /** The slot's digest prefix. */
   digestWords(slot: number, into: number[]): number[] {
-    const digest = this.chunk(slot).digest;
-    const at = (slot & slotMask) * 4;
-    into[0] = digest[at]!;
-    into[1] = digest[at + 1]!;
-    into[2] = digest[at + 2]!;
-    into[3] = digest[at + 3]!;
-    return into;
+    return copyWords(this.chunk(slot).digest, slot, into);
   }
 
   /** Sets the slot's digest (the first 16 bytes of `bytes` from `at`) and indexes it; unindexes the one it had. */
@@ -182,10 +184,7 @@ export class TokenTable {
     if (this.inUse(slot)) this.unindex(slot, false);
     const digest = this.chunk(slot).digest;
     const to = (slot & slotMask) * 4;
-    digest[to] = word(bytes, at);
-    digest[to + 1] = word(bytes, at + 4);
-    digest[to + 2] = word(bytes, at + 8);
-    digest[to + 3] = word(bytes, at + 12);
+    storeWords(digest, slot, bytes, at);
     this.insert(digest[to]!, digest[to + 1]!, entryOf(slot, false, digest[to + 2]!));
   }
 
