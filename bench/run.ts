@@ -154,9 +154,9 @@ async function memoryAndSnapshot(): Promise<void> {
     const load = childJson(["--import", "tsx", "bench/snapshot-load.ts", database.url!]);
     rows.push({
       figure: `snapshot load of ${snapshotTokens.toLocaleString("en")} tokens; worst event-loop stall`,
-      target: "≤ 3 s; ≤ 50 ms",
+      target: "≤ 1 s; ≤ 20 ms",
       measured: `${(load.loadMs! / 1000).toFixed(2)} s; ${load.maxStallMs} ms (p99 ${load.p99StallMs} ms)`,
-      met: load.loadMs! <= 3000 && load.maxStallMs! <= 50,
+      met: load.loadMs! <= 1000 && load.maxStallMs! <= 20,
     });
   } finally {
     await database.drop();
