@@ -1,10 +1,9 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { packedTokenLength } from "@tessera/shared/snapshot/packed-token-layout";
 import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { readSnapshotStream, SnapshotStreamError } from "@tessera/shared/snapshot/snapshot-stream";
 import type { SnapshotTarget } from "../domain/feed-source.js";
-import { yieldToEventLoop, yieldWholeTurn } from "./snapshot-target-sink.js";
+import { applyTokensInSlices, yieldToEventLoop } from "./snapshot-target-sink.js";
 
 export interface CachedSnapshotClientOptions {
   /** token-admin's base URL (TESSERA_SNAPSHOT_URL). */
@@ -17,8 +16,6 @@ export interface CachedSnapshotClientOptions {
   readonly now: () => number;
 }
 
-/** Tokens applied in one step: a few thousand, then a yield. */
-const tokensPerSlice = 4096;
 const recordsPerSlice = 1000;
 
 /** Ends an async iterable of pieces when no piece arrives within `idleMs`. */
@@ -35,21 +32,13 @@ async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number,
   }
 }
 
-/** Applies a frame of whole packed tokens in slices, yielding between them; returns how many it held. */
+/** Applies a frame of whole packed tokens in slices; a frame that ends inside a token is refused. */
 async function applyTokenFrame(frame: Buffer, into: SnapshotTarget): Promise<number> {
-  let count = 0;
-  for (let start = 0; start < frame.length; ) {
-    let end = start;
-    for (let n = 0; n < tokensPerSlice && end < frame.length; n++, count++) {
-      const length = packedTokenLength(frame, end);
-      if (length === undefined || end + length > frame.length) throw new SnapshotStreamError("snapshot token frame ends inside a token");
-      end += length;
-    }
-    await yieldWholeTurn();
-    into.addPackedTokens(frame.subarray(start, end));
-    start = end;
+  try {
+    return await applyTokensInSlices(frame, into);
+  } catch (err) {
+    throw new SnapshotStreamError(`snapshot token frame: ${(err as Error).message}`);
   }
-  return count;
 }
 
 /**

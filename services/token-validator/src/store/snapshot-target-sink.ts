@@ -1,8 +1,55 @@
 import type { SnapshotSink } from "@tessera/shared/snapshot/database-snapshot";
+import { packedTokenLength } from "@tessera/shared/snapshot/packed-token-layout";
 import type { SnapshotTarget } from "../domain/feed-source.js";
 
 /** Records applied between two yields: each is some 10 µs. */
 const recordsPerSlice = 1_000;
+/**
+ * Tokens applied in one step, at first. Few: the first steps of a process run
+ * before the JIT has compiled the loader, at tens of µs a token; a step that
+ * ran quickly doubles the next, up to `maxTokensPerStep`, and the clock (not
+ * the count) decides when to yield.
+ */
+const firstTokensPerStep = 16;
+const maxTokensPerStep = 1024;
+/** A step quicker than this may double. */
+const quickStepMs = 0.5;
+/** How long applying runs before it yields: bounds a stall while a snapshot loads. */
+const sliceMs = 4;
+
+/** The end of the packed token starting at `at`, or an error if `chunk` ends inside it. */
+function tokenEnd(chunk: Uint8Array, at: number): number {
+  const length = packedTokenLength(chunk, at);
+  if (length === undefined || at + length > chunk.length) throw new Error("a snapshot chunk ends inside a token");
+  return at + length;
+}
+
+/**
+ * Applies a chunk of whole packed tokens a few hundred at a time, yielding to
+ * the event loop whenever a slice has run `sliceMs`; returns how many it held.
+ */
+/** The step size reached so far in this process: the JIT's warmth outlives one chunk. */
+let stepTokens = firstTokensPerStep;
+
+export async function applyTokensInSlices(chunk: Uint8Array, into: SnapshotTarget): Promise<number> {
+  await yieldWholeTurn(); // receiving the chunk was a slice already
+  let count = 0;
+  let sliceStart = performance.now();
+  for (let start = 0; start < chunk.length; ) {
+    let end = start;
+    for (let n = 0; n < stepTokens && end < chunk.length; n++) end = tokenEnd(chunk, end);
+    const stepStart = performance.now();
+    count += into.addPackedTokens(chunk.subarray(start, end));
+    start = end;
+    const now = performance.now();
+    if (now - stepStart < quickStepMs && stepTokens < maxTokensPerStep) stepTokens *= 2;
+    if (now - sliceStart >= sliceMs) {
+      await yieldWholeTurn();
+      sliceStart = performance.now();
+    }
+  }
+  return count;
+}
 
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -25,8 +72,7 @@ export function snapshotTargetSink(into: SnapshotTarget): SnapshotSink {
       if (++records % recordsPerSlice === 0) return yieldToEventLoop();
     },
     async tokens(chunk) {
-      await yieldWholeTurn(); // receiving the chunk was a slice already
-      into.addPackedTokens(chunk);
+      await applyTokensInSlices(chunk, into);
     },
   };
 }
