@@ -128,17 +128,18 @@ describe("revocation under gray failures", () => {
       await during("redis frozen", 3500, () => redisLinks.forEach((p) => p.freeze()), () => redisLinks.forEach((p) => p.thaw()));
       // 4. An admin killed between commit and publish, while one validator has no Postgres.
       const cutOff = byId("cut-off");
+      // Started before the window: on a loaded machine a start can outlast it, and then nothing is cut off.
+      crashing = await spawnAdmin({ ...env, REDIS_URL: redisUrl, TESSERA_FAULT_PUBLISH_DELAY_MS: "2000" });
+      const doomed = adminClient(crashing.port, adminToken);
       await during(
         "admin killed after commit",
         4500,
         () => {
           cutOff.postgres.cut();
           void (async () => {
-            crashing = await spawnAdmin({ ...env, REDIS_URL: redisUrl, TESSERA_FAULT_PUBLISH_DELAY_MS: "2000" });
-            const doomed = adminClient(crashing.port, adminToken);
             revoker = doomed;
             await revokeOne(doomed);
-            await crashing.service.kill();
+            await crashing!.service.kill();
             revoker = client;
           })();
         },
