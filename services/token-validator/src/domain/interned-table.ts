@@ -47,10 +47,6 @@ export class InternedTable<K, V> {
     return this.values[n]!;
   }
 
-  /** The number of the value under `key`, if held. */
-  find(key: K): number | undefined {
-    return this.byKey.get(key);
-  }
 
   /** Values held. */
   get size(): number {

@@ -10,7 +10,7 @@ import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token
 import { flagLayout, packedToken, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
 import { TokenProfiles, type TokenProfile } from "./token-profiles.js";
-import { readWords, TokenTable, type DigestWords } from "./token-table.js";
+import { readWords, TokenTable, type DigestWords, type Words } from "./token-table.js";
 import { formatUuid, parseUuid } from "./uuid-words.js";
 
 export { replicaEpochSeconds, toReplicaSeconds, toUnixSeconds, tokenFlags } from "@tessera/shared/snapshot/packed-token-layout";
@@ -232,7 +232,7 @@ export class Replica {
   private readonly extras = new Map<number, TokenExtra>();
   /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
   private readonly deadSince = new Map<number, number>();
-  private readonly words = [0, 0, 0, 0];
+  private readonly words: Words = [0, 0, 0, 0];
   /** Ids made into text lately, one per line (slot mod the lines): answers carry them, and a few tokens carry most answers. */
   private readonly idCache: (string | undefined)[] = new Array<string | undefined>(idCacheLines).fill(undefined);
   private readonly idCacheSlots = new Int32Array(idCacheLines).fill(-1);
@@ -258,13 +258,11 @@ export class Replica {
     }
   }
 
-  /** The token a value's digest finds (by its current value, or a regenerated token's previous one). */
-  find(digest: Uint8Array): TokenEntry | undefined {
-    const found = this.table.find(digest);
-    return found < 0 ? undefined : new TokenEntry(this, found >>> 1, (found & 1) === 1);
-  }
-
-  /** find() for a digest as a latin1 string (DigestKeyer's form: the request path makes no Buffer). */
+  /**
+   * The token a value's digest finds (by its current value, or a regenerated
+   * token's previous one), the digest as a latin1 string: DigestKeyer's form,
+   * so the request path makes no Buffer.
+   */
   findByKey(key: string): TokenEntry | undefined {
     const found = this.table.findKey(key);
     return found < 0 ? undefined : new TokenEntry(this, found >>> 1, (found & 1) === 1);
@@ -406,12 +404,12 @@ export class Replica {
     const found = this.table.find(bytes, at);
     if (found < 0) return { parentSlot: -1, parentId: undefined };
     const parentSlot = found >>> 1;
-    return { parentSlot, parentId: this.table.idWords(parentSlot, [0, 0, 0, 0]) as unknown as DigestWords };
+    return { parentSlot, parentId: this.table.idWords(parentSlot, [0, 0, 0, 0]) };
   }
 
   /** Sets (or clears) a slot's previous value and parent link. */
   private setExtra(slot: number, previous: Uint8Array | undefined, previousAt: number, previousExpiresAt: number, parent: Pick<TokenExtra, "parentSlot" | "parentId"> | undefined): void {
-    this.table.setAlias(slot, previous ? (readWords(previous, previousAt, [0, 0, 0, 0]) as unknown as DigestWords) : undefined);
+    this.table.setAlias(slot, previous ? (readWords(previous, previousAt, [0, 0, 0, 0])) : undefined);
     if (!previous && !parent) {
       this.extras.delete(slot);
       return;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { TokenTable, readWords, type DigestWords } from "./token-table.js";
+import { TokenTable, readWords } from "./token-table.js";
 
 /** A seeded generator, so a failure repeats. */
 function random(seed: number): () => number {
@@ -37,7 +37,7 @@ describe("TokenTable", () => {
           const previousAlias = aliasOf.get(slot);
           if (previousAlias) model.delete(hex(previousAlias));
           table.setDigest(slot, fresh, 0);
-          table.setAlias(slot, readWords(old, 0, [0, 0, 0, 0]) as unknown as DigestWords);
+          table.setAlias(slot, readWords(old, 0, [0, 0, 0, 0]));
           model.set(hex(old), [slot, true]);
           model.set(hex(fresh), [slot, false]);
           digestOf.set(slot, fresh);

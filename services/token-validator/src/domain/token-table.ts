@@ -17,8 +17,9 @@ const shardBits = 8;
 const shardCount = 1 << shardBits;
 const initialShardSize = 16;
 
-/** A digest's first 16 bytes as four little-endian words. */
-export type DigestWords = readonly [number, number, number, number];
+/** 16 bytes (a digest's first, or an id) as four little-endian words. */
+export type Words = [number, number, number, number];
+export type DigestWords = Readonly<Words>;
 
 const word = (bytes: Uint8Array, at: number) => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 
@@ -26,7 +27,7 @@ const charWord = (key: string, at: number) =>
   (key.charCodeAt(at) | (key.charCodeAt(at + 1) << 8) | (key.charCodeAt(at + 2) << 16) | (key.charCodeAt(at + 3) << 24)) >>> 0;
 
 /** Reads the 16 bytes at `at` into `into` (reused: no allocation on the request path). */
-export function readWords(bytes: Uint8Array, at: number, into: number[]): number[] {
+export function readWords(bytes: Uint8Array, at: number, into: Words): Words {
   into[0] = word(bytes, at);
   into[1] = word(bytes, at + 4);
   into[2] = word(bytes, at + 8);
@@ -35,7 +36,7 @@ export function readWords(bytes: Uint8Array, at: number, into: number[]): number
 }
 
 /** A slot's four words of a 16-byte column into `into`. */
-function copyWords(column: Uint32Array, slot: number, into: number[]): number[] {
+function copyWords(column: Uint32Array, slot: number, into: Words): Words {
   const at = (slot & slotMask) * 4;
   into[0] = column[at]!;
   into[1] = column[at + 1]!;
@@ -101,7 +102,7 @@ export class TokenTable {
   private readonly shardFill = new Int32Array(shardCount);
   /** The previous values' digests (few: regenerations in their grace period), by slot. */
   private readonly aliases = new Map<number, DigestWords>();
-  private readonly scratch = [0, 0, 0, 0];
+  private readonly scratch: Words = [0, 0, 0, 0];
 
   /** Slots in use or freed: a sweep walks [0, slotLimit). */
   get slotLimit(): number {
@@ -163,19 +164,19 @@ export class TokenTable {
     chunk.createdAt[at] = createdAt;
   }
   /** The token's id, 16 bytes as four words. */
-  idWords(slot: number, into: number[]): number[] {
+  idWords(slot: number, into: Words): Words {
     return copyWords(this.chunk(slot).id, slot, into);
   }
   setId(slot: number, bytes: Uint8Array, at: number): void {
     storeWords(this.chunk(slot).id, slot, bytes, at);
   }
-  idEquals(slot: number, words: readonly number[]): boolean {
+  idEquals(slot: number, words: DigestWords): boolean {
     const id = this.chunk(slot).id;
     const at = (slot & slotMask) * 4;
     return id[at] === words[0] && id[at + 1] === words[1] && id[at + 2] === words[2] && id[at + 3] === words[3];
   }
   /** The slot's digest prefix. */
-  digestWords(slot: number, into: number[]): number[] {
+  digestWords(slot: number, into: Words): Words {
     return copyWords(this.chunk(slot).digest, slot, into);
   }
 
