@@ -15,6 +15,9 @@ export const snapshotStreamVersion = 1;
 const headerBytes = magic.length + 1 + 3 * 8;
 const frameHeadBytes = 5;
 
+/** The response header telling how many tokens the body holds (a sizing hint: outside the seal). */
+export const snapshotTokensHeader = "x-tessera-snapshot-tokens";
+
 export const frameKind = { record: 1, tokens: 2, end: 3, seal: 4 } as const;
 
 export interface SnapshotHeader {

@@ -2,7 +2,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Logger } from "@tessera/shared/log/logger";
 import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
-import { encodeSealFrame, sealFrameBytes } from "@tessera/shared/snapshot/snapshot-stream";
+import { encodeSealFrame, sealFrameBytes, snapshotTokensHeader } from "@tessera/shared/snapshot/snapshot-stream";
 import type { SnapshotCache } from "../domain/feed/snapshot-cache.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
@@ -58,6 +58,7 @@ export function snapshotEndpoint(cache: SnapshotCache, auth: SnapshotAuth, log: 
       "content-length": String(snapshot.bytes + sealFrameBytes),
       "cache-control": "no-store",
       "x-tessera-snapshot-seq": String(snapshot.headSeq),
+      [snapshotTokensHeader]: String(snapshot.tokens),
     });
     for (const part of snapshot.parts) {
       if (res.destroyed) return;

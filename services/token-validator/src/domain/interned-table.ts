@@ -10,8 +10,8 @@ export class InternedTable<K, V> {
   private readonly byKey = new Map<K, number>();
   private readonly freeNumbers: number[] = [];
 
-  /** `onRelease` is told of each value let go (to drop other keys it was filed under). */
-  constructor(private readonly onRelease?: (value: V) => void) {}
+  /** `onRelease` is told of each value let go, and its number (to drop other keys it was filed under). */
+  constructor(private readonly onRelease?: (value: V, n: number) => void) {}
 
   /** The number of the value under `key`, made by `make` on first use; counts one use. */
   acquire(key: K, make: () => V): number {
@@ -36,7 +36,7 @@ export class InternedTable<K, V> {
   release(n: number): void {
     if (--this.uses[n]! > 0) return;
     this.byKey.delete(this.keys[n]!);
-    this.onRelease?.(this.values[n]!);
+    this.onRelease?.(this.values[n]!, n);
     this.values[n] = undefined;
     this.keys[n] = undefined;
     this.freeNumbers.push(n);

@@ -350,6 +350,11 @@ export class Replica {
     this.setExtra(slot, facts.previousDigest.length > 0 ? facts.previousDigest : undefined, 0, facts.previousExpiresAt, parent);
   }
 
+  /** Sizes the token index for a snapshot of about `tokens` tokens, before it is added (a hint: too few only costs growing). */
+  reserve(tokens: number): void {
+    this.table.reserve(tokens);
+  }
+
   /**
    * Tokens from a snapshot chunk in the packed layout
    * (@tessera/shared/snapshot/packed-token-layout), straight into the table: a

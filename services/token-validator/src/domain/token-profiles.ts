@@ -1,6 +1,6 @@
 import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
-import { ByteKeyedIndex } from "./byte-keyed-index.js";
 import { InternedTable } from "./interned-table.js";
+import { RowProfileIndex } from "./row-profile-index.js";
 import { readWords } from "./token-table.js";
 import { formatUuid } from "./uuid-words.js";
 
@@ -12,8 +12,6 @@ export interface TokenHolder {
   readonly groupId: string;
   /** Its profiles by scope set number. */
   readonly profiles: Map<number, number>;
-  /** The snapshot layout's 48 bytes of the three ids, once a snapshot row named it: its key in holderByBytes. */
-  keyBytes: Uint8Array | undefined;
 }
 
 /** What tokens of one holder with one set of scopes share: one column of a token names it. */
@@ -27,7 +25,6 @@ export interface TokenProfile {
 const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
 const nilUuid = "00000000-0000-0000-0000-000000000000";
-const { uuidBytes } = packedToken;
 
 /**
  * What tokens share, held once and counted: holders, scope sets, and the
@@ -35,20 +32,17 @@ const { uuidBytes } = packedToken;
  * Each goes with the last token that used it.
  */
 export class TokenProfiles {
-  private readonly holders = new InternedTable<string, TokenHolder>((holder) => {
-    if (holder.keyBytes) this.holderByBytes.delete(holder.keyBytes);
-  });
-  private readonly scopeSets = new InternedTable<string, readonly string[]>((scopes) => this.scopeSetByBytes.delete(Buffer.from(scopes.join(" "), "latin1")));
+  private readonly holders = new InternedTable<string, TokenHolder>();
+  private readonly scopeSets = new InternedTable<string, readonly string[]>();
   /** Keyed by "holder scopeSet"; found through the holder's own map (no string made per token). */
-  private readonly profiles = new InternedTable<string, TokenProfile>((profile) => {
+  private readonly profiles = new InternedTable<string, TokenProfile>((profile, number) => {
     profile.holder.profiles.delete(profile.scopeSetNumber);
     this.holders.release(profile.holderNumber);
     this.scopeSets.release(profile.scopeSetNumber);
+    this.byRow.delete(number);
   });
-  /** Holders by the snapshot layout's bytes of their three ids: a snapshot row finds its holder without making id text. */
-  private readonly holderByBytes = new ByteKeyedIndex();
-  /** Scope sets by a snapshot row's scope bytes. */
-  private readonly scopeSetByBytes = new ByteKeyedIndex();
+  /** Profiles by a snapshot row's bytes: a row finds its profile in one probe, without making id or scope text. */
+  private readonly byRow = new RowProfileIndex();
 
   get(profile: number): TokenProfile {
     return this.profiles.get(profile);
@@ -66,14 +60,22 @@ export class TokenProfiles {
 
   /** The profile of a feed record's token, counted once more. */
   acquire(ownerId: string, organisationId: string, groupId: string, scopes: readonly string[]): number {
-    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map(), keyBytes: undefined }));
+    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map() }));
     const scopesText = scopes.join(" ");
     return this.profileOf(holder, this.scopeSets.acquire(scopesText, () => splitScopes(scopesText)));
   }
 
   /** The profile of a snapshot row (its three ids at `at`, its scopes at `scopesAt`), counted once more. */
   acquireFromSnapshot(bytes: Buffer, at: number, scopesAt: number, scopesLength: number): number {
-    return this.profileOf(this.holderFromBytes(bytes, at), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
+    const idsAt = at + packedToken.ownerId;
+    const known = this.byRow.find(bytes, idsAt, scopesAt, scopesLength);
+    if (known >= 0) {
+      this.profiles.retain(known);
+      return known;
+    }
+    const profile = this.profileOf(this.holderFromBytes(bytes, at), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
+    this.byRow.add(profile, bytes, idsAt, scopesAt, scopesLength);
+    return profile;
   }
 
   /** Values held: for tests and metrics. */
@@ -98,38 +100,18 @@ export class TokenProfiles {
     return profile;
   }
 
-  /** The holder of a snapshot row's three ids, counted once more; made (with their text) the first time they are seen. */
+  /** The holder of a snapshot row's three ids, counted once more (the slow path: a row of a profile not yet filed by its bytes). */
   private holderFromBytes(bytes: Buffer, at: number): number {
-    const start = at + packedToken.ownerId;
-    const end = at + packedToken.groupId + uuidBytes;
-    const known = this.holderByBytes.get(bytes, start, end);
-    if (known !== undefined) {
-      this.holders.retain(known);
-      return known;
-    }
     const ownerId = formatUuid(readWords(bytes, at + packedToken.ownerId, [0, 0, 0, 0]));
     const organisationId = formatUuid(readWords(bytes, at + packedToken.organisationId, [0, 0, 0, 0]));
     const group = formatUuid(readWords(bytes, at + packedToken.groupId, [0, 0, 0, 0]));
     const groupId = group === nilUuid ? "" : group;
-    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map(), keyBytes: undefined }));
-    const value = this.holders.get(holder);
-    if (!value.keyBytes) {
-      value.keyBytes = Buffer.from(bytes.subarray(start, end));
-      this.holderByBytes.set(bytes, start, end, holder);
-    }
-    return holder;
+    return this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map() }));
   }
 
   /** The scope set a snapshot row's scope bytes name, counted once more. */
   private scopeSetFromBytes(bytes: Buffer, at: number, length: number): number {
-    const known = this.scopeSetByBytes.get(bytes, at, at + length);
-    if (known !== undefined) {
-      this.scopeSets.retain(known);
-      return known;
-    }
     const text = bytes.toString("latin1", at, at + length);
-    const scopeSet = this.scopeSets.acquire(text, () => splitScopes(text));
-    this.scopeSetByBytes.set(bytes, at, at + length, scopeSet);
-    return scopeSet;
+    return this.scopeSets.acquire(text, () => splitScopes(text));
   }
 }

@@ -86,4 +86,31 @@ describe("TokenTable", () => {
       expect(table.find(digest)).toBe(i % 3 === 0 ? -1 : slots[i]! * 2);
     }
   });
+
+  it("holds what it held, and finds what it is given, across a reserve", () => {
+    const table = new TokenTable();
+    const before = Array.from({ length: 5_000 }, () => randomBytes(32));
+    const slots = before.map((digest) => {
+      const slot = table.allocate();
+      table.setDigest(slot, digest, 0);
+      table.setFlags(slot, 1);
+      return slot;
+    });
+    const bytesBefore = table.bytes;
+    table.reserve(200_000);
+    const reserved = table.bytes;
+    expect(table.bytes - bytesBefore).toBeGreaterThanOrEqual(((200_000 * 5) / 4) * 4 - 4 * 256 * 16); // room for 200,000 at 4/5 full
+    const after = Array.from({ length: 200_000 }, () => randomBytes(32));
+    for (const digest of after) {
+      const slot = table.allocate();
+      table.setDigest(slot, digest, 0);
+      table.setFlags(slot, 1);
+      slots.push(slot);
+    }
+    // No shard grew past the reservation: what the arrays gained is the columns' new chunks alone.
+    const chunkBytes = 65_536 * (16 + 16 + 4 + 4 + 4 + 2);
+    expect(table.bytes - reserved).toBe((Math.ceil(205_000 / 65_536) - 1) * chunkBytes);
+    [...before, ...after].forEach((digest, i) => expect(table.find(digest)).toBe(slots[i]! * 2));
+    expect(table.indexed).toBe(205_000);
+  });
 });

@@ -89,6 +89,12 @@ export const maxSlots = 2 ** (32 - slotShift) - 1;
 const entryOf = (slot: number, alias: boolean, w2: number) => (slot + 1) * (1 << slotShift) + (alias ? aliasBit : 0) + (w2 & tagMask);
 const slotOf = (entry: number) => Math.floor(entry / (1 << slotShift)) - 1;
 
+/** `shardCount` empty shards of `size` entries, views of one allocation. */
+function slabOfShards(size: number): Uint32Array[] {
+  const slab = new Uint32Array(shardCount * size);
+  return Array.from({ length: shardCount }, (_, shard) => slab.subarray(shard * size, (shard + 1) * size));
+}
+
 /**
  * Slots and their columns, and the index from digest prefixes to slots. Knows
  * nothing of what the columns mean beyond the digest: the replica does.
@@ -98,7 +104,8 @@ export class TokenTable {
   /** Slots below this have been used; the rest of the last chunk is fresh. */
   private highWater = 0;
   private readonly freeSlots: number[] = [];
-  private readonly shards: Uint32Array[] = Array.from({ length: shardCount }, () => new Uint32Array(initialShardSize));
+  /** Views of one allocation at first (see reserve()). */
+  private readonly shards: Uint32Array[] = slabOfShards(initialShardSize);
   private readonly shardFill = new Int32Array(shardCount);
   /** The previous values' digests (few: regenerations in their grace period), by slot. */
   private readonly aliases = new Map<number, DigestWords>();
@@ -114,6 +121,31 @@ export class TokenTable {
     let total = this.chunks.length * chunkSlots * (16 + 16 + 4 + 4 + 4 + 2);
     for (const shard of this.shards) total += shard.byteLength;
     return total;
+  }
+
+  /**
+   * Sizes the index for `tokens` digests before a snapshot adds them: shards
+   * grown one doubling at a time rehash as many entries again as they end up
+   * holding, each a digest read from a random slot. The grown shards share one
+   * allocation: V8 makes a few hundred small typed arrays far slower than one
+   * large one (tens of ms against one). Never shrinks a shard.
+   */
+  reserve(tokens: number): void {
+    // Digests fall in shards at random: room for four standard deviations over the mean, so no shard grows.
+    const mean = Math.min(tokens, maxSlots) / shardCount;
+    const perShard = Math.ceil(mean + 4 * Math.sqrt(mean) + 8);
+    const sizes = this.shards.map((shard, shardIndex) => {
+      let size = shard.length;
+      while ((this.shardFill[shardIndex]! + perShard) * 5 > size * 4) size *= 2;
+      return size > shard.length ? size : 0;
+    });
+    const slab = new Uint32Array(sizes.reduce((sum, size) => sum + size, 0));
+    let offset = 0;
+    for (const [shardIndex, size] of sizes.entries()) {
+      if (size === 0) continue;
+      this.rehash(shardIndex, slab.subarray(offset, offset + size));
+      offset += size;
+    }
   }
 
   /** A free slot, its flags still 0 until the caller fills it. */
@@ -265,7 +297,7 @@ export class TokenTable {
   private insert(w0: number, w1: number, entry: number): void {
     const shardIndex = w0 & (shardCount - 1);
     // Grown at four fifths full: with the tags, a probe past another key rarely reads its digest.
-    if ((this.shardFill[shardIndex]! + 1) * 5 > this.shards[shardIndex]!.length * 4) this.grow(shardIndex);
+    if ((this.shardFill[shardIndex]! + 1) * 5 > this.shards[shardIndex]!.length * 4) this.rehash(shardIndex, new Uint32Array(this.shards[shardIndex]!.length * 2));
     const shard = this.shards[shardIndex]!;
     const mask = shard.length - 1;
     let i = w1 & mask;
@@ -274,10 +306,9 @@ export class TokenTable {
     this.shardFill[shardIndex]!++;
   }
 
-  /** Doubles one shard: a 256th of the index is rehashed, the rest untouched. */
-  private grow(shardIndex: number): void {
+  /** Moves one shard into `shard` (larger, empty): a 256th of the index is rehashed, the rest untouched. */
+  private rehash(shardIndex: number, shard: Uint32Array): void {
     const old = this.shards[shardIndex]!;
-    const shard = new Uint32Array(old.length * 2);
     const mask = shard.length - 1;
     for (const entry of old) {
       if (entry === 0) continue;

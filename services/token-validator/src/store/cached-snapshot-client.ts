@@ -1,9 +1,10 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { minimumPackedTokenBytes } from "@tessera/shared/snapshot/packed-token-layout";
 import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
-import { readSnapshotStream, SnapshotStreamError } from "@tessera/shared/snapshot/snapshot-stream";
+import { readSnapshotStream, SnapshotStreamError, snapshotTokensHeader } from "@tessera/shared/snapshot/snapshot-stream";
 import type { SnapshotTarget } from "../domain/feed-source.js";
-import { applyTokensInSlices, yieldToEventLoop } from "./snapshot-target-sink.js";
+import { applyTokensInSlices, sliceClock } from "./snapshot-target-sink.js";
 
 export interface CachedSnapshotClientOptions {
   /** token-admin's base URL (TESSERA_SNAPSHOT_URL). */
@@ -16,7 +17,6 @@ export interface CachedSnapshotClientOptions {
   readonly now: () => number;
 }
 
-const recordsPerSlice = 1000;
 
 /** Ends an async iterable of pieces when no piece arrives within `idleMs`. */
 async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number, abort: () => void): AsyncGenerator<Uint8Array> {
@@ -30,6 +30,18 @@ async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number,
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * How many tokens the body holds, as token-admin says (x-tessera-snapshot-tokens),
+ * to size the index before they arrive. Outside the seal, so never trusted past
+ * what the body's length can hold: 0 when either is missing or malformed.
+ */
+export function tokensHint(headers: Headers): number {
+  const said = Number(headers.get(snapshotTokensHeader));
+  const length = Number(headers.get("content-length"));
+  if (!Number.isSafeInteger(said) || !Number.isSafeInteger(length) || said < 0 || length < 0) return 0;
+  return Math.min(said, Math.floor(length / minimumPackedTokenBytes));
 }
 
 /** Applies a frame of whole packed tokens in slices; a frame that ends inside a token is refused. */
@@ -63,9 +75,11 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
     await response.body?.cancel().catch(() => {});
     throw new Error(`token-admin answered the snapshot request ${response.status}`);
   }
+  into.reserve(tokensHint(response.headers));
   let seq: bigint | undefined;
   let records = 0;
   let tokens = 0;
+  const clock = sliceClock();
   let counted: { records: number; tokens: number } | undefined;
   try {
     const body = withIdleTimeout(response.body as unknown as AsyncIterable<Uint8Array>, options.idleTimeoutMs, () => controller.abort());
@@ -79,7 +93,8 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
           break;
         case "record":
           into.applyRecord(fromBinary(ChangeRecordSchema, part.bytes));
-          if (++records % recordsPerSlice === 0) await yieldToEventLoop();
+          records++;
+          await clock.due();
           break;
         case "tokens":
           tokens += await applyTokenFrame(part.bytes, into);

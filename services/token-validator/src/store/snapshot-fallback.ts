@@ -30,6 +30,7 @@ export function withCachedSnapshots(store: FeedSource, readCached: (into: Snapsh
         const watched: SnapshotTarget = {
           applyRecord: (record) => ((applied = true), into.applyRecord(record)),
           addPackedTokens: (chunk) => ((applied = true), into.addPackedTokens(chunk)),
+          reserve: (tokens) => into.reserve(tokens), // sizing only: the replica still holds nothing
         };
         let seq: bigint;
         try {

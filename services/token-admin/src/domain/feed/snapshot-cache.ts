@@ -48,6 +48,36 @@ function countPackedTokens(chunk: Uint8Array): number {
   return count;
 }
 
+/** Parts smaller than this are joined into pieces up to this size. */
+const pieceBytes = 64 * 1024;
+
+/**
+ * The parts as the wire should see them: runs of small ones (two per record:
+ * a frame head and its bytes) joined into pieces of up to 64 KiB, so a
+ * snapshot of many principals is not tens of thousands of tiny writes, each a
+ * syscall here and a read for every validator. Large parts (token chunks) pass as they are.
+ */
+export function joinSmallParts(parts: readonly Uint8Array[]): Uint8Array[] {
+  const joined: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flush = () => {
+    if (run.length > 0) joined.push(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+    run = [];
+    runBytes = 0;
+  };
+  for (const part of parts) {
+    if (runBytes + part.length > pieceBytes) flush();
+    if (part.length >= pieceBytes) joined.push(part);
+    else {
+      run.push(part);
+      runBytes += part.length;
+    }
+  }
+  flush();
+  return joined;
+}
+
 async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
   const builtAtMs = deps.now();
   const cutoffMs = deps.cutoffMs(builtAtMs);
@@ -65,7 +95,7 @@ async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
       frames.push(encodeFrameHead(frameKind.tokens, chunk.length), chunk);
     },
   }, cutoffMs);
-  const parts = [encodeSnapshotHeader({ headSeq, builtAtMs, cutoffMs }), ...frames, encodeEndFrame(records, tokens)];
+  const parts = joinSmallParts([encodeSnapshotHeader({ headSeq, builtAtMs, cutoffMs }), ...frames, encodeEndFrame(records, tokens)]);
   const hash = createHash("sha256");
   let bytes = 0;
   for (const part of parts) {
