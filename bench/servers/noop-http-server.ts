@@ -10,3 +10,4 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, "127.0.0.1", () => {
   process.stdout.write(`${JSON.stringify({ ready: true, httpPort: (server.address() as AddressInfo).port })}\n`);
 });
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
