@@ -1,4 +1,4 @@
-import { request as httpsRequest } from "node:https";
+import { globalAgent, request as httpsRequest } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -11,6 +11,9 @@ import { loadValidatorConfig } from "@tessera/token-validator/config";
 import type { RunningValidator } from "@tessera/token-validator/start-token-validator";
 import { adminClient, eventually, validatorClient } from "./support/clients.js";
 import { deploymentEnv, startAdmin, startValidator } from "./support/in-process.js";
+import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
+import { Replica } from "@tessera/token-validator/domain/replica";
+import { readCachedSnapshot } from "@tessera/token-validator/store/cached-snapshot-client";
 import { makeTestCertificates, type TestCertificates } from "./support/test-certificates.js";
 import { createPostgresDatabase, type TestDatabase } from "./support/test-database.js";
 import { uniqueRedisPrefix } from "./support/test-redis.js";
@@ -48,6 +51,7 @@ describe("TLS on every listener, client certificates on the validator", () => {
   let tlsOnly: RunningValidator;
   let adminToken: string;
   let apiToken: string;
+  let pepper: string;
 
   beforeAll(async () => {
     certs = await makeTestCertificates();
@@ -57,6 +61,7 @@ describe("TLS on every listener, client certificates on the validator", () => {
     mtls = await startValidator({ ...env, TESSERA_TLS_CLIENT_CA_FILE: certs.caFile });
     tlsOnly = await startValidator(env);
     adminToken = admin.bootstrapped!.adminToken;
+    pepper = env.TESSERA_PEPPER;
   });
 
   afterAll(async () => {
@@ -113,6 +118,20 @@ describe("TLS on every listener, client certificates on the validator", () => {
     expect(allowed.headers["x-tessera-scopes"]).toBe("orders:read");
     await expect(https(mtls.httpPort, "/auth", { ca: certs.ca, headers })).rejects.toThrow();
     await expect(https(mtls.httpPort, "/auth", { ca: certs.ca, headers, client: certs.stranger })).rejects.toThrow();
+  });
+
+  it("validator: loads token-admin's cached snapshot over HTTPS (TESSERA_SNAPSHOT_URL=https://…), and refuses a server its CAs do not trust", async () => {
+    const options = { url: `https://localhost:${admin.port}`, auth: createSnapshotAuth(pepper), idleTimeoutMs: 10_000, deadTokenRetentionMs: 24 * 3600 * 1000, now: Date.now };
+    await expect(readCachedSnapshot(options, new Replica())).rejects.toThrow(/certificate/);
+    // What NODE_EXTRA_CA_CERTS does for a validator process, for this one.
+    globalAgent.options.ca = certs.ca;
+    try {
+      const replica = new Replica();
+      expect(await readCachedSnapshot(options, replica)).toBeGreaterThan(0n);
+      expect(replica.tokenCount).toBeGreaterThan(0);
+    } finally {
+      delete globalAgent.options.ca;
+    }
   });
 
   it("client certificates are optional: a TLS-only validator serves clients without one", async () => {

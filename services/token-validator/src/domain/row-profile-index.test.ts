@@ -41,7 +41,7 @@ describe("RowProfileIndex", () => {
     }
     // A group id differing in its last byte alone is another holder.
     const other = ids(5);
-    other[47] ^= 1;
+    other[47] = other[47]! ^ 1;
     const r = row(other, "orders:read");
     expect(index.find(r.bytes, 0, r.scopesAt, r.scopesLength)).toBe(-1);
   });

@@ -4,7 +4,7 @@ import { tokensHint } from "./cached-snapshot-client.js";
 
 describe("the snapshot's token count hint", () => {
   const hint = (tokens: string | undefined, length: string | undefined) =>
-    tokensHint(new Headers([...(tokens === undefined ? [] : [["x-tessera-snapshot-tokens", tokens]]), ...(length === undefined ? [] : [["content-length", length]])] as [string, string][]));
+    tokensHint({ "x-tessera-snapshot-tokens": tokens, "content-length": length });
 
   it("is token-admin's count when the body can hold that many", () => {
     expect(hint("1000", String(1000 * 126))).toBe(1000);

@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { minimumPackedTokenBytes } from "@tessera/shared/snapshot/packed-token-layout";
@@ -33,13 +35,25 @@ async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number,
 }
 
 /**
+ * A GET through node:http(s): on a body of a hundred megabytes it costs a
+ * fraction of fetch's (whose WHATWG stream sits between the socket and us).
+ * Aborting the signal ends the request or the body's reading with an error.
+ */
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    request(url, { headers, signal }, resolve).on("error", reject).end();
+  });
+}
+
+/**
  * How many tokens the body holds, as token-admin says (x-tessera-snapshot-tokens),
  * to size the index before they arrive. Outside the seal, so never trusted past
  * what the body's length can hold: 0 when either is missing or malformed.
  */
-export function tokensHint(headers: Headers): number {
-  const said = Number(headers.get(snapshotTokensHeader));
-  const length = Number(headers.get("content-length"));
+export function tokensHint(headers: IncomingHttpHeaders): number {
+  const said = Number(headers[snapshotTokensHeader]);
+  const length = Number(headers["content-length"]);
   if (!Number.isSafeInteger(said) || !Number.isSafeInteger(length) || said < 0 || length < 0) return 0;
   return Math.min(said, Math.floor(length / minimumPackedTokenBytes));
 }
@@ -65,15 +79,15 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
   const { header, nonce } = options.auth.signRequest(options.now());
   const controller = new AbortController();
   const connectTimer = setTimeout(() => controller.abort(), options.idleTimeoutMs);
-  let response: Response;
+  let response: IncomingMessage;
   try {
-    response = await fetch(new URL("/v1/snapshot", options.url), { headers: { [snapshotAuthHeader]: header }, signal: controller.signal });
+    response = await get(new URL("/v1/snapshot", options.url), { [snapshotAuthHeader]: header }, controller.signal);
   } finally {
     clearTimeout(connectTimer);
   }
-  if (response.status !== 200 || !response.body) {
-    await response.body?.cancel().catch(() => {});
-    throw new Error(`token-admin answered the snapshot request ${response.status}`);
+  if (response.statusCode !== 200) {
+    controller.abort();
+    throw new Error(`token-admin answered the snapshot request ${response.statusCode}`);
   }
   into.reserve(tokensHint(response.headers));
   let seq: bigint | undefined;
@@ -82,7 +96,7 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
   const clock = sliceClock();
   let counted: { records: number; tokens: number } | undefined;
   try {
-    const body = withIdleTimeout(response.body as unknown as AsyncIterable<Uint8Array>, options.idleTimeoutMs, () => controller.abort());
+    const body = withIdleTimeout(response, options.idleTimeoutMs, () => controller.abort());
     for await (const part of readSnapshotStream(body)) {
       switch (part.type) {
         case "header":
