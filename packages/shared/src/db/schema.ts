@@ -106,8 +106,6 @@ export interface TokenTable {
   rotation_quiet_seconds: Generated<number | null>;
   /** When the rotation's outcome was settled (previous value revoked early, or the grace ended). */
   rotation_settled_at: Generated<Date | null>;
-  /** The token's packed snapshot row (packed-token-layout.ts), kept by a trigger; null for exchanged tokens: never written by code. */
-  packed_row: ColumnType<Buffer | null, never, never>;
 }
 
 export interface TokenUseSourceTable {

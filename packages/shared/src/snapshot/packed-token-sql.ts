@@ -14,19 +14,19 @@ const { digestBytes, uuidBytes } = packedToken;
 const nilUuid = sql.raw(`'\\x${"00".repeat(16)}'::bytea`);
 
 /** A timestamp column as replica seconds, 0 when null: toReplicaSeconds, in SQL. */
-const replicaSeconds = (column: RawBuilder<unknown>) =>
-  sql`int4send(coalesce(floor(extract(epoch from ${column}))::int8 - ${sql.lit(replicaEpochSeconds)}, 0)::int4)`;
+const replicaSeconds = (column: string) =>
+  sql`int4send(coalesce(floor(extract(epoch from ${sql.ref(column)}))::int8 - ${sql.lit(replicaEpochSeconds)}, 0)::int4)`;
 
 /**
  * tokenFlags(), in SQL (deleted tokens are never packed). Every term is
  * parenthesised: Postgres gives | and << the same precedence.
  */
-const flags = (c: (column: PackedTokenColumn) => RawBuilder<unknown>) => sql`int2send(((case when ${c("revoked_at")} is not null then ${sql.lit(TokenState.REVOKED)} when ${c("disabled_at")} is not null then ${sql.lit(TokenState.DISABLED)} else ${sql.lit(TokenState.ACTIVE)} end)
-  | ((case ${c("kind")} when 'personal' then ${sql.lit(TokenKind.PERSONAL)} when 'exchanged' then ${sql.lit(TokenKind.EXCHANGED)} else ${sql.lit(TokenKind.SESSION)} end) << ${sql.lit(flagLayout.kindShift)})
-  | ((case ${c("level")} when 'user' then ${sql.lit(TokenLevel.USER)} when 'group' then ${sql.lit(TokenLevel.GROUP)} else ${sql.lit(TokenLevel.ORG)} end) << ${sql.lit(flagLayout.levelShift)})
-  | (case when ${c("admin")} then ${sql.lit(flagLayout.adminBit)} else 0 end)
-  | (case when ${c("parent_token_id")} is not null then ${sql.lit(flagLayout.parentBit)} else 0 end)
-  | (case when ${c("honeytoken")} then ${sql.lit(flagLayout.honeytokenBit)} else 0 end))::int2)`;
+const flags = sql`int2send(((case when token.revoked_at is not null then ${sql.lit(TokenState.REVOKED)} when token.disabled_at is not null then ${sql.lit(TokenState.DISABLED)} else ${sql.lit(TokenState.ACTIVE)} end)
+  | ((case token.kind when 'personal' then ${sql.lit(TokenKind.PERSONAL)} when 'exchanged' then ${sql.lit(TokenKind.EXCHANGED)} else ${sql.lit(TokenKind.SESSION)} end) << ${sql.lit(flagLayout.kindShift)})
+  | ((case token.level when 'user' then ${sql.lit(TokenLevel.USER)} when 'group' then ${sql.lit(TokenLevel.GROUP)} else ${sql.lit(TokenLevel.ORG)} end) << ${sql.lit(flagLayout.levelShift)})
+  | (case when token.admin then ${sql.lit(flagLayout.adminBit)} else 0 end)
+  | (case when token.parent_token_id is not null then ${sql.lit(flagLayout.parentBit)} else 0 end)
+  | (case when token.honeytoken then ${sql.lit(flagLayout.honeytokenBit)} else 0 end))::int2)`;
 
 /** A byte of value `n` as a bytea literal. */
 const byte = (n: number) => sql.raw(`'\\x${n.toString(16).padStart(2, "0")}'::bytea`);
@@ -35,27 +35,16 @@ const byte = (n: number) => sql.raw(`'\\x${n.toString(16).padStart(2, "0")}'::by
 const lengthPrefixed = (value: RawBuilder<unknown>, length: number) => sql`(case when ${value} is null then ${byte(0)} else ${byte(length)} || ${value} end)`;
 
 /**
- * The token columns a packed row reads: a trigger that stores packed rows
- * repacks when any of them is written (and only then).
- */
-export const packedTokenColumns = [
-  "digest", "id", "owner_id", "organisation_id", "group_id", "expires_at", "created_at", "previous_digest_expires_at",
-  "revoked_at", "disabled_at", "kind", "level", "admin", "parent_token_id", "honeytoken", "previous_digest", "scopes",
-] as const;
-export type PackedTokenColumn = (typeof packedTokenColumns)[number];
-
-/**
  * One token row in the packed layout. `parentDigest` is the parent's digest
- * column (a joined table's), or null where the rows have no parent. `row` names
- * the token row: the table (`token`) in a query, `new` in a trigger.
+ * column (a joined table's), or null where the rows have no parent.
  */
-export function packedTokenRow(parentDigest: RawBuilder<unknown>, row = "token"): RawBuilder<Uint8Array> {
-  const c = (column: PackedTokenColumn) => sql.ref(`${row}.${column}`);
-  return sql<Uint8Array>`${c("digest")} || uuid_send(${c("id")}) || uuid_send(${c("owner_id")}) || uuid_send(${c("organisation_id")})
-    || coalesce(uuid_send(${c("group_id")}), ${nilUuid})
-    || ${replicaSeconds(c("expires_at"))} || ${replicaSeconds(c("created_at"))} || ${replicaSeconds(c("previous_digest_expires_at"))}
-    || ${flags(c)}
-    || ${lengthPrefixed(c("previous_digest"), digestBytes)}
+export function packedTokenRow(parentDigest: RawBuilder<unknown>): RawBuilder<Uint8Array> {
+  return sql<Uint8Array>`token.digest || uuid_send(token.id) || uuid_send(token.owner_id) || uuid_send(token.organisation_id)
+    || coalesce(uuid_send(token.group_id), ${nilUuid})
+    || ${replicaSeconds("token.expires_at")} || ${replicaSeconds("token.created_at")} || ${replicaSeconds("token.previous_digest_expires_at")}
+    || ${flags}
+    || ${lengthPrefixed(sql`token.previous_digest`, digestBytes)}
     || ${lengthPrefixed(parentDigest, digestBytes)}
-    || int2send(octet_length(array_to_string(${c("scopes")}, ' '))::int2) || convert_to(array_to_string(${c("scopes")}, ' '), 'UTF8')`;
+    || int2send(octet_length(array_to_string(token.scopes, ' '))::int2) || convert_to(array_to_string(token.scopes, ' '), 'UTF8')`;
 }
+
