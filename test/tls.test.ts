@@ -14,6 +14,7 @@ import { deploymentEnv, startAdmin, startValidator } from "./support/in-process.
 import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { Replica } from "@tessera/token-validator/domain/replica";
 import { readCachedSnapshot } from "@tessera/token-validator/store/cached-snapshot-client";
+import { testPepper } from "./support/admin-deps.js";
 import { makeTestCertificates, type TestCertificates } from "./support/test-certificates.js";
 import { createPostgresDatabase, type TestDatabase } from "./support/test-database.js";
 import { uniqueRedisPrefix } from "./support/test-redis.js";
@@ -51,7 +52,6 @@ describe("TLS on every listener, client certificates on the validator", () => {
   let tlsOnly: RunningValidator;
   let adminToken: string;
   let apiToken: string;
-  let pepper: string;
 
   beforeAll(async () => {
     certs = await makeTestCertificates();
@@ -61,7 +61,6 @@ describe("TLS on every listener, client certificates on the validator", () => {
     mtls = await startValidator({ ...env, TESSERA_TLS_CLIENT_CA_FILE: certs.caFile });
     tlsOnly = await startValidator(env);
     adminToken = admin.bootstrapped!.adminToken;
-    pepper = env.TESSERA_PEPPER;
   });
 
   afterAll(async () => {
@@ -121,7 +120,7 @@ describe("TLS on every listener, client certificates on the validator", () => {
   });
 
   it("validator: loads token-admin's cached snapshot over HTTPS (TESSERA_SNAPSHOT_URL=https://…), and refuses a server its CAs do not trust", async () => {
-    const options = { url: `https://localhost:${admin.port}`, auth: createSnapshotAuth(pepper), idleTimeoutMs: 10_000, deadTokenRetentionMs: 24 * 3600 * 1000, now: Date.now };
+    const options = { url: `https://localhost:${admin.port}`, auth: createSnapshotAuth(testPepper), idleTimeoutMs: 10_000, deadTokenRetentionMs: 24 * 3600 * 1000, now: Date.now };
     await expect(readCachedSnapshot(options, new Replica())).rejects.toThrow(/certificate/);
     // What NODE_EXTRA_CA_CERTS does for a validator process, for this one.
     globalAgent.options.ca = certs.ca;

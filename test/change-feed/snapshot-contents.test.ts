@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { decide } from "@tessera/token-validator/domain/decide";
+import { Replica } from "@tessera/token-validator/domain/replica";
+import { readCachedSnapshot } from "@tessera/token-validator/store/cached-snapshot-client";
+import { testPepper } from "../support/admin-deps.js";
 import { eventually } from "../support/clients.js";
 import { startDeployment, type Deployment } from "../support/deployment.js";
 import { replicaView, snapshotReplica } from "../support/replica-equality.js";
@@ -34,5 +38,16 @@ describe("a snapshot of every kind of token", () => {
     const ctx = { ...d.validator.decisions, replica: snapshot };
     expect(decide(ctx, exchanged.tokenValue, "orders:read", Date.now()).code).toBe("valid");
     expect(decide(ctx, rolled.tokenValue, "", Date.now()).code).toBe("valid"); // the old value, in its grace period
+
+    // token-admin's cached snapshot (profiles listed once, rows naming them by number, digest prefixes) holds the same.
+    const cached = new Replica();
+    const options = { url: `http://127.0.0.1:${d.admin.port}`, auth: createSnapshotAuth(testPepper), idleTimeoutMs: 10_000, deadTokenRetentionMs: 24 * 3600 * 1000, now: Date.now };
+    cached.appliedSeq = await readCachedSnapshot(options, cached);
+    expect(replicaView(cached)).toEqual(replicaView(live));
+    const fromCache = { ...d.validator.decisions, replica: cached };
+    expect(cached.findToken(exchanged.token!.id)!.parent?.slot).toBe(cached.findToken(parent.token!.id)!.slot);
+    expect(decide(fromCache, exchanged.tokenValue, "orders:read", Date.now()).code).toBe("valid");
+    expect(decide(fromCache, rolled.tokenValue, "", Date.now()).code).toBe("valid");
+    expect(cached.cacheSizes).toEqual(live.cacheSizes);
   });
 });

@@ -37,9 +37,6 @@ export const packedToken = {
   uuidBytes: 16,
 } as const;
 
-/** The shortest a packed token can be: the fixed part and three empty variable fields' lengths. */
-export const minimumPackedTokenBytes = packedToken.variable + 1 + 1 + 2;
-
 /**
  * Times are whole seconds since 2020-01-01: they fit an int4 until 2088 and
  * stay V8 small integers, where Unix seconds would overflow in 2038.

@@ -4,21 +4,25 @@ import { createHash } from "node:crypto";
 //
 //   header   "TSNP", u8 version, u64 head seq, u64 built at (Unix ms), u64 cutoff (Unix ms)
 //   frames   u8 kind, u32 length, payload — kind 1: a ChangeRecord (protobuf);
-//            2: whole packed tokens (packed-token-layout.ts); 3: the end, u32 records + u32 tokens
+//            2: whole packed tokens (packed-token-layout.ts); 3: the end, u32 records + u32 tokens;
+//            5: profile entries and 6: whole profiled tokens (profiled-token-layout.ts; version 2),
+//            each profile listed before the first row that names it
 //   seal     u8 kind 4, u32 32, HMAC over the request's nonce and the SHA-256 of every byte before it
 //
 // The end frame's counts and the seal make a truncated or altered body fail as a
 // whole; a reader applies into a fresh replica and keeps it only once the seal checks.
 
 const magic = Buffer.from("TSNP", "latin1");
-export const snapshotStreamVersion = 1;
+/** Version 2 added frames 5 and 6; a reader of version 1 refuses it (and a validator then reads Postgres). */
+export const snapshotStreamVersion = 2;
+const readableVersions: readonly number[] = [1, 2];
 const headerBytes = magic.length + 1 + 3 * 8;
 const frameHeadBytes = 5;
 
 /** The response header telling how many tokens the body holds (a sizing hint: outside the seal). */
 export const snapshotTokensHeader = "x-tessera-snapshot-tokens";
 
-export const frameKind = { record: 1, tokens: 2, end: 3, seal: 4 } as const;
+export const frameKind = { record: 1, tokens: 2, end: 3, seal: 4, profiles: 5, profiledTokens: 6 } as const;
 
 export interface SnapshotHeader {
   /** The feed position the snapshot reflects. */
@@ -69,6 +73,8 @@ export type SnapshotPart =
   | ({ readonly type: "header" } & SnapshotHeader)
   | { readonly type: "record"; readonly bytes: Buffer }
   | { readonly type: "tokens"; readonly bytes: Buffer }
+  | { readonly type: "profiles"; readonly bytes: Buffer }
+  | { readonly type: "profiledTokens"; readonly bytes: Buffer }
   | { readonly type: "end"; readonly records: number; readonly tokens: number }
   /** Last: the seal as sent, and the SHA-256 of every byte before it as received. */
   | { readonly type: "seal"; readonly seal: Buffer; readonly bodySha256: Buffer };
@@ -137,7 +143,7 @@ export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limit
   };
   const header = await need(headerBytes);
   if (!header.subarray(0, magic.length).equals(magic)) throw new SnapshotStreamError("not a snapshot stream");
-  if (header[magic.length] !== snapshotStreamVersion) throw new SnapshotStreamError(`snapshot stream version ${header[magic.length]} is not ${snapshotStreamVersion}`);
+  if (!readableVersions.includes(header[magic.length]!)) throw new SnapshotStreamError(`snapshot stream version ${header[magic.length]} is not one of ${readableVersions.join(", ")}`);
   yield { type: "header", headSeq: header.readBigUInt64BE(5), builtAtMs: Number(header.readBigUInt64BE(13)), cutoffMs: Number(header.readBigUInt64BE(21)) };
   for (let ended = false; ; ) {
     const head = await need(frameHeadBytes, !ended);
@@ -157,8 +163,10 @@ export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limit
         yield { type: "record", bytes: await need(length) };
         break;
       case frameKind.tokens:
+      case frameKind.profiles:
+      case frameKind.profiledTokens:
         if (length > limits.maxTokenFrameBytes) throw new SnapshotStreamError("snapshot token frame too large");
-        yield { type: "tokens", bytes: await need(length) };
+        yield { type: kind === frameKind.tokens ? "tokens" : kind === frameKind.profiles ? "profiles" : "profiledTokens", bytes: await need(length) };
         break;
       case frameKind.end: {
         if (length !== 8) throw new SnapshotStreamError("malformed snapshot end");

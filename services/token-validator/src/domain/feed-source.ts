@@ -6,7 +6,7 @@ import type { Replica } from "./replica.js";
  * each applied in one step — so a reader passes chunks of a few thousand tokens
  * and yields to the event loop between them.
  */
-export type SnapshotTarget = Pick<Replica, "applyRecord" | "addPackedTokens" | "reserve">;
+export type SnapshotTarget = Pick<Replica, "applyRecord" | "addPackedTokens" | "reserve" | "acquireProfiles" | "addProfiledTokens" | "releaseProfiles">;
 
 /** A committed change as change_log stores it. */
 export interface StoredChange {

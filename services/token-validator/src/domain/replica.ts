@@ -8,6 +8,7 @@ import {
 } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { flagLayout, packedToken, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
+import { profileEntryLength, profileEntryScopes, profiledToken } from "@tessera/shared/snapshot/profiled-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
 import { TokenProfiles, type TokenProfile } from "./token-profiles.js";
 import { readWords, TokenTable, type DigestWords, type Words } from "./token-table.js";
@@ -387,7 +388,7 @@ export class Replica {
         profile = lastProfile;
         this.profiles.retain(profile);
       } else {
-        profile = this.profiles.acquireFromSnapshot(bytes, at, scopesAt, scopesLength);
+        profile = this.profiles.acquireFromSnapshot(bytes, at + packedToken.ownerId, scopesAt, scopesLength);
         lastProfile = profile;
       }
       lastAt = at;
@@ -400,6 +401,63 @@ export class Replica {
       }
       this.tokenCount++;
       at = scopesAt + scopesLength;
+    }
+    return count;
+  }
+
+  /**
+   * The profiles of a cached snapshot's profile entries
+   * (@tessera/shared/snapshot/profiled-token-layout), each counted once for the
+   * list they are in, appended to `into` (returns its length); the caller
+   * gives them back with releaseProfiles() once the rows naming them are added.
+   */
+  acquireProfiles(entries: Uint8Array, into: number[]): number {
+    const bytes = Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength);
+    for (let at = 0; at < bytes.length; ) {
+      const length = profileEntryLength(bytes, at);
+      if (length === undefined || at + length > bytes.length) throw new Error("a profiles frame ends inside an entry");
+      const { scopesAt, scopesLength } = profileEntryScopes(bytes, at);
+      into.push(this.profiles.acquireFromSnapshot(bytes, at, scopesAt, scopesLength));
+      at += length;
+    }
+    return into.length;
+  }
+
+  /** Gives back the counts acquireProfiles() took: a profile no row named goes. */
+  releaseProfiles(profiles: readonly number[]): void {
+    for (const profile of profiles) this.profiles.release(profile);
+  }
+
+  /**
+   * Tokens from a cached snapshot's chunk of profiled rows
+   * (@tessera/shared/snapshot/profiled-token-layout), each naming a profile by
+   * its number in `profiles` (what acquireProfiles() gave): as addPackedTokens,
+   * with no profile to find. Returns how many.
+   */
+  addProfiledTokens(rows: Uint8Array, profiles: readonly number[]): number {
+    const bytes = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+    const table = this.table;
+    let count = 0;
+    for (let at = 0; at < bytes.length; count++) {
+      const listed = bytes.readUInt32BE(at + profiledToken.profile);
+      if (listed >= profiles.length) throw new Error(`a row names profile ${listed}, not listed before it`);
+      const profile = profiles[listed]!;
+      const slot = table.allocate();
+      table.setId(slot, bytes, at + profiledToken.id);
+      table.setDigest(slot, bytes, at + profiledToken.digest);
+      this.profiles.retain(profile);
+      table.setFacts(slot, profile, bytes.readInt32BE(at + profiledToken.expiresAt), bytes.readInt32BE(at + profiledToken.createdAt));
+      table.setFlags(slot, bytes.readUInt16BE(at + profiledToken.flags) | heldBit);
+      const previousAt = at + profiledToken.variable + 1;
+      const previousLength = bytes[previousAt - 1]!;
+      const parentAt = previousAt + previousLength + 1;
+      const parentLength = bytes[parentAt - 1]!;
+      if (previousLength !== 0 || parentLength !== 0) {
+        const parent = parentLength !== 0 ? this.parentLink(bytes, parentAt) : undefined;
+        this.setExtra(slot, previousLength !== 0 ? bytes : undefined, previousAt, bytes.readInt32BE(at + profiledToken.previousExpiresAt), parent);
+      }
+      this.tokenCount++;
+      at = parentAt + parentLength;
     }
     return count;
   }

@@ -25,6 +25,8 @@ export interface TokenProfile {
 const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
 const nilUuid = "00000000-0000-0000-0000-000000000000";
+/** Snapshot rows and profile entries hold a holder's three ids together: owner, organisation, group. */
+const { uuidBytes } = packedToken;
 
 /**
  * What tokens share, held once and counted: holders, scope sets, and the
@@ -65,15 +67,14 @@ export class TokenProfiles {
     return this.profileOf(holder, this.scopeSets.acquire(scopesText, () => splitScopes(scopesText)));
   }
 
-  /** The profile of a snapshot row (its three ids at `at`, its scopes at `scopesAt`), counted once more. */
-  acquireFromSnapshot(bytes: Buffer, at: number, scopesAt: number, scopesLength: number): number {
-    const idsAt = at + packedToken.ownerId;
+  /** The profile of a snapshot row or profile entry (its three ids at `idsAt`, its scopes at `scopesAt`), counted once more. */
+  acquireFromSnapshot(bytes: Buffer, idsAt: number, scopesAt: number, scopesLength: number): number {
     const known = this.byRow.find(bytes, idsAt, scopesAt, scopesLength);
     if (known >= 0) {
       this.profiles.retain(known);
       return known;
     }
-    const profile = this.profileOf(this.holderFromBytes(bytes, at), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
+    const profile = this.profileOf(this.holderFromBytes(bytes, idsAt), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
     this.byRow.add(profile, bytes, idsAt, scopesAt, scopesLength);
     return profile;
   }
@@ -101,10 +102,10 @@ export class TokenProfiles {
   }
 
   /** The holder of a snapshot row's three ids, counted once more (the slow path: a row of a profile not yet filed by its bytes). */
-  private holderFromBytes(bytes: Buffer, at: number): number {
-    const ownerId = formatUuid(readWords(bytes, at + packedToken.ownerId, [0, 0, 0, 0]));
-    const organisationId = formatUuid(readWords(bytes, at + packedToken.organisationId, [0, 0, 0, 0]));
-    const group = formatUuid(readWords(bytes, at + packedToken.groupId, [0, 0, 0, 0]));
+  private holderFromBytes(bytes: Buffer, idsAt: number): number {
+    const ownerId = formatUuid(readWords(bytes, idsAt, [0, 0, 0, 0]));
+    const organisationId = formatUuid(readWords(bytes, idsAt + uuidBytes, [0, 0, 0, 0]));
+    const group = formatUuid(readWords(bytes, idsAt + 2 * uuidBytes, [0, 0, 0, 0]));
     const groupId = group === nilUuid ? "" : group;
     return this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map() }));
   }

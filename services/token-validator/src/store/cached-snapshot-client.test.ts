@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { minimumPackedTokenBytes } from "@tessera/shared/snapshot/packed-token-layout";
+import { minimumProfiledTokenBytes } from "@tessera/shared/snapshot/profiled-token-layout";
 import { tokensHint } from "./cached-snapshot-client.js";
 
 describe("the snapshot's token count hint", () => {
@@ -7,11 +7,11 @@ describe("the snapshot's token count hint", () => {
     tokensHint({ "x-tessera-snapshot-tokens": tokens, "content-length": length });
 
   it("is token-admin's count when the body can hold that many", () => {
-    expect(hint("1000", String(1000 * 126))).toBe(1000);
+    expect(hint("1000", String(1000 * 60))).toBe(1000);
   });
 
   it("never exceeds what the body's length can hold (the header is outside the seal)", () => {
-    expect(hint("50000000", String(10 * minimumPackedTokenBytes))).toBe(10);
+    expect(hint("50000000", String(10 * minimumProfiledTokenBytes))).toBe(10);
   });
 
   it("is 0 when either header is missing or malformed", () => {

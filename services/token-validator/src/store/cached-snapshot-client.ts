@@ -2,11 +2,11 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage 
 import { request as httpsRequest } from "node:https";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { minimumPackedTokenBytes } from "@tessera/shared/snapshot/packed-token-layout";
+import { minimumProfiledTokenBytes, profileEntryLength, profiledTokenLength } from "@tessera/shared/snapshot/profiled-token-layout";
 import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { readSnapshotStream, SnapshotStreamError, snapshotTokensHeader } from "@tessera/shared/snapshot/snapshot-stream";
 import type { SnapshotTarget } from "../domain/feed-source.js";
-import { applyTokensInSlices, sliceClock } from "./snapshot-target-sink.js";
+import { applyRowsInSlices, applyTokensInSlices, sliceClock, StepSize } from "./snapshot-target-sink.js";
 
 export interface CachedSnapshotClientOptions {
   /** token-admin's base URL (TESSERA_SNAPSHOT_URL). */
@@ -34,6 +34,9 @@ async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number,
   }
 }
 
+/** Profile entries applied a step: their own, as a first-seen profile costs tens of times a token row. */
+const profileSteps = new StepSize();
+
 /**
  * A GET through node:http(s): on a body of a hundred megabytes it costs a
  * fraction of fetch's (whose WHATWG stream sits between the socket and us).
@@ -55,13 +58,13 @@ export function tokensHint(headers: IncomingHttpHeaders): number {
   const said = Number(headers[snapshotTokensHeader]);
   const length = Number(headers["content-length"]);
   if (!Number.isSafeInteger(said) || !Number.isSafeInteger(length) || said < 0 || length < 0) return 0;
-  return Math.min(said, Math.floor(length / minimumPackedTokenBytes));
+  return Math.min(said, Math.floor(length / minimumProfiledTokenBytes));
 }
 
-/** Applies a frame of whole packed tokens in slices; a frame that ends inside a token is refused. */
-async function applyTokenFrame(frame: Buffer, into: SnapshotTarget): Promise<number> {
+/** Applies a frame of tokens; a frame that ends inside a token (or names a profile not listed) is refused. */
+async function applyTokenFrame(apply: Promise<number>): Promise<number> {
   try {
-    return await applyTokensInSlices(frame, into);
+    return await apply;
   } catch (err) {
     throw new SnapshotStreamError(`snapshot token frame: ${(err as Error).message}`);
   }
@@ -94,6 +97,8 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
   let records = 0;
   let tokens = 0;
   const clock = sliceClock();
+  /** The stream's profiles by number, each counted once until the end (given back whatever happens). */
+  const profiles: number[] = [];
   let counted: { records: number; tokens: number } | undefined;
   try {
     const body = withIdleTimeout(response, options.idleTimeoutMs, () => controller.abort());
@@ -111,7 +116,17 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
           await clock.due();
           break;
         case "tokens":
-          tokens += await applyTokenFrame(part.bytes, into);
+          tokens += await applyTokenFrame(applyTokensInSlices(part.bytes, into));
+          break;
+        case "profiles":
+          try {
+            await applyRowsInSlices(part.bytes, profileEntryLength, (entries) => into.acquireProfiles(entries, profiles), profileSteps);
+          } catch (err) {
+            throw new SnapshotStreamError(`snapshot profiles frame: ${(err as Error).message}`);
+          }
+          break;
+        case "profiledTokens":
+          tokens += await applyTokenFrame(applyRowsInSlices(part.bytes, profiledTokenLength, (rows) => into.addProfiledTokens(rows, profiles)));
           break;
         case "end":
           counted = { records: part.records, tokens: part.tokens };
@@ -125,6 +140,7 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
     }
     throw new SnapshotStreamError("snapshot stream ended without its seal");
   } finally {
+    into.releaseProfiles(profiles);
     controller.abort(); // releases the connection whatever happened
   }
 }

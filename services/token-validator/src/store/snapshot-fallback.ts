@@ -30,6 +30,9 @@ export function withCachedSnapshots(store: FeedSource, readCached: (into: Snapsh
         const watched: SnapshotTarget = {
           applyRecord: (record) => ((applied = true), into.applyRecord(record)),
           addPackedTokens: (chunk) => ((applied = true), into.addPackedTokens(chunk)),
+          acquireProfiles: (entries, numbers) => ((applied = true), into.acquireProfiles(entries, numbers)),
+          addProfiledTokens: (rows, profiles) => ((applied = true), into.addProfiledTokens(rows, profiles)),
+          releaseProfiles: (profiles) => into.releaseProfiles(profiles),
           reserve: (tokens) => into.reserve(tokens), // sizing only: the replica still holds nothing
         };
         let seq: bigint;

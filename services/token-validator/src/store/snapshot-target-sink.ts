@@ -15,32 +15,56 @@ const quickStepMs = 0.5;
 /** How long applying runs before it yields: bounds a stall while a snapshot loads. */
 const sliceMs = 4;
 
-/** The end of the packed token starting at `at`, or an error if `chunk` ends inside it. */
-function tokenEnd(chunk: Uint8Array, at: number): number {
-  const length = packedTokenLength(chunk, at);
+/** How long the row at `at` is (packedTokenLength, profiledTokenLength), or undefined if cut short. */
+type RowLength = (bytes: Uint8Array, at: number) => number | undefined;
+
+/** The end of the row starting at `at`, or an error if `chunk` ends inside it. */
+function rowEnd(chunk: Uint8Array, at: number, lengthOf: RowLength): number {
+  const length = lengthOf(chunk, at);
   if (length === undefined || at + length > chunk.length) throw new Error("a snapshot chunk ends inside a token");
   return at + length;
 }
 
-/**
- * Applies a chunk of whole packed tokens a few hundred at a time, yielding to
- * the event loop whenever a slice has run `sliceMs`; returns how many it held.
- */
-/** The step size reached so far in this process: the JIT's warmth outlives one chunk. */
-let stepTokens = firstTokensPerStep;
+/** A step slower than this halves the next. */
+const slowStepMs = 2;
 
-export async function applyTokensInSlices(chunk: Uint8Array, into: SnapshotTarget): Promise<number> {
+/**
+ * How many rows of one kind a step applies, for the life of the process (the
+ * JIT's warmth outlives a chunk): doubled after a quick step, halved after a
+ * slow one. One per kind: a profile seen for the first time costs tens of
+ * times what a token row does.
+ */
+export class StepSize {
+  rows = firstTokensPerStep;
+  after(ms: number): void {
+    if (ms < quickStepMs && this.rows < maxTokensPerStep) this.rows *= 2;
+    else if (ms > slowStepMs && this.rows > 1) this.rows >>= 1;
+  }
+}
+const tokenSteps = new StepSize();
+
+/** Applies a chunk of whole packed tokens in slices (applyRowsInSlices); returns how many it held. */
+export function applyTokensInSlices(chunk: Uint8Array, into: SnapshotTarget): Promise<number> {
+  return applyRowsInSlices(chunk, packedTokenLength, (rows) => into.addPackedTokens(rows));
+}
+
+/**
+ * Applies a chunk of whole rows a few at a time (more as the loader warms),
+ * yielding to the event loop whenever a slice has run `sliceMs`; returns how
+ * many rows `add` held.
+ */
+export async function applyRowsInSlices(chunk: Uint8Array, lengthOf: RowLength, add: (rows: Uint8Array) => number, steps = tokenSteps): Promise<number> {
   await yieldWholeTurn(); // receiving the chunk was a slice already
   let count = 0;
   let sliceStart = performance.now();
   for (let start = 0; start < chunk.length; ) {
     let end = start;
-    for (let n = 0; n < stepTokens && end < chunk.length; n++) end = tokenEnd(chunk, end);
+    for (let n = 0; n < steps.rows && end < chunk.length; n++) end = rowEnd(chunk, end, lengthOf);
     const stepStart = performance.now();
-    count += into.addPackedTokens(chunk.subarray(start, end));
+    count += add(chunk.subarray(start, end));
     start = end;
     const now = performance.now();
-    if (now - stepStart < quickStepMs && stepTokens < maxTokensPerStep) stepTokens *= 2;
+    steps.after(now - stepStart);
     if (now - sliceStart >= sliceMs) {
       await yieldWholeTurn();
       sliceStart = performance.now();

@@ -64,7 +64,7 @@ describe("the cached snapshot", () => {
     }
     const parts = [];
     for await (const part of readSnapshotStream(pieces())) parts.push(part.type);
-    expect(parts).toEqual(["header", "tokens", "end", "seal"]);
+    expect(parts).toEqual(["header", "profiledTokens", "end", "seal"]);
   });
 
   it("sends thousands of records in a few pieces, with every byte in order", async () => {

@@ -3,6 +3,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { SnapshotSink } from "@tessera/shared/snapshot/database-snapshot";
 import { packedTokenLength } from "@tessera/shared/snapshot/packed-token-layout";
+import { ProfiledTokenWriter } from "@tessera/shared/snapshot/profiled-token-layout";
 import { encodeEndFrame, encodeFrameHead, encodeSnapshotHeader, frameKind } from "@tessera/shared/snapshot/snapshot-stream";
 
 /** One consistent snapshot, encoded (snapshot-stream.ts) and held for every validator that asks. */
@@ -84,6 +85,8 @@ async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
   const frames: Uint8Array[] = [];
   let records = 0;
   let tokens = 0;
+  // Validators load profiled rows: each profile resolved once, a row half the bytes.
+  const writer = new ProfiledTokenWriter();
   const headSeq = await deps.readSnapshot({
     record(record) {
       const bytes = toBinary(ChangeRecordSchema, record);
@@ -92,7 +95,9 @@ async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
     },
     tokens(chunk) {
       tokens += countPackedTokens(chunk);
-      frames.push(encodeFrameHead(frameKind.tokens, chunk.length), chunk);
+      const { rows, profiles } = writer.rewrite(chunk);
+      if (profiles) frames.push(encodeFrameHead(frameKind.profiles, profiles.length), profiles);
+      frames.push(encodeFrameHead(frameKind.profiledTokens, rows.length), rows);
     },
   }, cutoffMs);
   const parts = joinSmallParts([encodeSnapshotHeader({ headSeq, builtAtMs, cutoffMs }), ...frames, encodeEndFrame(records, tokens)]);

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
+import { profiledToken, ProfiledTokenWriter } from "@tessera/shared/snapshot/profiled-token-layout";
+import { Replica } from "./replica.js";
+
+/** A packed row of owner byte `o` and the given scopes (the ids need not be real uuids here). */
+function packedRow(d: number, o: number, scopes: string): Buffer {
+  const fixed = Buffer.alloc(packedToken.variable);
+  fixed.fill(d, 0, 32);
+  fixed.fill(d, packedToken.id, packedToken.id + 16);
+  fixed.fill(o, packedToken.ownerId, packedToken.ownerId + 16);
+  fixed.fill(7, packedToken.organisationId, packedToken.organisationId + 16);
+  fixed.writeUInt16BE(1, packedToken.flags); // active
+  const scopeBytes = Buffer.from(scopes, "latin1");
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(scopeBytes.length);
+  return Buffer.concat([fixed, Buffer.from([0, 0]), length, scopeBytes]);
+}
+
+describe("a replica loading profiled rows", () => {
+  const rows = Buffer.concat([packedRow(1, 1, "a"), packedRow(2, 2, "a b"), packedRow(3, 1, "a")]);
+
+  it("holds what the same packed rows give, and gives back the profile list's counts", () => {
+    const packed = new Replica();
+    packed.addPackedTokens(rows);
+    const profiled = new Replica();
+    const { rows: profiledRows, profiles } = new ProfiledTokenWriter().rewrite(rows);
+    const numbers: number[] = [];
+    profiled.acquireProfiles(profiles!, numbers);
+    expect(profiled.addProfiledTokens(profiledRows, numbers)).toBe(3);
+    profiled.releaseProfiles(numbers);
+    expect(profiled.cacheSizes).toEqual(packed.cacheSizes);
+    const view = (replica: Replica) => [...replica.tokens()].map((t) => [t.id, t.ownerId, [...t.scopes], t.flags]);
+    expect(view(profiled)).toEqual(view(packed));
+    for (const d of [1, 2, 3]) expect(profiled.findByKey(Buffer.alloc(32, d).toString("latin1"))?.id).toBe(packed.findByKey(Buffer.alloc(32, d).toString("latin1"))?.id);
+  });
+
+  it("lets a listed profile no row names go once the list is given back", () => {
+    const replica = new Replica();
+    const { profiles } = new ProfiledTokenWriter().rewrite(rows);
+    const numbers: number[] = [];
+    replica.acquireProfiles(profiles!, numbers);
+    expect(replica.cacheSizes.profiles).toBe(2);
+    replica.releaseProfiles(numbers);
+    expect(replica.cacheSizes).toEqual({ holders: 0, scopeSets: 0, profiles: 0 });
+  });
+
+  it("refuses a row naming a profile not listed before it", () => {
+    const replica = new Replica();
+    const { rows: profiledRows, profiles } = new ProfiledTokenWriter().rewrite(rows);
+    const numbers: number[] = [];
+    replica.acquireProfiles(profiles!, numbers);
+    const forged = Buffer.from(profiledRows);
+    forged.writeUInt32BE(2, profiledToken.profile);
+    expect(() => replica.addProfiledTokens(forged, numbers)).toThrow(/profile 2, not listed/);
+  });
+});
