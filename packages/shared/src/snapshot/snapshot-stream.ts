@@ -108,11 +108,20 @@ class ByteReader {
       this.pieces.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       this.buffered += value.byteLength;
     }
-    const all = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.buffered);
-    const taken = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.pieces = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
+    const first = this.pieces[0]!;
+    // Within the first piece: a view. Across pieces: only the n bytes are copied, what follows stays where it is.
+    const taken = first.length >= n ? first.subarray(0, n) : Buffer.allocUnsafe(n);
+    for (let filled = first.length >= n ? n : 0; filled < n; ) {
+      const piece = this.pieces[0]!;
+      const used = Math.min(piece.length, n - filled);
+      piece.copy(taken, filled, 0, used);
+      filled += used;
+      if (used === piece.length) this.pieces.shift();
+      else this.pieces[0] = piece.subarray(used);
+    }
+    if (first.length > n) this.pieces[0] = first.subarray(n);
+    else if (first.length === n) this.pieces.shift();
+    this.buffered -= n;
     if (hashed) this.hash.update(taken);
     return taken;
   }

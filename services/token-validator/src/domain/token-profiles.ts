@@ -10,8 +10,6 @@ export interface TokenHolder {
   readonly organisationId: string;
   /** "" when none. */
   readonly groupId: string;
-  /** Its profiles by scope set number. */
-  readonly profiles: Map<number, number>;
 }
 
 /** What tokens of one holder with one set of scopes share: one column of a token names it. */
@@ -22,6 +20,8 @@ export interface TokenProfile {
   readonly scopeSetNumber: number;
 }
 
+/** A profile's key: holder and scope set numbers (each below 2^26, as slots are) in one safe integer. */
+const profileKey = (holder: number, scopeSet: number) => holder * 2 ** 26 + scopeSet;
 const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
 const nilUuid = "00000000-0000-0000-0000-000000000000";
@@ -36,9 +36,8 @@ const { uuidBytes } = packedToken;
 export class TokenProfiles {
   private readonly holders = new InternedTable<string, TokenHolder>();
   private readonly scopeSets = new InternedTable<string, readonly string[]>();
-  /** Keyed by "holder scopeSet"; found through the holder's own map (no string made per token). */
-  private readonly profiles = new InternedTable<string, TokenProfile>((profile, number) => {
-    profile.holder.profiles.delete(profile.scopeSetNumber);
+  /** Keyed by profileKey(holder, scopeSet): a number, so finding one makes no string. */
+  private readonly profiles = new InternedTable<number, TokenProfile>((profile, number) => {
     this.holders.release(profile.holderNumber);
     this.scopeSets.release(profile.scopeSetNumber);
     this.byRow.delete(number);
@@ -62,7 +61,7 @@ export class TokenProfiles {
 
   /** The profile of a feed record's token, counted once more. */
   acquire(ownerId: string, organisationId: string, groupId: string, scopes: readonly string[]): number {
-    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map() }));
+    const holder = this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId }));
     const scopesText = scopes.join(" ");
     return this.profileOf(holder, this.scopeSets.acquire(scopesText, () => splitScopes(scopesText)));
   }
@@ -89,15 +88,15 @@ export class TokenProfiles {
    * token: a profile already held keeps its own counts, and gives these back.
    */
   private profileOf(holder: number, scopeSet: number): number {
-    const known = this.holders.get(holder).profiles.get(scopeSet);
-    if (known !== undefined) {
+    let made = false;
+    const profile = this.profiles.acquire(profileKey(holder, scopeSet), () => {
+      made = true;
+      return { holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet };
+    });
+    if (!made) {
       this.holders.release(holder);
       this.scopeSets.release(scopeSet);
-      this.profiles.retain(known);
-      return known;
     }
-    const profile = this.profiles.acquire(`${holder} ${scopeSet}`, () => ({ holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet }));
-    this.holders.get(holder).profiles.set(scopeSet, profile);
     return profile;
   }
 
@@ -107,7 +106,7 @@ export class TokenProfiles {
     const organisationId = formatUuid(readWords(bytes, idsAt + uuidBytes, [0, 0, 0, 0]));
     const group = formatUuid(readWords(bytes, idsAt + 2 * uuidBytes, [0, 0, 0, 0]));
     const groupId = group === nilUuid ? "" : group;
-    return this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId, profiles: new Map() }));
+    return this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId }));
   }
 
   /** The scope set a snapshot row's scope bytes name, counted once more. */
