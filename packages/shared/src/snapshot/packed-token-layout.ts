@@ -69,6 +69,31 @@ export function tokenFlags(state: number, kind: number, level: number, admin: bo
   );
 }
 
+/** Where a packed token's variable fields lie: readPackedTokenFields fills one, reused row after row. */
+export interface PackedTokenFields {
+  previousAt: number;
+  /** 0 or 32. */
+  previousLength: number;
+  parentAt: number;
+  /** 0 or 32. */
+  parentLength: number;
+  scopesAt: number;
+  scopesLength: number;
+}
+
+export const emptyPackedTokenFields = (): PackedTokenFields => ({ previousAt: 0, previousLength: 0, parentAt: 0, parentLength: 0, scopesAt: 0, scopesLength: 0 });
+
+/** Reads where the variable fields of the whole packed token at `at` lie, into `into` (no object made per row). */
+export function readPackedTokenFields(bytes: Uint8Array, at: number, into: PackedTokenFields): PackedTokenFields {
+  into.previousAt = at + packedToken.variable + 1;
+  into.previousLength = bytes[into.previousAt - 1]!;
+  into.parentAt = into.previousAt + into.previousLength + 1;
+  into.parentLength = bytes[into.parentAt - 1]!;
+  into.scopesAt = into.parentAt + into.parentLength + 2;
+  into.scopesLength = (bytes[into.scopesAt - 2]! << 8) | bytes[into.scopesAt - 1]!;
+  return into;
+}
+
 /**
  * The length of the packed token starting at `at`, or undefined if `bytes`
  * ends before its length can be known (a stream reader waits for more).

@@ -1,4 +1,4 @@
-import { packedToken, packedTokenLength } from "./packed-token-layout.js";
+import { emptyPackedTokenFields, packedToken, packedTokenLength, readPackedTokenFields } from "./packed-token-layout.js";
 
 // token-admin's cached snapshot carries tokens in a layout of its own, made
 // once per build from the packed rows Postgres gives (packed-token-layout.ts),
@@ -80,25 +80,21 @@ export class ProfiledTokenWriter {
     const rows = Buffer.allocUnsafe(source.length); // a profiled row is never longer than its packed one
     const entries: Buffer[] = [];
     let out = 0;
+    const fields = emptyPackedTokenFields();
     for (let at = 0; at < source.length; ) {
       const length = packedTokenLength(source, at);
       if (length === undefined || at + length > source.length) throw new Error("a packed chunk ends inside a token");
-      let next = at + packedToken.variable;
-      const previousLength = source[next]!;
-      const previousAt = next + 1;
-      next = previousAt + previousLength;
-      const parentLength = source[next]!;
-      const parentAt = next + 1;
-      next = parentAt + parentLength;
+      const { previousAt, previousLength, parentAt, parentLength, scopesAt } = readPackedTokenFields(source, at, fields);
+      const scopesStart = scopesAt - 2; // the entry carries the scopes' length, as the packed row does
       const scopesEnd = at + length;
       const idsAt = at + packedToken.ownerId;
       // The key: ids and scopes as latin1 (one char a byte), with the scopes' length between so no two profiles share one.
-      const key = source.toString("latin1", idsAt, idsAt + profileIdBytes) + source.toString("latin1", next, scopesEnd);
+      const key = source.toString("latin1", idsAt, idsAt + profileIdBytes) + source.toString("latin1", scopesStart, scopesEnd);
       let profile = this.numbers.get(key);
       if (profile === undefined) {
         profile = this.numbers.size;
         this.numbers.set(key, profile);
-        entries.push(source.subarray(idsAt, idsAt + profileIdBytes), source.subarray(next, scopesEnd));
+        entries.push(source.subarray(idsAt, idsAt + profileIdBytes), source.subarray(scopesStart, scopesEnd));
       }
       source.copy(rows, out, at + packedToken.digest, at + packedToken.digest + profiledToken.digestBytes);
       source.copy(rows, out + profiledToken.id, at + packedToken.id, at + packedToken.id + packedToken.uuidBytes);

@@ -7,7 +7,7 @@ import {
   type TokenRecord,
 } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token_pb";
-import { flagLayout, packedToken, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
+import { emptyPackedTokenFields, flagLayout, packedToken, readPackedTokenFields, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
 import { profileEntryLength, profileEntryScopes, profiledToken } from "@tessera/shared/snapshot/profiled-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
 import { TokenProfiles, type TokenProfile } from "./token-profiles.js";
@@ -362,6 +362,8 @@ export class Replica {
    * snapshot holds each token once and is read into a fresh replica, so there is
    * no entry to look for first. Returns how many.
    */
+  private readonly packedFields = emptyPackedTokenFields();
+
   addPackedTokens(packed: Uint8Array): number {
     const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
     const table = this.table;
@@ -369,19 +371,12 @@ export class Replica {
     let lastProfile = -1;
     let lastAt = -1;
     let lastScopesAt = -1;
+    const fields = this.packedFields;
     for (let at = 0; at < bytes.length; count++) {
       const slot = table.allocate();
       table.setId(slot, bytes, at + packedToken.id);
       table.setDigest(slot, bytes, at + packedToken.digest);
-      let next = at + packedToken.variable;
-      const previousLength = bytes[next]!;
-      const previousAt = next + 1;
-      next = previousAt + previousLength;
-      const parentLength = bytes[next]!;
-      const parentAt = next + 1;
-      next = parentAt + parentLength;
-      const scopesLength = (bytes[next]! << 8) | bytes[next + 1]!;
-      const scopesAt = next + 2;
+      const { previousAt, previousLength, parentAt, parentLength, scopesAt, scopesLength } = readPackedTokenFields(bytes, at, fields);
       // Consecutive rows often share a holder and scopes: compared in place, no lookup.
       let profile: number;
       if (lastAt >= 0 && sameProfileBytes(bytes, lastAt, lastScopesAt, at, scopesAt, scopesLength)) {
