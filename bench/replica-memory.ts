@@ -44,6 +44,7 @@ for (let made = 0; made < count; made += chunkTokens) {
   replica.addPackedTokens(packed);
   applyMs += performance.now() - started;
 }
+replica.snapshotLoaded(); // as the follower does once a snapshot is in
 const after = settle();
 // A random sample of held tokens to look up, made after the measure.
 for (let i = 0; i < Math.min(lookups, count); i++) sample.push(syntheticDigest(Math.floor(Math.random() * count)));

@@ -267,6 +267,7 @@ export class FeedFollower {
     try {
       const fresh = new Replica();
       fresh.appliedSeq = await this.deps.source.readSnapshot(fresh);
+      fresh.snapshotLoaded();
       // The serving replica kept applying live events; when more came than could be
       // held, it may be ahead of the snapshot. Bring the fresh one up to it from
       // change_log first, so that swapping never steps back past a revocation.

@@ -412,10 +412,15 @@ export class Replica {
       const length = profileEntryLength(bytes, at);
       if (length === undefined || at + length > bytes.length) throw new Error("a profiles frame ends inside an entry");
       const { scopesAt, scopesLength } = profileEntryScopes(bytes, at);
-      into.push(this.profiles.acquireFromSnapshot(bytes, at, scopesAt, scopesLength));
+      into.push(this.profiles.acquireListed(bytes, at, scopesAt, scopesLength));
       at += length;
     }
     return into.length;
+  }
+
+  /** The snapshot is loaded: what only loading needed (the index of packed rows' profiles by their bytes) goes. */
+  snapshotLoaded(): void {
+    this.profiles.endSnapshot();
   }
 
   /** Gives back the counts acquireProfiles() took: a profile no row named goes. */

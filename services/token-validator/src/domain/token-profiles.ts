@@ -40,10 +40,15 @@ export class TokenProfiles {
   private readonly profiles = new InternedTable<number, TokenProfile>((profile, number) => {
     this.holders.release(profile.holderNumber);
     this.scopeSets.release(profile.scopeSetNumber);
-    this.byRow.delete(number);
+    this.byRow?.delete(number);
   });
-  /** Profiles by a snapshot row's bytes: a row finds its profile in one probe, without making id or scope text. */
-  private readonly byRow = new RowProfileIndex();
+  /**
+   * Profiles by a snapshot row's bytes, while a snapshot of packed rows loads:
+   * a row finds its profile in one probe, without making id or scope text.
+   * Dropped once it is loaded (it holds every profile's bytes, and nothing
+   * after a load looks a profile up by them).
+   */
+  private byRow: RowProfileIndex | undefined;
 
   get(profile: number): TokenProfile {
     return this.profiles.get(profile);
@@ -66,16 +71,27 @@ export class TokenProfiles {
     return this.profileOf(holder, this.scopeSets.acquire(scopesText, () => splitScopes(scopesText)));
   }
 
-  /** The profile of a snapshot row or profile entry (its three ids at `idsAt`, its scopes at `scopesAt`), counted once more. */
+  /** The profile of a packed snapshot row (its three ids at `idsAt`, its scopes at `scopesAt`), counted once more. */
   acquireFromSnapshot(bytes: Buffer, idsAt: number, scopesAt: number, scopesLength: number): number {
-    const known = this.byRow.find(bytes, idsAt, scopesAt, scopesLength);
+    const byRow = (this.byRow ??= new RowProfileIndex());
+    const known = byRow.find(bytes, idsAt, scopesAt, scopesLength);
     if (known >= 0) {
       this.profiles.retain(known);
       return known;
     }
-    const profile = this.profileOf(this.holderFromBytes(bytes, idsAt), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
-    this.byRow.add(profile, bytes, idsAt, scopesAt, scopesLength);
+    const profile = this.acquireListed(bytes, idsAt, scopesAt, scopesLength);
+    byRow.add(profile, bytes, idsAt, scopesAt, scopesLength);
     return profile;
+  }
+
+  /** The profile a cached snapshot lists once (ids at `idsAt`, scopes at `scopesAt`), counted once more: no row index, as rows name it by number. */
+  acquireListed(bytes: Buffer, idsAt: number, scopesAt: number, scopesLength: number): number {
+    return this.profileOf(this.holderFromBytes(bytes, idsAt), this.scopeSetFromBytes(bytes, scopesAt, scopesLength));
+  }
+
+  /** A snapshot is loaded: the index of its rows' bytes goes. */
+  endSnapshot(): void {
+    this.byRow = undefined;
   }
 
   /** Values held: for tests and metrics. */
