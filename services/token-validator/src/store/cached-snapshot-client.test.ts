@@ -6,7 +6,9 @@ import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
 import { createSnapshotAuth, snapshotAuthHeader } from "@tessera/shared/snapshot/snapshot-auth";
 import { encodeEndFrame, encodeFrameHead, encodeSealFrame, encodeSnapshotHeader, frameKind, sealFrameBytes } from "@tessera/shared/snapshot/snapshot-stream";
 import { Replica } from "../domain/replica.js";
-import { minimumProfiledTokenBytes } from "@tessera/shared/snapshot/profiled-token-layout";
+import { minimumProfiledTokenBytes, ProfiledTokenWriter } from "@tessera/shared/snapshot/profiled-token-layout";
+import { create } from "@bufbuild/protobuf";
+import { ChangeRecordSchema, TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { readCachedSnapshot, tokensHint } from "./cached-snapshot-client.js";
 
 describe("the snapshot's token count hint", () => {
@@ -30,34 +32,63 @@ describe("the snapshot's token count hint", () => {
   });
 });
 
+/** A packed row: digest bytes 5, id bytes 6, owner and organisation bytes 7, no group, scopes "x". */
+function packedRow(): Buffer {
+  const row = Buffer.alloc(packedToken.variable + 4 + 1);
+  row.fill(5, 0, 32);
+  row.fill(6, packedToken.id, packedToken.id + 16);
+  row.fill(7, packedToken.ownerId, packedToken.groupId);
+  row.writeUInt16BE(1, packedToken.flags); // active
+  row.writeUInt16BE(1, packedToken.variable + 2);
+  row.write("x", packedToken.variable + 4, "latin1");
+  return row;
+}
+const rowId = "06060606-0606-0606-0606-060606060606";
+
+/** Serves `frames` after a header of `version`, with the end frame and the seal token-admin would add; runs `use` against it. */
+async function servingStream(version: number, frames: Buffer[], tokens: number, use: (url: string, auth: ReturnType<typeof createSnapshotAuth>) => Promise<void>): Promise<void> {
+  const auth = createSnapshotAuth("a pepper for this test only, long enough");
+  const header = encodeSnapshotHeader({ headSeq: 42n, builtAtMs: Date.now(), cutoffMs: 0 });
+  header[4] = version; // the version byte, after "TSNP"
+  const body = Buffer.concat([header, ...frames, encodeEndFrame(0, tokens)]);
+  const server = createServer((req, res) => {
+    const nonce = auth.checkRequest(req.headers[snapshotAuthHeader] as string | undefined, Date.now());
+    if (!nonce) return void res.writeHead(401).end();
+    res.writeHead(200, { "content-length": String(body.length + sealFrameBytes) });
+    res.end(Buffer.concat([body, encodeSealFrame(auth.sealBody(nonce, createHash("sha256").update(body).digest()))]));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth);
+  } finally {
+    server.close();
+  }
+}
+
+const frame = (kind: number, payload: Buffer) => Buffer.concat([encodeFrameHead(kind, payload.length), payload]);
+
 describe("a version 1 snapshot stream (packed rows, as token-admin sent before profiles)", () => {
   it("is still read: a validator upgraded before token-admin loads its cache, not Postgres", async () => {
-    const auth = createSnapshotAuth("a pepper for this test only, long enough");
-    const row = Buffer.alloc(packedToken.variable + 4 + 1);
-    row.fill(5, 0, 32); // digest
-    row.fill(6, packedToken.id, packedToken.id + 16);
-    row.fill(7, packedToken.ownerId, packedToken.groupId); // owner and organisation; no group
-    row.writeUInt16BE(1, packedToken.flags);
-    row.writeUInt16BE(1, packedToken.variable + 2);
-    row.write("x", packedToken.variable + 4, "latin1");
-    const header = encodeSnapshotHeader({ headSeq: 42n, builtAtMs: Date.now(), cutoffMs: 0 });
-    header[4] = 1; // the version byte, after "TSNP"
-    const body = Buffer.concat([header, encodeFrameHead(frameKind.tokens, row.length), row, encodeEndFrame(0, 1)]);
-    const server = createServer((req, res) => {
-      const nonce = auth.checkRequest(req.headers[snapshotAuthHeader] as string | undefined, Date.now());
-      if (!nonce) return void res.writeHead(401).end();
-      res.writeHead(200, { "content-length": String(body.length + sealFrameBytes) });
-      res.end(Buffer.concat([body, encodeSealFrame(auth.sealBody(nonce, createHash("sha256").update(body).digest()))]));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
+    await servingStream(1, [frame(frameKind.tokens, packedRow())], 1, async (url, auth) => {
       const replica = new Replica();
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       expect(await readCachedSnapshot({ url, auth, idleTimeoutMs: 5000, deadTokenRetentionMs: 1000, now: Date.now }, replica)).toBe(42n);
       expect(replica.tokenCount).toBe(1);
       expect([...replica.tokens()][0]!.scopes).toEqual(["x"]);
-    } finally {
-      server.close();
-    }
+    });
+  });
+});
+
+describe("a version 2 snapshot stream (profiles listed once, profiled rows)", () => {
+  it("leaves each profile counted by its tokens alone: the list's own counts are given back", async () => {
+    const { rows, profiles } = new ProfiledTokenWriter().rewrite(packedRow());
+    await servingStream(2, [frame(frameKind.profiles, profiles!), frame(frameKind.profiledTokens, rows)], 1, async (url, auth) => {
+      const replica = new Replica();
+      await readCachedSnapshot({ url, auth, idleTimeoutMs: 5000, deadTokenRetentionMs: 1000, now: Date.now }, replica);
+      expect(replica.findToken(rowId)?.scopes).toEqual(["x"]);
+      // Its one token deleted, nothing it used is held any more.
+      replica.applyRecord(create(ChangeRecordSchema, { record: { case: "token", value: { id: rowId, digest: Buffer.alloc(32, 5), state: TokenState.DELETED } } }));
+      expect(replica.tokenCount).toBe(0);
+      expect(replica.cacheSizes).toEqual({ holders: 0, scopeSets: 0, profiles: 0 });
+    });
   });
 });

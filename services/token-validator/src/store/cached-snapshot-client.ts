@@ -19,7 +19,6 @@ export interface CachedSnapshotClientOptions {
   readonly now: () => number;
 }
 
-
 /** Ends an async iterable of pieces when no piece arrives within `idleMs`. */
 async function* withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number, abort: () => void): AsyncGenerator<Uint8Array> {
   let timer = setTimeout(abort, idleMs);
