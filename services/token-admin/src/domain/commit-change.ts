@@ -24,12 +24,20 @@ export interface Committed<T> {
 }
 
 const maxAttempts = 3;
+/**
+ * How long a write waits for its publish before returning. Redis answers a
+ * PUBLISH only after queueing it to every subscriber, so a caller told "revoked"
+ * races validators that already have the news; a Redis slow or gone costs a
+ * write no more than this, and the poll brings what the publish did not.
+ */
+const publishWaitMs = 50;
 
 /**
  * Runs one lifecycle write as one transaction: the use case's rows, its audit
  * rows and one change_log row commit together or not at all. After commit the
- * event is published; that is best effort, because validators also poll
- * change_log, so a lost publish costs at most one poll interval.
+ * event is published, and the write waits (briefly) for Redis to take it; that
+ * is best effort, because validators also poll change_log, so a lost publish
+ * costs at most one poll interval.
  */
 export async function commitChange<T>(
   deps: Pick<AdminDeps, "db" | "feed" | "now" | "log">,
@@ -59,9 +67,7 @@ export async function commitChange<T>(
         await insertChange(trx, seq, event, now);
         return { result, seq, event };
       });
-      if (committed.event) {
-        deps.feed.publishChange(committed.event).catch((err: unknown) => deps.log.warn({ err, seq: String(committed.seq) }, "publish failed; validators will poll"));
-      }
+      if (committed.event) await publishBriefly(deps, committed.event, committed.seq!);
       return { result: committed.result, seq: committed.seq };
     } catch (err) {
       // Concurrent writers on real Postgres can deadlock or fail serialization; try again.
@@ -69,4 +75,13 @@ export async function commitChange<T>(
       throw err;
     }
   }
+}
+
+/** Publishes, waiting at most `publishWaitMs` for Redis; a failure is logged, never thrown (the poll covers it). */
+async function publishBriefly(deps: Pick<AdminDeps, "feed" | "log">, event: Uint8Array, seq: bigint): Promise<void> {
+  const published = deps.feed.publishChange(event).catch((err: unknown) => deps.log.warn({ err, seq: String(seq) }, "publish failed; validators will poll"));
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, publishWaitMs)));
+  await Promise.race([published, waited]);
+  clearTimeout(timer);
 }
