@@ -25,6 +25,8 @@ import { sql } from "kysely";
 const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? 2);
 const snapshotTokens = Number(process.env.TESSERA_BENCH_TOKENS ?? 1_000_000);
+/** Fresh validator processes that load the cached snapshot in turn. */
+const cachedLoadRounds = 3;
 /** Tokens spread over 10 equal organisations for the partial-replica figure. */
 const partialTokens = Number(process.env.TESSERA_BENCH_PARTIAL_TOKENS ?? 200_000);
 const herdTokens = Number(process.env.TESSERA_BENCH_HERD_TOKENS ?? 100_000);
@@ -162,12 +164,18 @@ async function memoryAndSnapshot(): Promise<void> {
     const admin = await startAdmin({ DATABASE_URL: database.url!, TESSERA_PEPPER: testPepper, TESSERA_LOG_LEVEL: "silent", TESSERA_SNAPSHOT_INTERVAL_MS: "3600000" });
     try {
       await admin.snapshots.get();
-      const cached = await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", "cached", "1", database.url!, `http://127.0.0.1:${admin.port}`, testPepper]);
+      // A few fresh processes in turn: the load time is their median, the stall the worst any of them saw.
+      const loads: Record<string, number>[] = [];
+      for (let round = 0; round < cachedLoadRounds; round++) {
+        loads.push(await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", "cached", "1", database.url!, `http://127.0.0.1:${admin.port}`, testPepper]));
+      }
+      const loadSeconds = spread(loads.map((load) => load.wallMs! / 1000));
+      const worstStallMs = Math.max(...loads.map((load) => load.maxStallMs!));
       rows.push({
-        figure: `snapshot load of ${snapshotTokens.toLocaleString("en")} tokens from token-admin's cached snapshot; worst event-loop stall`,
+        figure: `snapshot load of ${snapshotTokens.toLocaleString("en")} tokens from token-admin's cached snapshot (${cachedLoadRounds} processes); worst event-loop stall`,
         target: "≤ 1 s; ≤ 20 ms",
-        measured: `${(cached.wallMs! / 1000).toFixed(2)} s; ${cached.maxStallMs} ms`,
-        met: cached.wallMs! <= 1000 && cached.maxStallMs! <= 20,
+        measured: `${formatSpread(loadSeconds)} s; ${worstStallMs} ms`,
+        met: loadSeconds.median <= 1 && worstStallMs <= 20,
       });
     } finally {
       await admin.close();
