@@ -3,7 +3,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import type { SnapshotSink } from "@tessera/shared/snapshot/database-snapshot";
 import { packedTokenLength } from "@tessera/shared/snapshot/packed-token-layout";
-import { ProfiledTokenWriter } from "@tessera/shared/snapshot/profiled-token-layout";
+import { ProfiledTokenWriter, rowsInIndexOrder } from "@tessera/shared/snapshot/profiled-token-layout";
 import { encodeEndFrame, encodeFrameHead, encodeSnapshotHeader, frameKind } from "@tessera/shared/snapshot/snapshot-stream";
 
 /** One consistent snapshot, encoded (snapshot-stream.ts) and held for every validator that asks. */
@@ -87,6 +87,7 @@ async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
   let tokens = 0;
   // Validators load profiled rows: each profile resolved once, a row half the bytes.
   const writer = new ProfiledTokenWriter();
+  const rowChunks: Buffer[] = [];
   const headSeq = await deps.readSnapshot({
     record(record) {
       const bytes = toBinary(ChangeRecordSchema, record);
@@ -97,9 +98,12 @@ async function buildSnapshot(deps: SnapshotCacheDeps): Promise<CachedSnapshot> {
       tokens += countPackedTokens(chunk);
       const { rows, profiles } = writer.rewrite(chunk);
       if (profiles) frames.push(encodeFrameHead(frameKind.profiles, profiles.length), profiles);
-      frames.push(encodeFrameHead(frameKind.profiledTokens, rows.length), rows);
+      rowChunks.push(rows);
     },
   }, cutoffMs);
+  // Every profile is listed before the first row: rows go last, in the order validators index fastest.
+  for (const rows of rowsInIndexOrder(rowChunks)) frames.push(encodeFrameHead(frameKind.profiledTokens, rows.length), rows);
+  rowChunks.length = 0;
   const parts = joinSmallParts([encodeSnapshotHeader({ headSeq, builtAtMs, cutoffMs }), ...frames, encodeEndFrame(records, tokens)]);
   const hash = createHash("sha256");
   let bytes = 0;
