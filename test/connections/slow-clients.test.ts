@@ -189,5 +189,10 @@ describe("slow and idle clients", () => {
       const { violations, closedAfterMs } = await idleViolations(() => idleHttp1KeepAlive(validator.httpPort, "/ready"), idleMs + 1000);
       expect(violations, `closed after ${closedAfterMs.join(", ")} ms`).toBe(0);
     });
+
+    it("closes a keep-alive connection idle after a forward-auth answer (read off the socket, not by node:http) within the idle bound", async () => {
+      const { violations, closedAfterMs } = await idleViolations(() => idleHttp1KeepAlive(validator.httpPort, "/auth"), idleMs + 1000);
+      expect(violations, `closed after ${closedAfterMs.join(", ")} ms`).toBe(0);
+    });
   });
 });

@@ -9,7 +9,6 @@ import { loadAdminConfig } from "@tessera/token-admin/config";
 import { encodePageToken, type PagedList } from "@tessera/token-admin/domain/paging/page-token";
 import type { AdminDeps } from "@tessera/token-admin/domain/admin-deps";
 import type { Caller } from "@tessera/token-admin/domain/access/caller";
-import { createToken } from "@tessera/token-admin/domain/tokens/create-token";
 import { startTokenAdmin, type RunningAdmin } from "@tessera/token-admin/start-token-admin";
 import { migrateToLatest } from "@tessera/token-admin/store/migrate";
 import { bootstrapAdmin, testAdminDeps, testPepper } from "./admin-deps.js";
@@ -254,15 +253,25 @@ export async function openConsoleWorld(tokens: number, options: ConsoleWorldOpti
   };
 }
 
-/** Runs the pending migrations, timing them; with `write`, CreateToken for principals in groups meanwhile. */
+/**
+ * Runs the pending migrations, timing them; with `write`, token writes
+ * meanwhile as the running (older) token-admin makes them during an upgrade:
+ * a token row and its audit row in one transaction, in the columns of the
+ * first schema (today's CreateToken reads columns a later migration adds).
+ */
 async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Promise<ConsoleWorld["migration"]> {
-  const owners = (await sql<{ id: string }>`select id from principal where group_id is not null and not system_managed order by id limit 50`.execute(deps.db)).rows.map((r) => r.id);
+  const owners = (await sql<{ id: string; organisation_id: string }>`select id, organisation_id from principal where group_id is not null and not system_managed order by id limit 50`.execute(deps.db)).rows;
   const writeLatenciesMs: number[] = [];
   let migrating = true;
   const writer = (async () => {
     for (let i = 0; write && migrating; i++) {
+      const owner = owners[i % owners.length]!;
       const started = performance.now();
-      await createToken(deps, admin, { name: "during migration", scopes: [], ownerId: owners[i % owners.length], expiry: undefined, level: "user", groupId: undefined, organisationId: undefined, admin: false });
+      await deps.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ id: string }>`insert into token (organisation_id, owner_id, name, level, kind, scopes, created_by, digest, display_hint)
+          values (${owner.organisation_id}::uuid, ${owner.id}::uuid, 'during migration', 'user', 'personal', '{}', ${admin.principalId}::uuid, decode(md5(random()::text) || md5(random()::text), 'hex'), 'tsr_pat_…') returning id`.execute(trx);
+        await sql`insert into audit_log (action, actor_id, organisation_id, token_id) values ('token.create', ${admin.principalId}::uuid, ${owner.organisation_id}::uuid, ${rows[0]!.id}::uuid)`.execute(trx);
+      });
       writeLatenciesMs.push(performance.now() - started);
     }
   })();

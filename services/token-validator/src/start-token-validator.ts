@@ -32,11 +32,12 @@ import { readCachedSnapshot } from "./store/cached-snapshot-client.js";
 import { withCachedSnapshots } from "./store/snapshot-fallback.js";
 import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { extAuthzCheck, extAuthzServiceDefinition } from "./transport/ext-authz-check.js";
-import { forwardAuth } from "./transport/forward-auth.js";
+import { forwardAuthAnswerer, forwardAuthOverHttp } from "./transport/forward-auth.js";
+import { forwardAuthWire } from "./transport/forward-auth-wire.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
 import { grpcReflectionService } from "./transport/grpc-reflection.js";
 import { startGrpcServer, type GrpcService } from "./transport/grpc-server.js";
-import { startHttpServer } from "./transport/http-server.js";
+import { maxHeaderBytes, startHttpServer } from "./transport/http-server.js";
 import { introspect } from "./transport/introspect.js";
 import { createRouteTable } from "./transport/route-table.js";
 import { validateToken } from "./transport/validate-token.js";
@@ -188,7 +189,12 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     (server) => server.close(0),
   );
   connections.watch("grpc", grpc.openConnections);
-  const auth = forwardAuth(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth"));
+  const authAnswerer = forwardAuthAnswerer(decisions, observe, { tokenHeader: config.tokenHeader, identityHeaders: config.identityHeaders, routes }, metrics.meter("forward_auth"));
+  const auth = forwardAuthOverHttp(authAnswerer);
+  // Plain /auth requests are answered off the socket, unless each needs a span (the tracing wraps node:http's handler).
+  const authWire = traced
+    ? undefined
+    : forwardAuthWire(authAnswerer, { headersTimeoutMs: config.connections.headersTimeoutMs, idleTimeoutMs: config.connections.idleTimeoutMs, maxHeadBytes: maxHeaderBytes, log });
   const introspection = introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect"));
   const httpRoutes = validatorHttpRoutes({
     forwardAuth: traced ? traced.forwardAuth(auth) : auth,
@@ -206,6 +212,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
         onRefused: connections.refused("http"),
         tls: config.tls,
         unixSocket: config.httpSocket === undefined ? undefined : { path: config.httpSocket, mode: config.socketMode, setting: "TESSERA_VALIDATOR_HTTP_SOCKET" },
+        frontEnd: authWire,
       },
       httpRoutes,
     ).catch((err: unknown) => {

@@ -9,10 +9,12 @@ export interface HttpAnswer {
 
 /**
  * One HTTP/1.1 request with headers given exactly as sent (a flat name/value
- * list, so a header can be repeated), on a fresh connection.
+ * list, so a header can be repeated), on a fresh connection. Keep-alive, as a
+ * proxy asks (what the validator answers off the socket): the connection is
+ * closed here once the answer is read.
  */
 export function httpCall(port: number, path: string, options: { method?: string; headers?: string[]; body?: string; chunked?: boolean } = {}): Promise<HttpAnswer> {
-  const headers = ["Host", `127.0.0.1:${port}`, ...(options.headers ?? [])];
+  const headers = ["Host", `127.0.0.1:${port}`, "Connection", "keep-alive", ...(options.headers ?? [])];
   // `chunked`: the caller sent Transfer-Encoding itself, so no Content-Length.
   if (options.body !== undefined && !options.chunked) headers.push("Content-Length", String(Buffer.byteLength(options.body)));
   return new Promise((resolve, reject) => {
@@ -20,7 +22,10 @@ export function httpCall(port: number, path: string, options: { method?: string;
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("end", () => {
+        res.socket?.destroy();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
       res.on("error", reject);
     });
     req.on("error", reject);

@@ -90,6 +90,26 @@ function deny(res: ServerResponse, answer: DenyAnswer): void {
   res.end(answer.body);
 }
 
+/** One forward-auth request, as node:http or the socket reader (forward-auth-wire.ts) read it. */
+export interface AuthRequest {
+  method: string;
+  /** The request target ("/auth?scope=…"). */
+  url: string;
+  rawHeaders: readonly string[];
+  /** The peer's address (the proxy's, when it says nothing of the client). */
+  remoteAddress: string;
+}
+
+/** Where an answer goes: node:http's response, or the socket itself. */
+export interface AuthReply {
+  /** 200, with these headers (flat name, value pairs: identity, scopes, an empty body's length). */
+  accepted(headers: readonly string[]): void;
+  refused(answer: DenyAnswer): void;
+}
+
+/** Decides forward-auth requests; answering is synchronous, so `request` and `reply` may be reused objects. */
+export type ForwardAuthAnswerer = (request: AuthRequest, reply: AuthReply) => void;
+
 /**
  * HTTP forward-auth for nginx auth_request, Caddy forward_auth and Traefik
  * ForwardAuth, each called as it is: the token from the configured header, the
@@ -98,15 +118,15 @@ function deny(res: ServerResponse, answer: DenyAnswer): void {
  * ?scope= or else the route table. 200 with identity headers, or 401/403/503
  * with WWW-Authenticate and a small JSON body. No I/O, no logging.
  */
-export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, options: ForwardAuthOptions, meter: SurfaceMeter): ForwardAuthHandler {
+export function forwardAuthAnswerer(ctx: DecisionContext, observe: DecisionObserver, options: ForwardAuthOptions, meter: SurfaceMeter): ForwardAuthAnswerer {
   const { tokenHeader, identityHeaders: names, routes } = options;
   const bearer = tokenHeader === "authorization";
   const scopeOf = scopeCache();
   const answers = new AcceptedAnswers(ctx, names);
 
-  const refuse = (res: ServerResponse, answer: DenyAnswer) => {
+  const refuse = (reply: AuthReply, answer: DenyAnswer) => {
     meter.refused(answer);
-    deny(res, answer);
+    reply.refused(answer);
   };
 
   // Reused: answering is synchronous, so one request's reading never overlaps another's.
@@ -114,57 +134,89 @@ export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, opt
   const origin = new PlainOrigin();
 
   // After the answer is sent, from what this request's use origin already holds (token-admin trims both).
-  const reportHoneytoken = (req: IncomingMessage, tokenId: string, usedAtMs: number) => {
+  const reportHoneytoken = (request: AuthRequest, tokenId: string, usedAtMs: number) => {
     if (!ctx.reportHoneytoken) return;
-    const method = original.originalMethod ?? original.forwardedMethod ?? req.method ?? "GET";
+    const method = original.originalMethod ?? original.forwardedMethod ?? request.method;
     ctx.reportHoneytoken({ tokenId, surface: "forward_auth", sourceAddress: origin.address, route: `${method} ${origin.route}`.trim(), usedAtMs });
   };
 
-  const answer = (req: IncomingMessage, res: ServerResponse, url: string): void => {
+  const answer = (request: AuthRequest, reply: AuthReply): void => {
     original.credential = original.originalMethod = original.originalUri = original.forwardedMethod = original.forwardedUri = original.forwardedFor = undefined;
     original.credentials = 0;
     original.conflicting = false;
-    readOriginal(req.rawHeaders, tokenHeader, original);
+    readOriginal(request.rawHeaders, tokenHeader, original);
     const credential = original.credentials > 1 ? unreadableCredential : credentialFromHeader(original.credential, bearer);
     original.credential = undefined; // hold no token past this request
-    if (typeof credential !== "string") return refuse(res, credential === missingCredential ? missingTokenAnswer : invalidRequestAnswer);
+    if (typeof credential !== "string") return refuse(reply, credential === missingCredential ? missingTokenAnswer : invalidRequestAnswer);
 
-    let scope = scopeOf(url);
+    let scope = scopeOf(request.url);
     if (scope === undefined) {
       const { originalUri, forwardedUri, originalMethod, forwardedMethod } = original;
       // Two proxies' worth of headers that disagree: one of them came from the client.
       const disagree = (originalUri !== undefined && forwardedUri !== undefined && originalUri !== forwardedUri) || (originalMethod !== undefined && forwardedMethod !== undefined && originalMethod !== forwardedMethod);
-      if (original.conflicting || disagree) return refuse(res, ambiguousRequestAnswer);
+      if (original.conflicting || disagree) return refuse(reply, ambiguousRequestAnswer);
       const uri = originalUri ?? forwardedUri;
       if (uri === undefined) {
         // With routes configured, a proxy that does not say which URI it asks about cannot be answered safely.
-        if (!routes.empty) return refuse(res, ambiguousRequestAnswer);
+        if (!routes.empty) return refuse(reply, ambiguousRequestAnswer);
         scope = "";
       } else {
         const path = pathForMatching(uri);
-        if (path === undefined) return refuse(res, ambiguousRequestAnswer);
-        scope = routes.requiredScope(originalMethod ?? forwardedMethod ?? req.method ?? "GET", path);
+        if (path === undefined) return refuse(reply, ambiguousRequestAnswer);
+        scope = routes.requiredScope(originalMethod ?? forwardedMethod ?? request.method, path);
       }
     }
 
     const nowMs = Date.now();
     const decision = answers.decide(credential, scope, nowMs);
     // The proxy's X-Forwarded-For names the client (trimmed to its first address on the admin side); else the proxy itself.
-    origin.address = original.forwardedFor ?? req.socket.remoteAddress ?? "";
+    origin.address = original.forwardedFor ?? request.remoteAddress;
     origin.route = original.originalUri ?? original.forwardedUri ?? "";
     observe(decision, "forward_auth", nowMs, origin);
     if (!decision.valid) {
-      deny(res, denyAnswerFor(decision.code));
-      if (decision.honeytoken) reportHoneytoken(req, decision.honeytoken.id, nowMs);
+      reply.refused(denyAnswerFor(decision.code));
+      if (decision.honeytoken) reportHoneytoken(request, decision.honeytoken.id, nowMs);
       return;
     }
-    res.writeHead(200, answers.headers as OutgoingHttpHeader[]);
-    res.end();
+    reply.accepted(answers.headers);
   };
 
-  return (req, res, url) => {
+  return (request, reply) => {
     const startedMs = performance.now();
-    answer(req, res, url);
+    answer(request, reply);
     meter.latency((performance.now() - startedMs) / 1000);
   };
+}
+
+/** node:http's side of forward-auth: the request's parts read in place, the answer written to its response. */
+export function forwardAuthOverHttp(answer: ForwardAuthAnswerer): ForwardAuthHandler {
+  const request: AuthRequest = { method: "GET", url: "/auth", rawHeaders: [], remoteAddress: "" };
+  let response: ServerResponse | undefined;
+  const reply: AuthReply = {
+    accepted(headers) {
+      response!.writeHead(200, headers as OutgoingHttpHeader[]);
+      response!.end();
+    },
+    refused(answer) {
+      deny(response!, answer);
+    },
+  };
+  return (req, res, url) => {
+    request.method = req.method ?? "GET";
+    request.url = url;
+    request.rawHeaders = req.rawHeaders;
+    request.remoteAddress = req.socket.remoteAddress ?? "";
+    response = res;
+    try {
+      answer(request, reply);
+    } finally {
+      response = undefined;
+      request.rawHeaders = [];
+    }
+  };
+}
+
+/** Forward-auth as a node:http handler (forwardAuthAnswerer answering through forwardAuthOverHttp). */
+export function forwardAuth(ctx: DecisionContext, observe: DecisionObserver, options: ForwardAuthOptions, meter: SurfaceMeter): ForwardAuthHandler {
+  return forwardAuthOverHttp(forwardAuthAnswerer(ctx, observe, options, meter));
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { ServerTls } from "@tessera/shared/config/tls-config";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ConnectionLimits } from "@tessera/shared/config/load-config";
 import { listenOnUnixSocket, type UnixSocketListener, type UnixSocketOptions } from "./unix-socket-listener.js";
 
@@ -16,6 +16,19 @@ export interface RunningHttpServer {
   close(graceMs: number): Promise<void>;
 }
 
+/**
+ * Reads each new connection before node:http does (forward-auth-wire.ts),
+ * answering what it can and handing the rest on; never used with TLS.
+ */
+export interface ConnectionFrontEnd {
+  /** Takes a new connection; `handOn` gives it to node:http, paused, its unread bytes put back. */
+  accept(socket: Socket, handOn: (socket: Socket) => void): void;
+  /** Connections it holds now (not handed on). */
+  open(): number;
+  /** Closes every connection it holds (each is idle between its answers). */
+  closeAll(): void;
+}
+
 /** Where to listen (port 0 asks the OS for a free one) and how long and how many connections a client may hold. */
 export interface HttpServerOptions {
   readonly host: string;
@@ -27,6 +40,8 @@ export interface HttpServerOptions {
   readonly tls?: ServerTls | undefined;
   /** Set: also serve on this Unix-domain socket (a sidecar's proxy in the same pod), with the same bounds. */
   readonly unixSocket?: Omit<UnixSocketOptions, "maxConnections" | "onRefused"> | undefined;
+  /** Set (and no TLS): reads every connection first, handing node:http what it does not answer. */
+  readonly frontEnd?: ConnectionFrontEnd | undefined;
 }
 
 /**
@@ -34,7 +49,7 @@ export interface HttpServerOptions {
  * so an oversized request reaches our handler and gets a clean 401 rather
  * than Node's bare 431; beyond it Node answers 431 itself.
  */
-const maxHeaderBytes = 64 * 1024;
+export const maxHeaderBytes = 64 * 1024;
 /** While draining, how often connections that have gone idle are closed. */
 const drainPollMs = 20;
 
@@ -69,6 +84,8 @@ export async function startHttpServer(options: HttpServerOptions, handler: (req:
       )
     : createServer(httpOptions, answer);
   server.maxConnections = limits.maxConnections;
+  const frontEnd = tls ? undefined : options.frontEnd;
+  if (frontEnd) putInFront(server, frontEnd);
   if (options.onRefused) server.on("drop", options.onRefused);
   let open = 0;
   server.on("connection", (socket) => {
@@ -98,6 +115,7 @@ export async function startHttpServer(options: HttpServerOptions, handler: (req:
     openConnections: () => open,
     async close(graceMs) {
       closing = true;
+      frontEnd?.closeAll();
       const closed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), unixListener?.close()]);
       server.closeIdleConnections();
       // Requests that were in flight leave their connections idle when answered: close those too.
@@ -108,4 +126,23 @@ export async function startHttpServer(options: HttpServerOptions, handler: (req:
       clearTimeout(cut);
     },
   };
+}
+
+/**
+ * Puts `frontEnd` between the listener and node:http: node:http's handling of
+ * a connection is its server's one "connection" listener (the documented way
+ * in for a socket from elsewhere is emitting that event), so that listener is
+ * moved behind the front end, which calls it for each connection it hands on.
+ */
+function putInFront(server: ReturnType<typeof createServer>, frontEnd: ConnectionFrontEnd): void {
+  const listeners = server.listeners("connection") as ((socket: Socket) => void)[];
+  if (listeners.length !== 1) throw new Error(`node:http's server has ${listeners.length} connection listeners, not the one expected`);
+  const nodeHttp = listeners[0]!;
+  server.removeListener("connection", nodeHttp);
+  const handOn = (socket: Socket) => {
+    nodeHttp.call(server, socket);
+    // After node:http has its parser on the socket: the bytes put back are read first, in this same turn.
+    socket.resume();
+  };
+  server.on("connection", (socket: Socket) => frontEnd.accept(socket, handOn));
 }
