@@ -2,6 +2,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Kysely, PostgresDialect, sql, type CompiledQuery, type RawBuilder } from "kysely";
 import pg from "pg";
 import { createMemoryBus } from "@tessera/shared/bus/open-bus";
+import { isRetryableTransactionError } from "@tessera/shared/db/database-errors";
 import type { Database } from "@tessera/shared/db/schema";
 import { TokenKind, TokenLevel, TokenStatus } from "@tessera/shared/gen/tessera/v1/token_pb";
 import { createLogger } from "@tessera/shared/log/logger";
@@ -267,11 +268,19 @@ async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Pro
     for (let i = 0; write && migrating; i++) {
       const owner = owners[i % owners.length]!;
       const started = performance.now();
-      await deps.db.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ id: string }>`insert into token (organisation_id, owner_id, name, level, kind, scopes, created_by, digest, display_hint)
-          values (${owner.organisation_id}::uuid, ${owner.id}::uuid, 'during migration', 'user', 'personal', '{}', ${admin.principalId}::uuid, decode(md5(random()::text) || md5(random()::text), 'hex'), 'tsr_pat_…') returning id`.execute(trx);
-        await sql`insert into audit_log (action, actor_id, organisation_id, token_id) values ('token.create', ${admin.principalId}::uuid, ${owner.organisation_id}::uuid, ${rows[0]!.id}::uuid)`.execute(trx);
-      });
+      // A migration's locks can deadlock a write: token-admin tries such a transaction again, and so does this.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await deps.db.transaction().execute(async (trx) => {
+            const { rows } = await sql<{ id: string }>`insert into token (organisation_id, owner_id, name, level, kind, scopes, created_by, digest, display_hint)
+              values (${owner.organisation_id}::uuid, ${owner.id}::uuid, 'during migration', 'user', 'personal', '{}', ${admin.principalId}::uuid, decode(md5(random()::text) || md5(random()::text), 'hex'), 'tsr_pat_…') returning id`.execute(trx);
+            await sql`insert into audit_log (action, actor_id, organisation_id, token_id) values ('token.create', ${admin.principalId}::uuid, ${owner.organisation_id}::uuid, ${rows[0]!.id}::uuid)`.execute(trx);
+          });
+          break;
+        } catch (err) {
+          if (attempt === 3 || !isRetryableTransactionError(err)) throw err;
+        }
+      }
       writeLatenciesMs.push(performance.now() - started);
     }
   })();
