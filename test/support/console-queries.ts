@@ -272,6 +272,8 @@ async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Pro
       for (let attempt = 1; ; attempt++) {
         try {
           await deps.db.transaction().execute(async (trx) => {
+            // The owner first, as token-admin locks it before it writes: a migration's locks then delay the write rather than deadlock it.
+            await sql`select 1 from principal where id = ${owner.id}::uuid for key share`.execute(trx);
             const { rows } = await sql<{ id: string }>`insert into token (organisation_id, owner_id, name, level, kind, scopes, created_by, digest, display_hint)
               values (${owner.organisation_id}::uuid, ${owner.id}::uuid, 'during migration', 'user', 'personal', '{}', ${admin.principalId}::uuid, decode(md5(random()::text) || md5(random()::text), 'hex'), 'tsr_pat_…') returning id`.execute(trx);
             await sql`insert into audit_log (action, actor_id, organisation_id, token_id) values ('token.create', ${admin.principalId}::uuid, ${owner.organisation_id}::uuid, ${rows[0]!.id}::uuid)`.execute(trx);

@@ -10,6 +10,7 @@ import * as webhooksExpiryIndex from "./migrations/2026-12-02-webhooks-expiry-in
 import * as incidentUsageRotation from "./migrations/2026-12-02-incident-usage-rotation.js";
 import * as honeyhooksDeliveryWebhookId from "./migrations/2026-12-03-honeyhooks-delivery-webhook-id.js";
 import * as snapshotFunctions from "./migrations/2026-12-04-snapshot-functions.js";
+import * as tokenIndexesConcurrently from "./migrations/2026-12-05-token-indexes-concurrently.js";
 
 /** A migration module; `outsideTransaction` ones manage their own (CREATE INDEX CONCURRENTLY cannot run in one). */
 type MigrationModule = Migration & { readonly outsideTransaction?: boolean };
@@ -40,6 +41,7 @@ const migrations: Record<string, MigrationModule> = {
   "2026-12-02-incident-usage-rotation": incidentUsageRotation,
   "2026-12-03-honeyhooks-delivery-webhook-id": honeyhooksDeliveryWebhookId,
   "2026-12-04-snapshot-functions": snapshotFunctions,
+  "2026-12-05-token-indexes-concurrently": tokenIndexesConcurrently,
 };
 
 const provider: MigrationProvider = {

@@ -33,8 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     sql`alter table token add column if not exists previous_value_last_used_at timestamptz`,
     sql`alter table token add column if not exists rotation_quiet_seconds integer`,
     sql`alter table token add column if not exists rotation_settled_at timestamptz`,
-    // The rotations still to settle: few at any time, found without a scan.
-    sql`create index if not exists token_rotation_pending on token (previous_digest_expires_at) where rotation_settled_at is null and regenerated_at is not null and previous_digest is not null`,
+    // The rotations still to settle are indexed (token_rotation_pending) by 2026-12-05-token-indexes-concurrently, without holding off writes.
   ];
   for (const statement of statements) await statement.execute(db);
 }

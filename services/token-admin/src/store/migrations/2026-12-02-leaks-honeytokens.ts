@@ -9,7 +9,7 @@ import { sql, type Kysely } from "kysely";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table token add column if not exists honeytoken boolean not null default false`.execute(db);
-  await sql`create index if not exists token_honeytoken_idx on token (created_at desc, id desc) where honeytoken and deleted_at is null`.execute(db);
+  // Its listing index (token_honeytoken_idx) is built by 2026-12-05-token-indexes-concurrently, without holding off writes.
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
