@@ -242,9 +242,9 @@ export function adminPlaneReport(f: AdminPlaneFigures, options: AdminPlaneOption
       met: undefined,
     },
     {
-      figure: `the index migration over ${size(options.largeTokens)} tokens and ${size(f.largeAudit)} audit rows, CreateToken meanwhile`,
+      figure: `every migration since the first schema over ${size(options.largeTokens)} tokens and ${size(f.largeAudit)} audit rows, token writes (as the running release makes them) meanwhile`,
       target: "writes go on; slowest ≤ 1 s",
-      measured: `${f.migration.seconds.toFixed(0)} s; ${f.migration.writes} tokens created meanwhile, p50 ${ms(f.migration.writeP50Ms)}, slowest ${ms(f.migration.writeMaxMs)}`,
+      measured: `${f.migration.seconds.toFixed(0)} s; ${f.migration.writes} tokens written meanwhile, p50 ${ms(f.migration.writeP50Ms)}, slowest ${ms(f.migration.writeMaxMs)}`,
       met: f.migration.writes > 0 && f.migration.writeMaxMs <= 1000,
     },
   ];
