@@ -37,7 +37,7 @@ import { forwardAuthWire } from "./transport/forward-auth-wire.js";
 import { grpcHealthService } from "./transport/grpc-health.js";
 import { grpcReflectionService } from "./transport/grpc-reflection.js";
 import { startGrpcServer, type GrpcService } from "./transport/grpc-server.js";
-import { maxHeaderBytes, startHttpServer } from "./transport/http-server.js";
+import { startHttpServer } from "./transport/http-server.js";
 import { introspect } from "./transport/introspect.js";
 import { createRouteTable } from "./transport/route-table.js";
 import { validateToken } from "./transport/validate-token.js";
@@ -194,7 +194,7 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
   // Plain /auth requests are answered off the socket, unless each needs a span (the tracing wraps node:http's handler).
   const authWire = traced
     ? undefined
-    : forwardAuthWire(authAnswerer, { headersTimeoutMs: config.connections.headersTimeoutMs, idleTimeoutMs: config.connections.idleTimeoutMs, maxHeadBytes: maxHeaderBytes, log });
+    : forwardAuthWire(authAnswerer, { headersTimeoutMs: config.connections.headersTimeoutMs, idleTimeoutMs: config.connections.idleTimeoutMs, log });
   const introspection = introspect(decisions, observe, { introspectionScope: config.introspectionScope }, metrics.meter("introspect"));
   const httpRoutes = validatorHttpRoutes({
     forwardAuth: traced ? traced.forwardAuth(auth) : auth,

@@ -10,7 +10,7 @@ import type { DecisionContext } from "../domain/decide.js";
 import { Replica } from "../domain/replica.js";
 import { forwardAuthAnswerer, forwardAuthOverHttp } from "./forward-auth.js";
 import { forwardAuthWire } from "./forward-auth-wire.js";
-import { maxHeaderBytes, startHttpServer, type RunningHttpServer } from "./http-server.js";
+import { startHttpServer, type RunningHttpServer } from "./http-server.js";
 import { createRouteTable } from "./route-table.js";
 
 // The socket reader in front of node:http, on a real listener: what it answers
@@ -81,6 +81,8 @@ describe("forward-auth read off the socket", () => {
   let server: RunningHttpServer;
   /** Requests node:http's handler saw. */
   const byNode: string[] = [];
+  /** The use origin's address of every decision. */
+  const addresses: string[] = [];
 
   beforeAll(async () => {
     const replica = new Replica();
@@ -93,11 +95,11 @@ describe("forward-auth read off the socket", () => {
       }),
     ]);
     const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => ({ state: "current", stalenessMs: 0, detail: "", loaded: true }), failOpen: false, tokenFormat: defaultTokenFormat };
-    const answer = forwardAuthAnswerer(ctx, () => {}, { tokenHeader: "authorization", identityHeaders: names, routes: createRouteTable([{ method: "GET", prefix: "/orders", scope: "orders:read", caseSensitive: true }]) }, { latency() {}, refused() {} });
+    const answer = forwardAuthAnswerer(ctx, (_decision, _surface, _now, origin) => addresses.push(origin.address), { tokenHeader: "authorization", identityHeaders: names, routes: createRouteTable([{ method: "GET", prefix: "/orders", scope: "orders:read", caseSensitive: true }]) }, { latency() {}, refused() {} });
     const overHttp = forwardAuthOverHttp(answer);
     const log = createLogger("silent", "test");
     const limits = { maxConnections: 100, headersTimeoutMs: headersMs, requestTimeoutMs: 5000, idleTimeoutMs: idleMs };
-    server = await startHttpServer({ host: "127.0.0.1", port: 0, limits, frontEnd: forwardAuthWire(answer, { headersTimeoutMs: headersMs, idleTimeoutMs: idleMs, maxHeadBytes: maxHeaderBytes, log }) }, (req, res) => {
+    server = await startHttpServer({ host: "127.0.0.1", port: 0, limits, frontEnd: forwardAuthWire(answer, { headersTimeoutMs: headersMs, idleTimeoutMs: idleMs, log }) }, (req, res) => {
       byNode.push(`${req.method} ${req.url}`);
       if (req.url?.startsWith("/auth")) return overHttp(req, res, req.url);
       res.writeHead(200, { "content-length": 2 });
@@ -112,11 +114,14 @@ describe("forward-auth read off the socket", () => {
   it("answers plain /auth requests itself, pipelined, exactly as node:http's route does (but the Date)", async () => {
     const requests = [auth(), auth("", "/auth", ""), auth("", "/auth?scope=orders:write"), auth("", "/auth", "Authorization: Bearer not-a-token\r\n")];
     byNode.length = 0;
+    addresses.length = 0;
     const socket = await opened(server.port);
     socket.write(requests.join(""));
     const fromWire = await answers(socket, requests.length);
     socket.destroy();
     expect(byNode).toEqual([]);
+    // Decided requests (the missing credential is refused before any decision) name the peer as their origin.
+    expect(addresses).toEqual(["127.0.0.1", "127.0.0.1", "127.0.0.1"]);
     expect(fromWire.map((a) => a.status)).toEqual([200, 401, 403, 401]);
     expect(fromWire[0]!.lines).toEqual([`x-tessera-token-id: ${ids.token}`, `x-tessera-owner-id: ${ids.owner}`, `x-tessera-organisation-id: ${ids.org}`, "x-tessera-scopes: orders:read", "content-length: 0"]);
 

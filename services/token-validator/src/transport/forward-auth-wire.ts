@@ -3,7 +3,7 @@ import type { Logger } from "@tessera/shared/log/logger";
 import { incomplete, notMine, readAuthRequestHead } from "./auth-request-head.js";
 import type { DenyAnswer } from "./deny-answer.js";
 import type { AuthReply, AuthRequest, ForwardAuthAnswerer } from "./forward-auth.js";
-import type { ConnectionFrontEnd } from "./http-server.js";
+import { boundCheckIntervalMs, maxHeaderBytes, type ConnectionFrontEnd } from "./http-server.js";
 
 // Forward-auth answered straight off the socket. A proxy asks /auth on
 // keep-alive connections, one small GET after another, and node:http's
@@ -21,8 +21,6 @@ export interface ForwardAuthWireOptions {
   readonly headersTimeoutMs: number;
   /** A connection idle after an answer is closed after this (plus a second, as node:http does). */
   readonly idleTimeoutMs: number;
-  /** Larger heads go to node:http, which answers 431 past its own limit. */
-  readonly maxHeadBytes: number;
   readonly log: Logger;
 }
 
@@ -85,7 +83,7 @@ export function forwardAuthWire(answer: ForwardAuthAnswerer, options: ForwardAut
   const refusedLines = new Map<DenyAnswer, string>();
 
   // Reused: answering is synchronous.
-  const request: AuthRequest = { method: "GET", url: "/auth", rawHeaders: [], remoteAddress: "" };
+  const request: { -readonly [K in keyof AuthRequest]: AuthRequest[K] } = { method: "GET", url: "/auth", rawHeaders: [], remoteAddress: "" };
   let out = "";
   let nowMs = 0;
   const reply: AuthReply = {
@@ -108,14 +106,13 @@ export function forwardAuthWire(answer: ForwardAuthAnswerer, options: ForwardAut
   };
 
   // The bounds node:http keeps for its own connections, kept here by a sweep as node:http does (within a quarter).
-  const sweepMs = Math.max(10, Math.min(1000, Math.floor(Math.min(options.headersTimeoutMs, options.idleTimeoutMs) / 4)));
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const connection of held) {
       const bound = connection.answered ? options.idleTimeoutMs + keepAliveGraceMs : options.headersTimeoutMs;
       if (now - connection.sinceMs >= bound) connection.socket.destroy();
     }
-  }, sweepMs);
+  }, boundCheckIntervalMs(Math.min(options.headersTimeoutMs, options.idleTimeoutMs)));
   sweep.unref();
 
   return {
@@ -140,7 +137,8 @@ export function forwardAuthWire(answer: ForwardAuthAnswerer, options: ForwardAut
         out = "";
         try {
           for (;;) {
-            const head = readAuthRequestHead(chunk, at, options.maxHeadBytes, maxHeaders);
+            // A head past node:http's limit is its to answer (431).
+            const head = readAuthRequestHead(chunk, at, maxHeaderBytes, maxHeaders);
             if (head === incomplete || head === notMine) break;
             request.method = head.method;
             request.url = head.url;
@@ -182,7 +180,6 @@ export function forwardAuthWire(answer: ForwardAuthAnswerer, options: ForwardAut
       socket.on("end", onEnd);
       socket.on("close", release);
     },
-    open: () => held.size,
     closeAll() {
       clearInterval(sweep);
       // Every connection held here is idle: its answers were written as its requests were read.

@@ -84,6 +84,24 @@ describe("forward-auth's 200 headers", () => {
   });
 });
 
+describe("forward-auth's use origin", () => {
+  it("is the proxy's X-Forwarded-For, else the peer's address, as node:http gives it", () => {
+    const value = generateToken();
+    const replica = new Replica();
+    replica.applyEvent(1n, [org, principal("p1", ["orders:read"]), token("t1", "p1", value)]);
+    const ctx: DecisionContext = { replica, digestKey: createDigestKeyer(pepper), freshness: () => ({ state: "current", stalenessMs: 0, detail: "", loaded: true }), failOpen: false, tokenFormat: defaultTokenFormat };
+    const seen: string[] = [];
+    const handler = forwardAuth(ctx, (_decision, _surface, _now, origin) => seen.push(`${origin.address} ${origin.route}`), { tokenHeader: "authorization", identityHeaders: names, routes: createRouteTable([]) }, { latency() {}, refused() {} });
+    const res = { writeHead: () => res, end() {} };
+    const ask = (peer: string | undefined, more: string[]) =>
+      handler({ method: "GET", socket: { remoteAddress: peer }, rawHeaders: ["Authorization", `Bearer ${value}`, "X-Original-URI", "/orders/1", ...more] } as never, res as never, "/auth");
+    ask("10.0.0.7", []);
+    ask("10.0.0.7", ["X-Forwarded-For", "203.0.113.9"]);
+    ask(undefined, []); // a Unix-domain socket's peer has no address
+    expect(seen).toEqual(["10.0.0.7 /orders/1", "203.0.113.9 /orders/1", " /orders/1"]);
+  });
+});
+
 const current: FreshnessReading = Object.freeze({ state: "current", stalenessMs: 0, detail: "", loaded: true });
 const stale: FreshnessReading = Object.freeze({ state: "stale", stalenessMs: 60_000, detail: "not proven current within max staleness", loaded: true });
 

@@ -96,8 +96,8 @@ export interface AuthRequest {
   /** The request target ("/auth?scope=…"). */
   url: string;
   rawHeaders: readonly string[];
-  /** The peer's address (the proxy's, when it says nothing of the client). */
-  remoteAddress: string;
+  /** The peer's address (the proxy's, when it says nothing of the client); read only for a request that reaches a decision. */
+  readonly remoteAddress: string;
 }
 
 /** Where an answer goes: node:http's response, or the socket itself. */
@@ -190,8 +190,17 @@ export function forwardAuthAnswerer(ctx: DecisionContext, observe: DecisionObser
 
 /** node:http's side of forward-auth: the request's parts read in place, the answer written to its response. */
 export function forwardAuthOverHttp(answer: ForwardAuthAnswerer): ForwardAuthHandler {
-  const request: AuthRequest = { method: "GET", url: "/auth", rawHeaders: [], remoteAddress: "" };
+  let current: IncomingMessage | undefined;
   let response: ServerResponse | undefined;
+  const request: AuthRequest = {
+    method: "GET",
+    url: "/auth",
+    rawHeaders: [],
+    // Read when asked: a request refused before any decision never needs it.
+    get remoteAddress() {
+      return current?.socket.remoteAddress ?? "";
+    },
+  };
   const reply: AuthReply = {
     accepted(headers) {
       response!.writeHead(200, headers as OutgoingHttpHeader[]);
@@ -205,11 +214,12 @@ export function forwardAuthOverHttp(answer: ForwardAuthAnswerer): ForwardAuthHan
     request.method = req.method ?? "GET";
     request.url = url;
     request.rawHeaders = req.rawHeaders;
-    request.remoteAddress = req.socket.remoteAddress ?? "";
+    current = req;
     response = res;
     try {
       answer(request, reply);
     } finally {
+      current = undefined;
       response = undefined;
       request.rawHeaders = [];
     }

@@ -23,8 +23,6 @@ export interface RunningHttpServer {
 export interface ConnectionFrontEnd {
   /** Takes a new connection; `handOn` gives it to node:http, paused, its unread bytes put back. */
   accept(socket: Socket, handOn: (socket: Socket) => void): void;
-  /** Connections it holds now (not handed on). */
-  open(): number;
   /** Closes every connection it holds (each is idle between its answers). */
   closeAll(): void;
 }
@@ -50,6 +48,13 @@ export interface HttpServerOptions {
  * than Node's bare 431; beyond it Node answers 431 itself.
  */
 export const maxHeaderBytes = 64 * 1024;
+/**
+ * How often connections are checked against bounds whose shortest is
+ * `shortestBoundMs`: node:http's connectionsCheckingInterval (30 s by default),
+ * set so a bound is kept to within a quarter of it; the front end sweeps alike.
+ */
+export const boundCheckIntervalMs = (shortestBoundMs: number) => Math.max(10, Math.min(1000, Math.floor(shortestBoundMs / 4)));
+
 /** While draining, how often connections that have gone idle are closed. */
 const drainPollMs = 20;
 
@@ -69,8 +74,7 @@ export async function startHttpServer(options: HttpServerOptions, handler: (req:
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.idleTimeoutMs,
-    // Those two are checked on this interval (30 s by default): a bound is kept to within a quarter of it.
-    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+    connectionsCheckingInterval: boundCheckIntervalMs(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs)),
   };
   const answer = (req: IncomingMessage, res: ServerResponse) => {
     if (closing) res.setHeader("connection", "close");
