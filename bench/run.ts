@@ -304,9 +304,10 @@ const startedAt = Date.now();
 if (runs("surfaces")) await surfaces();
 else if (only?.includes("forward")) await surfaces(true);
 if (runs("hostile")) await hostile();
+// Latency before the large fills: they leave Postgres checkpointing and vacuuming for minutes.
+if (runs("propagation")) propagation();
 if (runs("snapshot")) await memoryAndSnapshot();
 if (runs("partial")) await partialReplica();
-if (runs("propagation")) propagation();
 if (runs("herd")) await herd();
 if (runs("admin")) await adminPlane();
 
