@@ -16,6 +16,7 @@ import { bootstrapAdmin, testAdminDeps, testPepper } from "./admin-deps.js";
 import { adminClient, type AdminClient } from "./clients.js";
 import { fillIds, fillLargeDatabase, fillNewcomer } from "./large-fill.js";
 import { createPostgresDatabase, type TestDatabase } from "./test-database.js";
+import { writeTokenAsFirstRelease } from "./upgrade-writes.js";
 
 /** Who calls: one of each role the console serves, two members (one owning ~6 % of all tokens). */
 export type Role = "admin" | "orgAdmin" | "smallOrgAdmin" | "groupAdmin" | "heavyMember" | "lightMember";
@@ -256,9 +257,7 @@ export async function openConsoleWorld(tokens: number, options: ConsoleWorldOpti
 
 /**
  * Runs the pending migrations, timing them; with `write`, token writes
- * meanwhile as the running (older) token-admin makes them during an upgrade:
- * a token row and its audit row in one transaction, in the columns of the
- * first schema (today's CreateToken reads columns a later migration adds).
+ * meanwhile as the running (older) token-admin makes them during an upgrade.
  */
 async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Promise<ConsoleWorld["migration"]> {
   const owners = (await sql<{ id: string; organisation_id: string }>`select id, organisation_id from principal where group_id is not null and not system_managed order by id limit 50`.execute(deps.db)).rows;
@@ -268,16 +267,10 @@ async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Pro
     for (let i = 0; write && migrating; i++) {
       const owner = owners[i % owners.length]!;
       const started = performance.now();
-      // A migration's locks can deadlock a write: token-admin tries such a transaction again, and so does this.
+      // A write that meets a deadlock or a serialization failure is tried again, as token-admin's commit does.
       for (let attempt = 1; ; attempt++) {
         try {
-          await deps.db.transaction().execute(async (trx) => {
-            // The owner first, as token-admin locks it before it writes: a migration's locks then delay the write rather than deadlock it.
-            await sql`select 1 from principal where id = ${owner.id}::uuid for key share`.execute(trx);
-            const { rows } = await sql<{ id: string }>`insert into token (organisation_id, owner_id, name, level, kind, scopes, created_by, digest, display_hint)
-              values (${owner.organisation_id}::uuid, ${owner.id}::uuid, 'during migration', 'user', 'personal', '{}', ${admin.principalId}::uuid, decode(md5(random()::text) || md5(random()::text), 'hex'), 'tsr_pat_…') returning id`.execute(trx);
-            await sql`insert into audit_log (action, actor_id, organisation_id, token_id) values ('token.create', ${admin.principalId}::uuid, ${owner.organisation_id}::uuid, ${rows[0]!.id}::uuid)`.execute(trx);
-          });
+          await writeTokenAsFirstRelease(deps.db, owner, admin.principalId);
           break;
         } catch (err) {
           if (attempt === 3 || !isRetryableTransactionError(err)) throw err;

@@ -13,6 +13,12 @@ import { sql, type Kysely } from "kysely";
 
 // Safe to run again (if not exists): migrations from parallel branches run unordered.
 export async function up(db: Kysely<any>): Promise<void> {
+  // Token writes lock the owner's principal row first, then token, organisation
+  // and group (foreign keys). Taken in that order before anything else, this
+  // migration's brief exclusive locks wait for writes in flight; taken table by
+  // table from organisation on, they deadlocked with one (held ~1 s, until
+  // Postgres's deadlock_timeout picked a victim).
+  await sql`lock table principal, token, organisation, "group" in access exclusive mode`.execute(db);
   const statements = [
     sql`alter table organisation add column if not exists tokens_not_before timestamptz`,
     sql`alter table "group" add column if not exists tokens_not_before timestamptz`,
