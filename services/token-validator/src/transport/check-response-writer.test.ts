@@ -18,9 +18,19 @@ describe("allowedResponseWriter", () => {
         value: { headers: [set(names.tokenId, "t-1"), set(names.owner, "o-ü"), set(names.organisation, "org"), set(names.scopes, "a:b c:d")], headersToRemove: ["authorization", "cookie"] },
       },
     });
-    expect(write("t-1", "o-ü", "org", "a:b c:d")).toEqual(toBinary(CheckResponseSchema, expected));
+    expect(Buffer.from(write("t-1", "o-ü", "org", "a:b c:d"))).toEqual(Buffer.from(toBinary(CheckResponseSchema, expected)));
     // Reusing the writer leaves nothing of the previous answer behind.
-    expect(write("t-1", "o-ü", "org", "a:b c:d")).toEqual(toBinary(CheckResponseSchema, expected));
+    expect(Buffer.from(write("t-1", "o-ü", "org", "a:b c:d"))).toEqual(Buffer.from(toBinary(CheckResponseSchema, expected)));
+  });
+
+  it("writes the same bytes for values long enough to need two-byte lengths, nested", () => {
+    const long = "x".repeat(200);
+    const scopes = Array.from({ length: 40 }, (_, i) => `orders:read${i}`).join(" ");
+    const expected = create(CheckResponseSchema, {
+      status: { code: 0 },
+      httpResponse: { case: "okResponse", value: { headers: [set(names.tokenId, long), set(names.owner, "ö".repeat(70)), set(names.organisation, "org"), set(names.scopes, scopes)], headersToRemove: ["authorization", "cookie"] } },
+    });
+    expect(Buffer.from(write(long, "ö".repeat(70), "org", scopes))).toEqual(Buffer.from(toBinary(CheckResponseSchema, expected)));
   });
 
   it("removes the scopes header rather than sending it empty", () => {
@@ -28,6 +38,6 @@ describe("allowedResponseWriter", () => {
       status: {},
       httpResponse: { case: "okResponse", value: { headers: [set(names.tokenId, "t"), set(names.owner, "o"), set(names.organisation, "g")], headersToRemove: ["authorization", "cookie", names.scopes] } },
     });
-    expect(write("t", "o", "g", "")).toEqual(toBinary(CheckResponseSchema, expected));
+    expect(Buffer.from(write("t", "o", "g", ""))).toEqual(Buffer.from(toBinary(CheckResponseSchema, expected)));
   });
 });

@@ -28,6 +28,15 @@ describe("ProtobufBytes", () => {
     expect(hex(bytes.take())).toBe(hex(reference.finish()));
   });
 
+  it("writes nested messages from their lengths, and encoded bytes as they are", () => {
+    for (const inner of ["short", "ü".repeat(100)]) {
+      const field = new ProtobufBytes().stringField(2, inner).take();
+      const bytes = new ProtobufBytes().messageHead(3, ProtobufBytes.fieldBytes(field.length)).messageHead(1, field.length).raw(field).take();
+      const reference = new BinaryWriter().tag(3, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).fork().tag(2, WireType.LengthDelimited).string(inner).join().join().finish();
+      expect(hex(bytes)).toBe(hex(reference));
+    }
+  });
+
   it("starts afresh after each take, and hands out buffers of their own", () => {
     const bytes = new ProtobufBytes();
     const first = bytes.stringField(1, "first").take();

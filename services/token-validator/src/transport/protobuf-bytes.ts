@@ -10,7 +10,7 @@ const initialBytes = 1024;
 const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Bytes of `value`, a non-negative safe integer, as a varint. */
-function varintBytes(value: number): number {
+export function varintBytes(value: number): number {
   let bytes = 1;
   while (value > 0x7f) {
     value = Math.floor(value / 128);
@@ -40,6 +40,27 @@ export class ProtobufBytes {
     const length = Buffer.byteLength(text, "utf8");
     this.varint(length);
     this.pos += this.buffer.write(text, this.pos, "utf8");
+    return this;
+  }
+
+  /** Bytes a length-delimited field takes whose content is `length` bytes (fields 1–15: a one-byte tag). */
+  static fieldBytes(length: number): number {
+    return 1 + varintBytes(length) + length;
+  }
+
+  /** The head of a length-delimited field (a nested message) whose content, `length` bytes, the caller writes next. */
+  messageHead(field: number, length: number): this {
+    this.room(1 + 10);
+    this.buffer[this.pos++] = (field << 3) | WireType.LengthDelimited;
+    this.varint(length);
+    return this;
+  }
+
+  /** Bytes already encoded (fields written once, ahead of time), as they are. */
+  raw(encoded: Uint8Array): this {
+    this.room(encoded.length);
+    this.buffer.set(encoded, this.pos);
+    this.pos += encoded.length;
     return this;
   }
 
