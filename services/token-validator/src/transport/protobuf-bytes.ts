@@ -4,7 +4,8 @@ import { WireType } from "@bufbuild/protobuf/wire";
 // of a handful of known fields written on every call. protobuf-es's
 // BinaryWriter keeps a list of chunks and joins them (~3 µs for
 // ValidateToken's answer); this writes each byte once and copies the result
-// out (~0.3 µs). Callers check their bytes against the generated encoder's.
+// out (~1 µs on the same machine). Callers check their bytes against the
+// generated encoder's.
 
 const initialBytes = 1024;
 const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
@@ -19,7 +20,10 @@ export function varintBytes(value: number): number {
   return bytes;
 }
 
-/** A protobuf message being written; `take()` returns it and starts the next. Synchronous callers only. */
+/**
+ * A protobuf message being written; `take()` returns it and starts the next.
+ * Fields 1–15 only (one-byte tags), as the answers it writes have. Synchronous callers only.
+ */
 export class ProtobufBytes {
   private buffer = Buffer.allocUnsafe(initialBytes);
   private pos = 0;
