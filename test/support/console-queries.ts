@@ -16,7 +16,7 @@ import { bootstrapAdmin, testAdminDeps, testPepper } from "./admin-deps.js";
 import { adminClient, type AdminClient } from "./clients.js";
 import { fillIds, fillLargeDatabase, fillNewcomer } from "./large-fill.js";
 import { createPostgresDatabase, type TestDatabase } from "./test-database.js";
-import { writeTokenAsFirstRelease } from "./upgrade-writes.js";
+import { writeTokenAsFirstRelease, type TokenOwner } from "./upgrade-writes.js";
 
 /** Who calls: one of each role the console serves, two members (one owning ~6 % of all tokens). */
 export type Role = "admin" | "orgAdmin" | "smallOrgAdmin" | "groupAdmin" | "heavyMember" | "lightMember";
@@ -260,7 +260,7 @@ export async function openConsoleWorld(tokens: number, options: ConsoleWorldOpti
  * meanwhile as the running (older) token-admin makes them during an upgrade.
  */
 async function migrateTimed(deps: AdminDeps, admin: Caller, write: boolean): Promise<ConsoleWorld["migration"]> {
-  const owners = (await sql<{ id: string; organisation_id: string }>`select id, organisation_id from principal where group_id is not null and not system_managed order by id limit 50`.execute(deps.db)).rows;
+  const owners = (await sql<TokenOwner>`select id, organisation_id from principal where group_id is not null and not system_managed order by id limit 50`.execute(deps.db)).rows;
   const writeLatenciesMs: number[] = [];
   let migrating = true;
   const writer = (async () => {

@@ -160,15 +160,13 @@ export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limit
     if (!bytes) throw new SnapshotStreamError("snapshot stream cut short");
     return bytes;
   };
-  /** As need(), without a promise when the bytes have arrived. */
-  const next = (n: number, hashed = true) => reader.takeBuffered(n, hashed) ?? need(n, hashed);
   const header = await need(headerBytes);
   if (!header.subarray(0, magic.length).equals(magic)) throw new SnapshotStreamError("not a snapshot stream");
   if (!readableVersions.includes(header[magic.length]!)) throw new SnapshotStreamError(`snapshot stream version ${header[magic.length]} is not one of ${readableVersions.join(", ")}`);
   yield { type: "header", headSeq: header.readBigUInt64BE(5), builtAtMs: Number(header.readBigUInt64BE(13)), cutoffMs: Number(header.readBigUInt64BE(21)) };
   for (let ended = false; ; ) {
-    const buffered = next(frameHeadBytes, !ended);
-    const head = buffered instanceof Buffer ? buffered : await buffered;
+    // Without a promise when the bytes have arrived, as most have.
+    const head = reader.takeBuffered(frameHeadBytes, !ended) ?? (await need(frameHeadBytes, !ended));
     const kind = head[0]!;
     const length = head.readUInt32BE(1);
     if (ended) {
@@ -180,12 +178,10 @@ export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limit
       return;
     }
     switch (kind) {
-      case frameKind.record: {
+      case frameKind.record:
         if (length > limits.maxRecordBytes) throw new SnapshotStreamError("snapshot record too large");
-        const bytes = next(length);
-        yield { type: "record", bytes: bytes instanceof Buffer ? bytes : await bytes };
+        yield { type: "record", bytes: reader.takeBuffered(length) ?? (await need(length)) };
         break;
-      }
       case frameKind.tokens:
       case frameKind.profiles:
       case frameKind.profiledTokens:

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
 import { createSnapshotAuth, snapshotAuthHeader } from "@tessera/shared/snapshot/snapshot-auth";
-import { encodeEndFrame, encodeFrameHead, encodeSealFrame, encodeSnapshotHeader, frameKind, sealFrameBytes } from "@tessera/shared/snapshot/snapshot-stream";
+import { encodeEndFrame, encodeFrameHead, encodeSealFrame, encodeSnapshotHeader, frameKind, sealFrameBytes, SnapshotStreamError } from "@tessera/shared/snapshot/snapshot-stream";
 import { Replica } from "../domain/replica.js";
 import { minimumProfiledTokenBytes, ProfiledTokenWriter } from "@tessera/shared/snapshot/profiled-token-layout";
 import { create } from "@bufbuild/protobuf";
@@ -89,6 +89,17 @@ describe("a version 2 snapshot stream (profiles listed once, profiled rows)", ()
       replica.applyRecord(create(ChangeRecordSchema, { record: { case: "token", value: { id: rowId, digest: Buffer.alloc(32, 5), state: TokenState.DELETED } } }));
       expect(replica.tokenCount).toBe(0);
       expect(replica.cacheSizes).toEqual({ holders: 0, scopeSets: 0, profiles: 0 });
+    });
+  });
+});
+
+describe("a snapshot stream with a record that is not a ChangeRecord", () => {
+  it("fails as a malformed snapshot (SnapshotStreamError), as a bad token frame does", async () => {
+    // A length-delimited field 2 (principal) claiming 10 bytes where 1 follows: protobuf's "premature EOF".
+    await servingStream(2, [frame(frameKind.record, Buffer.from([0x12, 0x0a, 0x00]))], 0, async (url, auth) => {
+      const read = readCachedSnapshot({ url, auth, idleTimeoutMs: 5000, deadTokenRetentionMs: 1000, now: Date.now }, new Replica());
+      await expect(read).rejects.toBeInstanceOf(SnapshotStreamError);
+      await expect(read).rejects.toThrow(/snapshot record/);
     });
   });
 });

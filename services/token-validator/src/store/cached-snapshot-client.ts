@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { fromBinary } from "@bufbuild/protobuf";
-import { ChangeRecordSchema } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import { ChangeRecordSchema, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { minimumProfiledTokenBytes, profileEntryLength, profiledTokenLength } from "@tessera/shared/snapshot/profiled-token-layout";
 import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { readSnapshotStream, SnapshotStreamError, snapshotTokensHeader } from "@tessera/shared/snapshot/snapshot-stream";
@@ -60,6 +60,15 @@ export function tokensHint(headers: IncomingHttpHeaders): number {
   return Math.min(said, Math.floor(length / minimumProfiledTokenBytes));
 }
 
+/** A record frame's ChangeRecord; bytes that are not one fail the read as any malformed frame does. */
+function decodeRecord(bytes: Uint8Array): ChangeRecord {
+  try {
+    return fromBinary(ChangeRecordSchema, bytes);
+  } catch (err) {
+    throw new SnapshotStreamError(`snapshot record: ${(err as Error).message}`);
+  }
+}
+
 /** Applies a frame of tokens; a frame that ends inside a token (or names a profile not listed) is refused. */
 async function applyTokenFrame(apply: Promise<number>): Promise<number> {
   try {
@@ -110,7 +119,7 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
           seq = part.headSeq;
           break;
         case "record":
-          into.applyRecord(fromBinary(ChangeRecordSchema, part.bytes));
+          into.applyRecord(decodeRecord(part.bytes));
           records++;
           await clock.due();
           break;
@@ -140,6 +149,9 @@ export async function readCachedSnapshot(options: CachedSnapshotClientOptions, i
     throw new SnapshotStreamError("snapshot stream ended without its seal");
   } finally {
     into.releaseProfiles(profiles);
-    controller.abort(); // releases the connection whatever happened
+    // The body first, quietly: aborted while unread, it would emit an error no one listens for any more
+    // (a process-ending 'error' event). Then the request, whatever happened, to release the connection.
+    response.destroy();
+    controller.abort();
   }
 }

@@ -17,7 +17,7 @@ const valueValue = 2;
 const overwrite = AppendAction.OVERWRITE_IF_EXISTS_OR_ADD;
 
 /** Encodes the OK CheckResponse for one allowed request. Reuses one buffer: call it synchronously. */
-export type AllowedResponseWriter = (tokenId: string, ownerId: string, organisationId: string, scopes: string) => Uint8Array;
+export type AllowedResponseWriter = (tokenId: string, ownerId: string, organisationId: string, scopes: string) => Buffer;
 
 /**
  * Writes an allowed CheckResponse straight to bytes — status OK, identity

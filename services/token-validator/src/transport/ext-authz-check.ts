@@ -60,7 +60,6 @@ export function deniedResponse(answer: DenyAnswer): CheckResponse {
 export function extAuthzServiceDefinition(tokenHeader: string, limits: CheckLimits, traceContext = false): ServiceDefinition {
   const method = Authorization.method.check;
   const header = new TextEncoder().encode(tokenHeader);
-  const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
     [method.localName]: {
       path: `/${Authorization.typeName}/${method.name}`,
@@ -68,12 +67,13 @@ export function extAuthzServiceDefinition(tokenHeader: string, limits: CheckLimi
       requestStream: false,
       responseStream: false,
       requestDeserialize: (bytes: Buffer) => readCheckRequest(bytes, header, limits, traceContext),
-      responseSerialize: asBuffer,
+      // extAuthzCheck's answers are Buffers already.
+      responseSerialize: (answer: Buffer) => answer,
       // Server side only; clients use the generated schema (grpcServiceDefinition).
       requestSerialize: () => {
         throw new Error("extAuthzServiceDefinition serves Check; it does not call it");
       },
-      responseDeserialize: asBuffer,
+      responseDeserialize: (bytes: Buffer) => bytes,
     },
   };
 }
@@ -87,13 +87,13 @@ export function extAuthzServiceDefinition(tokenHeader: string, limits: CheckLimi
  * start; so is a request past the header bounds (401 invalid_request). No I/O,
  * no logging. Served with extAuthzServiceDefinition's codec.
  */
-export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, options: ExtAuthzOptions, meter: SurfaceMeter): handleUnaryCall<CheckFacts, Uint8Array> {
+export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, options: ExtAuthzOptions, meter: SurfaceMeter): handleUnaryCall<CheckFacts, Buffer> {
   const { tokenHeader, identityHeaders, routes } = options;
   const bearer = tokenHeader === "authorization";
-  const denied = new Map(allDenyAnswers().map((answer) => [answer, toBinary(CheckResponseSchema, deniedResponse(answer))]));
+  const denied = new Map(allDenyAnswers().map((answer) => [answer, Buffer.from(toBinary(CheckResponseSchema, deniedResponse(answer)))]));
   const allowed = allowedResponseWriter(identityHeaders, options.headersToRemove);
 
-  const refuse = (answer: DenyAnswer): Uint8Array => {
+  const refuse = (answer: DenyAnswer): Buffer => {
     meter.refused(answer);
     return denied.get(answer)!;
   };
@@ -104,7 +104,7 @@ export function extAuthzCheck(ctx: DecisionContext, observe: DecisionObserver, o
   const origin = new GrpcCallOrigin();
   // The client's own address stays with Envoy (its source attribute is not read, to keep reading lean):
   // the address recorded is the Envoy's, the route the request's.
-  const check = (facts: CheckFacts, peer: { getPeer(): string }): Uint8Array => {
+  const check = (facts: CheckFacts, peer: { getPeer(): string }): Buffer => {
     // Past the header bounds: a denial, not a gRPC error, which an Envoy with failure_mode_allow would let through.
     if (facts.overLimit) return refuse(invalidRequestAnswer);
     // A check without HTTP attributes (Envoy's network filter) carries no credential to read.

@@ -74,7 +74,7 @@ export async function startGrpcServer(services: readonly GrpcService[], options:
     // Calls are microseconds; a hundred at once per connection is far more than a client needs.
     "grpc.max_concurrent_streams": 100,
     // Channelz counts and timestamps every call for a debugging service this server does not offer
-    // (its own metrics say the same); off, a call costs ~10 % less CPU.
+    // (its own metrics say the same); off, the validator served 1.04–1.06 × the calls (paired, one core).
     "grpc.enable_channelz": 0,
   });
   for (const { service, implementation, definition } of services) {

@@ -31,7 +31,7 @@ export class ProtobufBytes {
   /** A varint field of an integer (bool, enum, int32, uint32, int64 or uint64 as proto3 writes them). */
   varintField(field: number, value: number | bigint): this {
     this.room(1 + 10);
-    this.buffer[this.pos++] = (field << 3) | WireType.Varint;
+    this.tag(field, WireType.Varint);
     this.varint(value);
     return this;
   }
@@ -39,7 +39,7 @@ export class ProtobufBytes {
   /** A length-delimited field of `text` in UTF-8. */
   stringField(field: number, text: string): this {
     this.room(1 + 5 + text.length * 3);
-    this.buffer[this.pos++] = (field << 3) | WireType.LengthDelimited;
+    this.tag(field, WireType.LengthDelimited);
     if (text.length <= 0x7f && this.shortAscii(text)) return this;
     const length = Buffer.byteLength(text, "utf8");
     this.varint(length);
@@ -55,7 +55,7 @@ export class ProtobufBytes {
   /** The head of a length-delimited field (a nested message) whose content, `length` bytes, the caller writes next. */
   messageHead(field: number, length: number): this {
     this.room(1 + 10);
-    this.buffer[this.pos++] = (field << 3) | WireType.LengthDelimited;
+    this.tag(field, WireType.LengthDelimited);
     this.varint(length);
     return this;
   }
@@ -72,9 +72,9 @@ export class ProtobufBytes {
   secondsField(field: number, seconds: number): this {
     const inner = 1 + (seconds < 0 ? 10 : varintBytes(seconds));
     this.room(2 + inner);
-    this.buffer[this.pos++] = (field << 3) | WireType.LengthDelimited;
+    this.tag(field, WireType.LengthDelimited);
     this.buffer[this.pos++] = inner;
-    this.buffer[this.pos++] = (1 << 3) | WireType.Varint;
+    this.tag(1, WireType.Varint);
     this.varint(seconds);
     return this;
   }
@@ -85,6 +85,11 @@ export class ProtobufBytes {
     this.buffer.copy(message, 0, 0, this.pos);
     this.pos = 0;
     return message;
+  }
+
+  /** A one-byte tag: fields 1–15. */
+  private tag(field: number, wireType: WireType): void {
+    this.buffer[this.pos++] = (field << 3) | wireType;
   }
 
   /**

@@ -75,7 +75,6 @@ export function writeValidateTokenResponse(decision: Decision): Buffer {
 }
 
 const method = TokenValidatorService.method.validateToken;
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** The grpc-js definition of ValidateToken with this codec: handlers receive a query and return bytes. */
 export function validateTokenDefinition(): ServiceDefinition {
@@ -86,12 +85,13 @@ export function validateTokenDefinition(): ServiceDefinition {
       requestStream: false,
       responseStream: false,
       requestDeserialize: (bytes: Buffer) => readValidateTokenRequest(bytes),
-      responseSerialize: asBuffer,
+      // writeValidateTokenResponse's answer is a Buffer of its own already.
+      responseSerialize: (answer: Buffer) => answer,
       // Client side of the definition: not used by a server.
       requestSerialize: () => {
         throw new Error("server-side definition");
       },
-      responseDeserialize: asBuffer,
+      responseDeserialize: (bytes: Buffer) => bytes,
     },
   } as ServiceDefinition;
 }
