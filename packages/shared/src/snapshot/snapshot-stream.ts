@@ -69,6 +69,13 @@ export function encodeSealFrame(seal: Uint8Array): Buffer {
 /** The bytes a seal frame adds to a body. */
 export const sealFrameBytes = frameHeadBytes + 32;
 
+/**
+ * What readSnapshotStream() yields. The `bytes` of tokens, profiles and
+ * profiledTokens are good until the next part is asked for: such a frame cut
+ * across pieces of the body is read into a buffer the reader reuses (a snapshot
+ * is hundreds of them; a new buffer each was tens of megabytes of fresh memory
+ * per load). A record's bytes are its own (a decoded message may keep views of them).
+ */
 export type SnapshotPart =
   | ({ readonly type: "header" } & SnapshotHeader)
   | { readonly type: "record"; readonly bytes: Buffer }
@@ -100,15 +107,15 @@ class ByteReader {
   readonly hash = createHash("sha256");
   constructor(private readonly source: AsyncIterator<Uint8Array>) {}
 
-  /** `n` bytes, or undefined when the stream ends first (with none buffered: at a clean end). */
-  async take(n: number, hashed = true): Promise<Buffer | undefined> {
+  /** `n` bytes, or undefined when the stream ends first (with none buffered: at a clean end); see takeBuffered() for `into`. */
+  async take(n: number, hashed = true, into?: Buffer): Promise<Buffer | undefined> {
     while (this.buffered < n) {
       const { value, done } = await this.source.next();
       if (done) return undefined;
       this.pieces.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       this.buffered += value.byteLength;
     }
-    return this.takeBuffered(n, hashed);
+    return this.takeBuffered(n, hashed, into);
   }
 
   /**
@@ -116,11 +123,11 @@ class ByteReader {
    * of a snapshot (ten thousand principal records, say) are read from a piece
    * already buffered, and a promise each was a third of reading them.
    */
-  takeBuffered(n: number, hashed = true): Buffer | undefined {
+  takeBuffered(n: number, hashed = true, into?: Buffer): Buffer | undefined {
     if (this.buffered < n) return undefined;
     const first = this.pieces[0]!;
-    // Within the first piece: a view. Across pieces: only the n bytes are copied, what follows stays where it is.
-    const taken = first.length >= n ? first.subarray(0, n) : Buffer.allocUnsafe(n);
+    // Within the first piece: a view. Across pieces: only the n bytes are copied (into `into` when given, at least n long), what follows stays where it is.
+    const taken = first.length >= n ? first.subarray(0, n) : (into?.subarray(0, n) ?? Buffer.allocUnsafe(n));
     for (let filled = first.length >= n ? n : 0; filled < n; ) {
       const piece = this.pieces[0]!;
       const used = Math.min(piece.length, n - filled);
@@ -155,8 +162,10 @@ class ByteReader {
  */
 export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limits: SnapshotStreamLimits = defaultSnapshotStreamLimits): AsyncGenerator<SnapshotPart> {
   const reader = new ByteReader(body[Symbol.asyncIterator]());
-  const need = async (n: number, hashed = true) => {
-    const bytes = await reader.take(n, hashed);
+  /** Where token frames cut across pieces are put together, grown to the largest such frame. */
+  let frameBuffer = Buffer.alloc(0);
+  const need = async (n: number, hashed = true, into?: Buffer) => {
+    const bytes = await reader.take(n, hashed, into);
     if (!bytes) throw new SnapshotStreamError("snapshot stream cut short");
     return bytes;
   };
@@ -186,7 +195,8 @@ export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limit
       case frameKind.profiles:
       case frameKind.profiledTokens:
         if (length > limits.maxTokenFrameBytes) throw new SnapshotStreamError("snapshot token frame too large");
-        yield { type: kind === frameKind.tokens ? "tokens" : kind === frameKind.profiles ? "profiles" : "profiledTokens", bytes: await need(length) };
+        if (frameBuffer.length < length) frameBuffer = Buffer.allocUnsafe(length);
+        yield { type: kind === frameKind.tokens ? "tokens" : kind === frameKind.profiles ? "profiles" : "profiledTokens", bytes: await need(length, true, frameBuffer) };
         break;
       case frameKind.end: {
         if (length !== 8) throw new SnapshotStreamError("malformed snapshot end");

@@ -10,6 +10,7 @@ import { TokenKind, type TokenLevel } from "@tessera/shared/gen/tessera/v1/token
 import { emptyPackedTokenFields, flagLayout, packedToken, readPackedTokenFields, replicaEpochSeconds, toReplicaSeconds } from "@tessera/shared/snapshot/packed-token-layout";
 import { profileEntryLength, profileEntryScopes, profiledToken } from "@tessera/shared/snapshot/profiled-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
+import { SharedValues } from "./shared-values.js";
 import { TokenProfiles, type TokenProfile } from "./token-profiles.js";
 import { readWords, TokenTable, type DigestWords, type Words } from "./token-table.js";
 import { formatUuid, parseUuid } from "./uuid-words.js";
@@ -230,6 +231,13 @@ export class Replica {
   tokenCount = 0;
   /** Of those, dead ones kept so callers still hear why (revoked, expired), as the last complete sweep counted them. */
   retainedCount = 0;
+  /**
+   * Principals share a few permission sets and organisation ids: one object
+   * each rather than one per principal (10,000 principals held 3 MB of sets
+   * alone, and a snapshot's load paid for them again in young-generation GC).
+   */
+  private readonly permissionSets = new SharedValues<ReadonlySet<string>>();
+  private readonly sharedText = new SharedValues<string>();
   private readonly extras = new Map<number, TokenExtra>();
   /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
   private readonly deadSince = new Map<number, number>();
@@ -442,12 +450,8 @@ export class Replica {
       const listed = bytes.readUInt32BE(at + profiledToken.profile);
       if (listed >= profiles.length) throw new Error(`a row names profile ${listed}, not listed before it`);
       const profile = profiles[listed]!;
-      const slot = table.allocate();
-      table.setId(slot, bytes, at + profiledToken.id);
-      table.setDigest(slot, bytes, at + profiledToken.digest);
+      const slot = table.add(bytes, at + profiledToken.digest, at + profiledToken.id, profile, bytes.readInt32BE(at + profiledToken.expiresAt), bytes.readInt32BE(at + profiledToken.createdAt), bytes.readUInt16BE(at + profiledToken.flags) | heldBit);
       this.profiles.retain(profile);
-      table.setFacts(slot, profile, bytes.readInt32BE(at + profiledToken.expiresAt), bytes.readInt32BE(at + profiledToken.createdAt));
-      table.setFlags(slot, bytes.readUInt16BE(at + profiledToken.flags) | heldBit);
       const previousAt = at + profiledToken.variable + 1;
       const previousLength = bytes[previousAt - 1]!;
       const parentAt = previousAt + previousLength + 1;
@@ -499,8 +503,8 @@ export class Replica {
       return;
     }
     this.principals.set(record.id, {
-      organisationId: record.organisationId,
-      permissions: record.permissions.includes(allScopes) ? undefined : new Set(record.permissions),
+      organisationId: this.sharedText.get(record.organisationId, () => record.organisationId),
+      permissions: record.permissions.includes(allScopes) ? undefined : this.permissionSets.get(record.permissions.join("\n"), () => new Set(record.permissions)),
       disabled: record.disabled,
       tokensNotBefore: cutoffSeconds(record.tokensNotBeforeMs),
       group: record.groupId === "" ? undefined : this.groupEntry(record.groupId),

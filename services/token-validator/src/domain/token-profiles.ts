@@ -49,6 +49,14 @@ export class TokenProfiles {
    * after a load looks a profile up by them).
    */
   private byRow: RowProfileIndex | undefined;
+  /**
+   * While a snapshot loads: a holder's key and ids by its 48 bytes of ids (as
+   * latin1 text), so a holder named by many profiles is formatted once. Text,
+   * not holder numbers: it can never name a holder that has gone.
+   */
+  private holderTextByIds: Map<string, { key: string; holder: TokenHolder }> | undefined;
+  /** While a snapshot loads: organisations' and groups' ids as text, by their 16 bytes (few, each shared by many holders). */
+  private uuidTextByBytes: Map<string, string> | undefined;
 
   get(profile: number): TokenProfile {
     return this.profiles.get(profile);
@@ -92,6 +100,8 @@ export class TokenProfiles {
   /** A snapshot is loaded: the index of its rows' bytes goes. */
   endSnapshot(): void {
     this.byRow = undefined;
+    this.holderTextByIds = undefined;
+    this.uuidTextByBytes = undefined;
   }
 
   /** Values held: for tests and metrics. */
@@ -118,11 +128,30 @@ export class TokenProfiles {
 
   /** The holder of a snapshot row's three ids, counted once more (the slow path: a row of a profile not yet filed by its bytes). */
   private holderFromBytes(bytes: Buffer, idsAt: number): number {
-    const ownerId = formatUuid(readWords(bytes, idsAt, [0, 0, 0, 0]));
-    const organisationId = formatUuid(readWords(bytes, idsAt + uuidBytes, [0, 0, 0, 0]));
-    const group = formatUuid(readWords(bytes, idsAt + 2 * uuidBytes, [0, 0, 0, 0]));
-    const groupId = group === nilUuid ? "" : group;
-    return this.holders.acquire(holderKey(ownerId, organisationId, groupId), () => ({ ownerId, organisationId, groupId }));
+    const ids = bytes.toString("latin1", idsAt, idsAt + 3 * uuidBytes);
+    const byIds = (this.holderTextByIds ??= new Map());
+    let text = byIds.get(ids);
+    if (!text) {
+      const ownerId = formatUuid(readWords(bytes, idsAt, [0, 0, 0, 0]));
+      const organisationId = this.sharedUuidText(bytes, idsAt + uuidBytes, ids.slice(uuidBytes, 2 * uuidBytes));
+      const group = this.sharedUuidText(bytes, idsAt + 2 * uuidBytes, ids.slice(2 * uuidBytes));
+      const groupId = group === nilUuid ? "" : group;
+      text = { key: holderKey(ownerId, organisationId, groupId), holder: { ownerId, organisationId, groupId } };
+      byIds.set(ids, text);
+    }
+    const { key, holder } = text;
+    return this.holders.acquire(key, () => holder);
+  }
+
+  /** An organisation's or group's id as text, made once per snapshot however many holders share it. */
+  private sharedUuidText(bytes: Buffer, at: number, asLatin1: string): string {
+    const byBytes = (this.uuidTextByBytes ??= new Map());
+    let text = byBytes.get(asLatin1);
+    if (text === undefined) {
+      text = formatUuid(readWords(bytes, at, [0, 0, 0, 0]));
+      byBytes.set(asLatin1, text);
+    }
+    return text;
   }
 
   /** The scope set a snapshot row's scope bytes name, counted once more. */

@@ -1,11 +1,11 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { fromBinary } from "@bufbuild/protobuf";
-import { ChangeRecordSchema, type ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
+import type { ChangeRecord } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
 import { minimumProfiledTokenBytes, profileEntryLength, profiledTokenLength } from "@tessera/shared/snapshot/profiled-token-layout";
 import { snapshotAuthHeader, type SnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
 import { readSnapshotStream, SnapshotStreamError, snapshotTokensHeader } from "@tessera/shared/snapshot/snapshot-stream";
 import type { SnapshotTarget } from "../domain/feed-source.js";
+import { decodeChangeRecord } from "./change-record-reader.js";
 import { applyRowsInSlices, applyTokensInSlices, sliceClock, StepSize } from "./snapshot-target-sink.js";
 
 export interface CachedSnapshotClientOptions {
@@ -63,7 +63,7 @@ export function tokensHint(headers: IncomingHttpHeaders): number {
 /** A record frame's ChangeRecord; bytes that are not one fail the read as any malformed frame does. */
 function decodeRecord(bytes: Uint8Array): ChangeRecord {
   try {
-    return fromBinary(ChangeRecordSchema, bytes);
+    return decodeChangeRecord(bytes);
   } catch (err) {
     throw new SnapshotStreamError(`snapshot record: ${(err as Error).message}`);
   }
