@@ -1,6 +1,7 @@
 import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
 import { InternedTable } from "./interned-table.js";
 import { RowProfileIndex } from "./row-profile-index.js";
+import { SharedValues } from "./shared-values.js";
 import { readWords } from "./token-table.js";
 import { formatUuid } from "./uuid-words.js";
 
@@ -22,11 +23,28 @@ export interface TokenProfile {
 
 /** A profile's key: holder and scope set numbers (each below 2^26, as slots are) in one safe integer. */
 const profileKey = (holder: number, scopeSet: number) => holder * 2 ** 26 + scopeSet;
-const holderKey = (ownerId: string, organisationId: string, groupId: string) => `${ownerId} ${organisationId} ${groupId}`;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
-const nilUuid = "00000000-0000-0000-0000-000000000000";
-/** Snapshot rows and profile entries hold a holder's three ids together: owner, organisation, group. */
+/** Snapshot rows and profile entries hold a holder's three ids together: owner, organisation, group (all zeros for none). */
 const { uuidBytes } = packedToken;
+const holderIdBytes = 3 * uuidBytes;
+const noGroupKey = "\0".repeat(uuidBytes);
+/** Marks a holder key made of text (see holderKey): no latin1 byte string holds it. */
+const textKeyMark = "\u0100";
+const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const uuidKey = (id: string) => (canonicalUuid.test(id) ? Buffer.from(id.replaceAll("-", ""), "hex").toString("latin1") : undefined);
+
+/**
+ * A holder's key: its three ids' 48 bytes as latin1 text, as snapshot rows hold
+ * them (so a row finds its holder without formatting an id), when all are
+ * canonical uuids; otherwise their text after textKeyMark.
+ */
+function holderKey(ownerId: string, organisationId: string, groupId: string): string {
+  const owner = uuidKey(ownerId);
+  const organisation = uuidKey(organisationId);
+  const group = groupId === "" ? noGroupKey : uuidKey(groupId);
+  if (owner === undefined || organisation === undefined || group === undefined) return `${textKeyMark}${ownerId} ${organisationId} ${groupId}`;
+  return owner + organisation + group;
+}
 
 /**
  * What tokens share, held once and counted: holders, scope sets, and the
@@ -49,14 +67,8 @@ export class TokenProfiles {
    * after a load looks a profile up by them).
    */
   private byRow: RowProfileIndex | undefined;
-  /**
-   * While a snapshot loads: a holder's key and ids by its 48 bytes of ids (as
-   * latin1 text), so a holder named by many profiles is formatted once. Text,
-   * not holder numbers: it can never name a holder that has gone.
-   */
-  private holderTextByIds: Map<string, { key: string; holder: TokenHolder }> | undefined;
-  /** While a snapshot loads: organisations' and groups' ids as text, by their 16 bytes (few, each shared by many holders). */
-  private uuidTextByBytes: Map<string, string> | undefined;
+  /** Organisations' and groups' ids as text, by their 16 bytes as latin1: few, each shared by many holders. */
+  private readonly sharedIds = new SharedValues<string>();
 
   get(profile: number): TokenProfile {
     return this.profiles.get(profile);
@@ -100,8 +112,6 @@ export class TokenProfiles {
   /** A snapshot is loaded: the index of its rows' bytes goes. */
   endSnapshot(): void {
     this.byRow = undefined;
-    this.holderTextByIds = undefined;
-    this.uuidTextByBytes = undefined;
   }
 
   /** Values held: for tests and metrics. */
@@ -128,30 +138,14 @@ export class TokenProfiles {
 
   /** The holder of a snapshot row's three ids, counted once more (the slow path: a row of a profile not yet filed by its bytes). */
   private holderFromBytes(bytes: Buffer, idsAt: number): number {
-    const ids = bytes.toString("latin1", idsAt, idsAt + 3 * uuidBytes);
-    const byIds = (this.holderTextByIds ??= new Map());
-    let text = byIds.get(ids);
-    if (!text) {
+    const key = bytes.toString("latin1", idsAt, idsAt + holderIdBytes);
+    return this.holders.acquire(key, () => {
       const ownerId = formatUuid(readWords(bytes, idsAt, [0, 0, 0, 0]));
-      const organisationId = this.sharedUuidText(bytes, idsAt + uuidBytes, ids.slice(uuidBytes, 2 * uuidBytes));
-      const group = this.sharedUuidText(bytes, idsAt + 2 * uuidBytes, ids.slice(2 * uuidBytes));
-      const groupId = group === nilUuid ? "" : group;
-      text = { key: holderKey(ownerId, organisationId, groupId), holder: { ownerId, organisationId, groupId } };
-      byIds.set(ids, text);
-    }
-    const { key, holder } = text;
-    return this.holders.acquire(key, () => holder);
-  }
-
-  /** An organisation's or group's id as text, made once per snapshot however many holders share it. */
-  private sharedUuidText(bytes: Buffer, at: number, asLatin1: string): string {
-    const byBytes = (this.uuidTextByBytes ??= new Map());
-    let text = byBytes.get(asLatin1);
-    if (text === undefined) {
-      text = formatUuid(readWords(bytes, at, [0, 0, 0, 0]));
-      byBytes.set(asLatin1, text);
-    }
-    return text;
+      const organisationId = this.sharedIds.get(key.slice(uuidBytes, 2 * uuidBytes), () => formatUuid(readWords(bytes, idsAt + uuidBytes, [0, 0, 0, 0])));
+      const groupKey = key.slice(2 * uuidBytes);
+      const groupId = groupKey === noGroupKey ? "" : this.sharedIds.get(groupKey, () => formatUuid(readWords(bytes, idsAt + 2 * uuidBytes, [0, 0, 0, 0])));
+      return { ownerId, organisationId, groupId };
+    });
   }
 
   /** The scope set a snapshot row's scope bytes name, counted once more. */
