@@ -20,6 +20,7 @@ import { formatSpread, interleavedRatios, spread } from "./support/stats.js";
 import { adminQuery, createPostgresDatabase } from "../test/support/test-database.js";
 import { startAdmin } from "../test/support/in-process.js";
 import { testPepper } from "../test/support/admin-deps.js";
+import { runtimeEnv } from "../test/support/dockerfile.js";
 import { sql } from "kysely";
 
 /**
@@ -131,8 +132,8 @@ async function hostile(): Promise<void> {
 }
 
 /** childJson without blocking this process: token-admin runs in it and must answer the child. */
-async function childJsonAsync(args: string[]): Promise<Record<string, number>> {
-  const { stdout } = await promisify(execFile)(process.execPath, ["--max-old-space-size=4096", ...args], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+async function childJsonAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Record<string, number>> {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--max-old-space-size=4096", ...args], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, env });
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
@@ -167,23 +168,33 @@ async function memoryAndSnapshot(): Promise<void> {
       measured: `${(load.loadMs! / 1000).toFixed(2)} s; ${load.maxStallMs} ms (p99 ${load.p99StallMs} ms)`,
       met: load.maxStallMs! <= 50 ? undefined : false,
     });
-    // The same snapshot served by token-admin's cache (warmed first), as a validator with TESSERA_SNAPSHOT_URL loads it.
+    // The same snapshot served by token-admin's cache (warmed first), as a validator with TESSERA_SNAPSHOT_URL loads it:
+    // with the environment the image gives its services (glibc's huge pages), and with 4 KB pages only.
     const admin = await startAdmin({ DATABASE_URL: database.url!, TESSERA_PEPPER: testPepper, TESSERA_LOG_LEVEL: "silent", TESSERA_SNAPSHOT_INTERVAL_MS: "3600000" });
     try {
       await admin.snapshots.get();
-      // A few fresh processes in turn: the load time is their median, the stall the worst any of them saw.
-      const loads: Record<string, number>[] = [];
+      // This process built the snapshot (a million rows through its heap): collected now, not during the timed loads it serves.
+      (globalThis as { gc?: () => void }).gc?.();
+      const asImage = { ...process.env, GLIBC_TUNABLES: runtimeEnv(readFileSync("Dockerfile", "utf8")).GLIBC_TUNABLES ?? "" };
+      const smallPages = { ...process.env, GLIBC_TUNABLES: "" };
+      // Fresh processes in turn, the two ways alternating: the load time is each way's median, the stall the worst any saw.
+      const loads: Record<string, number>[][] = [[], []];
       for (let round = 0; round < cachedLoadRounds; round++) {
-        loads.push(await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", "cached", "1", database.url!, `http://127.0.0.1:${admin.port}`, testPepper]));
+        for (const [way, env] of [asImage, smallPages].entries()) {
+          loads[way]!.push(await childJsonAsync(["--import", "tsx", "bench/herd-load.ts", "cached", "1", database.url!, `http://127.0.0.1:${admin.port}`, testPepper], env));
+        }
       }
-      const loadSeconds = spread(loads.map((load) => load.wallMs! / 1000));
-      const worstStallMs = Math.max(...loads.map((load) => load.maxStallMs!));
-      rows.push({
-        figure: `snapshot load of ${snapshotTokens.toLocaleString("en")} tokens from token-admin's cached snapshot (${cachedLoadRounds} processes); worst event-loop stall`,
-        target: "≤ 1 s; ≤ 20 ms",
-        measured: `${formatSpread(loadSeconds)} s; ${worstStallMs} ms`,
-        met: loadSeconds.median <= 1 && worstStallMs <= 20,
-      });
+      for (const [way, runs] of loads.entries()) {
+        const loadSeconds = spread(runs.map((load) => load.wallMs! / 1000));
+        const worstStallMs = Math.max(...runs.map((load) => load.maxStallMs!));
+        const kept = way === 0; // the figure kept is the image's; 4 KB pages are reported
+        rows.push({
+          figure: `snapshot load of ${snapshotTokens.toLocaleString("en")} tokens from token-admin's cached snapshot (${cachedLoadRounds} processes), ${kept ? `as the image runs it (GLIBC_TUNABLES=${asImage.GLIBC_TUNABLES})` : "4 KB pages only"}; worst event-loop stall`,
+          target: kept ? "≤ 1 s; ≤ 20 ms" : "report",
+          measured: `${formatSpread(loadSeconds)} s; ${worstStallMs} ms`,
+          met: kept ? loadSeconds.median <= 1 && worstStallMs <= 20 : undefined,
+        });
+      }
     } finally {
       await admin.close();
     }

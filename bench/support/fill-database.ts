@@ -14,7 +14,8 @@ export const benchOrganisationId = (index: number) => `00000000-0000-4000-8000-$
  * million rows takes seconds. Digests are 32 distinct bytes each (two md5s),
  * never real token digests. Ends vacuumed, as a database that has been running
  * is: otherwise the first reads set a million rows' hint bits and autovacuum
- * wakes in the middle of whatever is being timed next.
+ * wakes in the middle of whatever is being timed next; and checkpointed, or the
+ * checkpointer writes the fill's pages out then.
  */
 export async function fillDatabase(db: Kysely<Database>, tokens: number, owners = 10_000, organisations = 1): Promise<void> {
   const ids = Array.from({ length: organisations }, (_, index) => benchOrganisationId(index));
@@ -33,4 +34,5 @@ export async function fillDatabase(db: Kysely<Database>, tokens: number, owners 
       from generate_series(${first}::int4, ${last}::int4) as i`.execute(db);
   }
   await sql`vacuum (analyze) token, principal`.execute(db);
+  await sql`checkpoint`.execute(db);
 }

@@ -16,15 +16,11 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseDockerfile, parseEnv } from "../support/dockerfile.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 /** The image's accounts and this host's stand-ins for them. */
 const accounts: Record<string, { user: string; group: string }> = { node: { user: "nobody", group: "nogroup" } };
-
-interface Instruction {
-  readonly keyword: string;
-  readonly args: string;
-}
 
 interface Stage {
   readonly name: string | undefined;
@@ -34,29 +30,6 @@ interface Stage {
   user: string | undefined;
   cmd: string[] | undefined;
   readonly env: Record<string, string>;
-}
-
-/** The Dockerfile's instructions, continuation lines joined, comments dropped. */
-function parseDockerfile(text: string): Instruction[] {
-  return text
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"))
-    .map((line) => {
-      const [keyword, ...rest] = line.split(/\s+/);
-      return { keyword: keyword!.toUpperCase(), args: rest.join(" ") };
-    });
-}
-
-/** ENV's `a=b c=d` form. */
-function parseEnv(args: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of args.match(/\S+=("[^"]*"|\S*)/g) ?? []) {
-    const at = pair.indexOf("=");
-    env[pair.slice(0, at)] = pair.slice(at + 1).replace(/^"(.*)"$/, "$1");
-  }
-  return env;
 }
 
 const log = (text: string) => process.stdout.write(`[dockerfile] ${text}\n`);

@@ -11,7 +11,7 @@ import { emptyPackedTokenFields, flagLayout, packedToken, readPackedTokenFields,
 import { profileEntryLength, profileEntryScopes, profiledToken } from "@tessera/shared/snapshot/profiled-token-layout";
 import { allScopes } from "@tessera/shared/token/scope";
 import { SharedValues } from "./shared-values.js";
-import { TokenProfiles, type TokenProfile } from "./token-profiles.js";
+import { TokenProfiles, type TokenHolder } from "./token-profiles.js";
 import { readWords, TokenTable, type DigestWords, type Words } from "./token-table.js";
 import { formatUuid, parseUuid } from "./uuid-words.js";
 
@@ -46,7 +46,8 @@ export class TokenEntry {
   readonly expiresAt: number;
   /** Replica seconds (introspection's `iat`); 0 if unknown. */
   readonly createdAt: number;
-  private readonly profile: TokenProfile;
+  private readonly holder: TokenHolder;
+  readonly scopes: readonly string[];
   private idText: string | undefined = undefined;
 
   constructor(
@@ -60,23 +61,22 @@ export class TokenEntry {
     this.flags = table.flags(slot) & ~heldBit;
     this.expiresAt = table.expiresAt(slot);
     this.createdAt = table.createdAt(slot);
-    this.profile = replica.profiles.get(table.profile(slot));
+    const profile = table.profile(slot);
+    this.holder = replica.profiles.holder(profile);
+    this.scopes = replica.profiles.scopes(profile);
   }
 
   get id(): string {
     return (this.idText ??= this.replica.tokenId(this.slot));
   }
   get ownerId(): string {
-    return this.profile.holder.ownerId;
+    return this.holder.ownerId;
   }
   get organisationId(): string {
-    return this.profile.holder.organisationId;
+    return this.holder.organisationId;
   }
   get groupId(): string {
-    return this.profile.holder.groupId;
-  }
-  get scopes(): readonly string[] {
-    return this.profile.scopes;
+    return this.holder.groupId;
   }
   get state(): TokenState {
     return this.flags & stateMask;

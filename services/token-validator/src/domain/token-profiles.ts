@@ -1,4 +1,5 @@
 import { packedToken } from "@tessera/shared/snapshot/packed-token-layout";
+import { InternedPairs } from "./interned-pairs.js";
 import { InternedTable } from "./interned-table.js";
 import { RowProfileIndex } from "./row-profile-index.js";
 import { SharedValues } from "./shared-values.js";
@@ -13,16 +14,6 @@ export interface TokenHolder {
   readonly groupId: string;
 }
 
-/** What tokens of one holder with one set of scopes share: one column of a token names it. */
-export interface TokenProfile {
-  readonly holder: TokenHolder;
-  readonly scopes: readonly string[];
-  readonly holderNumber: number;
-  readonly scopeSetNumber: number;
-}
-
-/** A profile's key: holder and scope set numbers (each below 2^26, as slots are) in one safe integer. */
-const profileKey = (holder: number, scopeSet: number) => holder * 2 ** 26 + scopeSet;
 const splitScopes = (text: string): readonly string[] => Object.freeze(text === "" ? [] : text.split(" "));
 /** Snapshot rows and profile entries hold a holder's three ids together: owner, organisation, group (all zeros for none). */
 const { uuidBytes } = packedToken;
@@ -54,11 +45,11 @@ function holderKey(ownerId: string, organisationId: string, groupId: string): st
 export class TokenProfiles {
   private readonly holders = new InternedTable<string, TokenHolder>();
   private readonly scopeSets = new InternedTable<string, readonly string[]>();
-  /** Keyed by profileKey(holder, scopeSet): a number, so finding one makes no string. */
-  private readonly profiles = new InternedTable<number, TokenProfile>((profile, number) => {
-    this.holders.release(profile.holderNumber);
-    this.scopeSets.release(profile.scopeSetNumber);
-    this.byRow?.delete(number);
+  /** A profile is what tokens of one holder with one set of scopes share (a column of a token's row names it): a pair of their numbers. */
+  private readonly profiles = new InternedPairs((holder, scopeSet, profile) => {
+    this.holders.release(holder);
+    this.scopeSets.release(scopeSet);
+    this.byRow?.delete(profile);
   });
   /**
    * Profiles by a snapshot row's bytes, while a snapshot of packed rows loads:
@@ -70,8 +61,14 @@ export class TokenProfiles {
   /** Organisations' and groups' ids as text, by their 16 bytes as latin1: few, each shared by many holders. */
   private readonly sharedIds = new SharedValues<string>();
 
-  get(profile: number): TokenProfile {
-    return this.profiles.get(profile);
+  /** Who tokens of `profile` belong to. */
+  holder(profile: number): TokenHolder {
+    return this.holders.get(this.profiles.first(profile));
+  }
+
+  /** The scopes tokens of `profile` carry. */
+  scopes(profile: number): readonly string[] {
+    return this.scopeSets.get(this.profiles.second(profile));
   }
 
   /** One more token uses `profile`. */
@@ -124,12 +121,8 @@ export class TokenProfiles {
    * token: a profile already held keeps its own counts, and gives these back.
    */
   private profileOf(holder: number, scopeSet: number): number {
-    let made = false;
-    const profile = this.profiles.acquire(profileKey(holder, scopeSet), () => {
-      made = true;
-      return { holder: this.holders.get(holder), scopes: this.scopeSets.get(scopeSet), holderNumber: holder, scopeSetNumber: scopeSet };
-    });
-    if (!made) {
+    const profile = this.profiles.acquire(holder, scopeSet);
+    if (!this.profiles.made) {
       this.holders.release(holder);
       this.scopeSets.release(scopeSet);
     }

@@ -66,14 +66,36 @@ interface Chunk {
   readonly flags: Uint16Array;
 }
 
-function newChunk(): Chunk {
+/** Bytes a slot takes across the columns. */
+const slotBytes = 16 + 16 + 4 + 4 + 4 + 2;
+
+const chunkBytes = chunkSlots * slotBytes;
+/**
+ * Chunks made in one allocation while a reservation lasts (~9 MB, three or four
+ * huge pages). Not more: with 4 KB pages, allocations of ~23 MB measured 10,000
+ * more page faults a 1 M-token load (glibc returns and takes back memory around
+ * them) and no gain; with huge pages, three chunks a time load it ~25 % faster.
+ */
+const chunksPerAllocation = 3;
+
+/**
+ * One chunk of every column: views of `memory` from `offset` (one allocation of
+ * its own unless reserve() made several chunks at once).
+ */
+function newChunk(memory = new ArrayBuffer(chunkBytes), offset = 0): Chunk {
+  let at = offset;
+  const column = <T>(make: (buffer: ArrayBuffer, offset: number, length: number) => T, bytesPerSlot: number, wordsPerSlot: number): T => {
+    const view = make(memory, at, chunkSlots * wordsPerSlot);
+    at += chunkSlots * bytesPerSlot;
+    return view;
+  };
   return {
-    digest: new Uint32Array(chunkSlots * 4),
-    id: new Uint32Array(chunkSlots * 4),
-    profile: new Int32Array(chunkSlots),
-    expiresAt: new Int32Array(chunkSlots),
-    createdAt: new Int32Array(chunkSlots),
-    flags: new Uint16Array(chunkSlots),
+    digest: column((b, o, n) => new Uint32Array(b, o, n), 16, 4),
+    id: column((b, o, n) => new Uint32Array(b, o, n), 16, 4),
+    profile: column((b, o, n) => new Int32Array(b, o, n), 4, 1),
+    expiresAt: column((b, o, n) => new Int32Array(b, o, n), 4, 1),
+    createdAt: column((b, o, n) => new Int32Array(b, o, n), 4, 1),
+    flags: column((b, o, n) => new Uint16Array(b, o, n), 2, 1),
   };
 }
 
@@ -101,6 +123,10 @@ function slabOfShards(size: number): Uint32Array[] {
  */
 export class TokenTable {
   private readonly chunks: Chunk[] = [];
+  /** Chunks made ahead, several in one allocation (see reserve()), taken in order as slots run out. */
+  private readonly madeChunks: Chunk[] = [];
+  /** How many chunks reserve() said will be wanted. */
+  private chunksReserved = 0;
   /** Slots below this have been used; the rest of the last chunk is fresh. */
   private highWater = 0;
   private readonly freeSlots: number[] = [];
@@ -118,19 +144,21 @@ export class TokenTable {
 
   /** Bytes the columns and the index hold (arrays only): for the memory bench and metrics. */
   get bytes(): number {
-    let total = this.chunks.length * chunkSlots * (16 + 16 + 4 + 4 + 4 + 2);
+    let total = (this.chunks.length + this.madeChunks.length) * chunkBytes;
     for (const shard of this.shards) total += shard.byteLength;
     return total;
   }
 
   /**
-   * Sizes the index for `tokens` digests before a snapshot adds them: shards
-   * grown one doubling at a time rehash as many entries again as they end up
-   * holding, each a digest read from a random slot. The grown shards share one
-   * allocation: V8 makes a few hundred small typed arrays far slower than one
-   * large one (tens of ms against one). Never shrinks a shard.
+   * Makes room for `tokens` more before a snapshot adds them: the columns'
+   * chunks will be made several at a time (nextChunk()), and the index is sized.
+   * The index: shards grown one doubling at a time rehash as many entries again
+   * as they end up holding, each a digest read from a random slot. The grown
+   * shards share one allocation: V8 makes a few hundred small typed arrays far
+   * slower than one large one (tens of ms against one). Never shrinks a shard.
    */
   reserve(tokens: number): void {
+    this.chunksReserved = Math.max(this.chunksReserved, Math.ceil(Math.min(this.highWater + tokens, maxSlots) / chunkSlots));
     // Digests fall in shards at random: room for four standard deviations over the mean, so no shard grows.
     const mean = Math.min(tokens, maxSlots) / shardCount;
     const perShard = Math.ceil(mean + 4 * Math.sqrt(mean) + 8);
@@ -148,13 +176,32 @@ export class TokenTable {
     }
   }
 
+  /**
+   * The next chunk of columns. While reserve() said more are wanted, they are
+   * made `chunksPerAllocation` at a time in one allocation: first touches of
+   * memory (page faults) were a third of a snapshot's load here, and where glibc
+   * is told to use huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as the image
+   * sets; docs/replica.md) an allocation of several megabytes takes them, where
+   * one chunk's ~3 MB mostly cannot. Not all of a reservation at once: V8 answered
+   * 46 MB of new memory with a full GC on the spot (a stall).
+   */
+  private nextChunk(): Chunk {
+    const made = this.madeChunks.shift();
+    if (made) return made;
+    const wanted = Math.min(this.chunksReserved - this.chunks.length, chunksPerAllocation);
+    if (wanted <= 1) return newChunk();
+    const memory = new ArrayBuffer(wanted * chunkBytes);
+    for (let n = 1; n < wanted; n++) this.madeChunks.push(newChunk(memory, n * chunkBytes));
+    return newChunk(memory, 0);
+  }
+
   /** A free slot, its flags still 0 until the caller fills it. */
   allocate(): number {
     const reused = this.freeSlots.pop();
     if (reused !== undefined) return reused;
     if (this.highWater >= maxSlots) throw new Error(`a replica holds at most ${maxSlots} tokens`);
     const slot = this.highWater++;
-    if (slot >>> chunkBits >= this.chunks.length) this.chunks.push(newChunk());
+    if (slot >>> chunkBits >= this.chunks.length) this.chunks.push(this.nextChunk());
     return slot;
   }
 
