@@ -104,18 +104,20 @@ export class SnapshotStreamError extends Error {
 class ByteReader {
   private pieces: Buffer[] = [];
   private buffered = 0;
+  /** Where frames cut across pieces are put together when the caller is done with each before the next (take's `reuse`). */
+  private reused = Buffer.alloc(0);
   readonly hash = createHash("sha256");
   constructor(private readonly source: AsyncIterator<Uint8Array>) {}
 
-  /** `n` bytes, or undefined when the stream ends first (with none buffered: at a clean end); see takeBuffered() for `into`. */
-  async take(n: number, hashed = true, into?: Buffer): Promise<Buffer | undefined> {
+  /** `n` bytes, or undefined when the stream ends first (with none buffered: at a clean end); see takeBuffered() for `reuse`. */
+  async take(n: number, hashed = true, reuse = false): Promise<Buffer | undefined> {
     while (this.buffered < n) {
       const { value, done } = await this.source.next();
       if (done) return undefined;
       this.pieces.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       this.buffered += value.byteLength;
     }
-    return this.takeBuffered(n, hashed, into);
+    return this.takeBuffered(n, hashed, reuse);
   }
 
   /**
@@ -123,11 +125,12 @@ class ByteReader {
    * of a snapshot (ten thousand principal records, say) are read from a piece
    * already buffered, and a promise each was a third of reading them.
    */
-  takeBuffered(n: number, hashed = true, into?: Buffer): Buffer | undefined {
+  takeBuffered(n: number, hashed = true, reuse = false): Buffer | undefined {
     if (this.buffered < n) return undefined;
     const first = this.pieces[0]!;
-    // Within the first piece: a view. Across pieces: only the n bytes are copied (into `into` when given, at least n long), what follows stays where it is.
-    const taken = first.length >= n ? first.subarray(0, n) : (into?.subarray(0, n) ?? Buffer.allocUnsafe(n));
+    // Within the first piece: a view. Across pieces: only the n bytes are copied (with `reuse`, into the one buffer
+    // kept for that, good until the next take), what follows stays where it is.
+    const taken = first.length >= n ? first.subarray(0, n) : reuse ? this.reusable(n) : Buffer.allocUnsafe(n);
     for (let filled = first.length >= n ? n : 0; filled < n; ) {
       const piece = this.pieces[0]!;
       const used = Math.min(piece.length, n - filled);
@@ -141,6 +144,12 @@ class ByteReader {
     this.buffered -= n;
     if (hashed) this.hash.update(taken);
     return taken;
+  }
+
+  /** The reused buffer's first `n` bytes, grown once the bytes it is for have arrived (never on a length alone). */
+  private reusable(n: number): Buffer {
+    if (this.reused.length < n) this.reused = Buffer.allocUnsafe(n);
+    return this.reused.subarray(0, n);
   }
 
   /** True when nothing is left. */
@@ -162,10 +171,8 @@ class ByteReader {
  */
 export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limits: SnapshotStreamLimits = defaultSnapshotStreamLimits): AsyncGenerator<SnapshotPart> {
   const reader = new ByteReader(body[Symbol.asyncIterator]());
-  /** Where token frames cut across pieces are put together, grown to the largest such frame. */
-  let frameBuffer = Buffer.alloc(0);
-  const need = async (n: number, hashed = true, into?: Buffer) => {
-    const bytes = await reader.take(n, hashed, into);
+  const need = async (n: number, hashed = true, reuse = false) => {
+    const bytes = await reader.take(n, hashed, reuse);
     if (!bytes) throw new SnapshotStreamError("snapshot stream cut short");
     return bytes;
   };
@@ -195,8 +202,7 @@ export async function* readSnapshotStream(body: AsyncIterable<Uint8Array>, limit
       case frameKind.profiles:
       case frameKind.profiledTokens:
         if (length > limits.maxTokenFrameBytes) throw new SnapshotStreamError("snapshot token frame too large");
-        if (frameBuffer.length < length) frameBuffer = Buffer.allocUnsafe(length);
-        yield { type: kind === frameKind.tokens ? "tokens" : kind === frameKind.profiles ? "profiles" : "profiledTokens", bytes: await need(length, true, frameBuffer) };
+        yield { type: kind === frameKind.tokens ? "tokens" : kind === frameKind.profiles ? "profiles" : "profiledTokens", bytes: await need(length, true, true) };
         break;
       case frameKind.end: {
         if (length !== 8) throw new SnapshotStreamError("malformed snapshot end");

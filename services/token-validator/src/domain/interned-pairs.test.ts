@@ -28,5 +28,7 @@ describe("interned pairs", () => {
     expect(new Set(numbers.values()).size).toBe(numbers.size);
     expect(pairs.size).toBe(numbers.size);
     for (const [key, n] of numbers) expect(`${pairs.first(n)},${pairs.second(n)}`).toBe(key);
+    // Past 2^26 two pairs would share a key: refused rather than mixed up.
+    expect(() => pairs.acquire(1, 2 ** 26)).toThrow(RangeError);
   });
 });

@@ -22,6 +22,7 @@ export class InternedPairs {
 
   /** The number of the pair (`first`, `second`), both below 2^26, made on first use; counts one use. */
   acquire(first: number, second: number): number {
+    if (first >= 2 ** 26 || second >= 2 ** 26) throw new RangeError(`a pair of numbers below 2^26, not (${first}, ${second})`);
     const key = pairKey(first, second);
     let n = this.byKey.get(key);
     this.made = n === undefined;
@@ -47,8 +48,8 @@ export class InternedPairs {
     const first = this.firsts[n]!;
     const second = this.seconds[n]!;
     this.byKey.delete(pairKey(first, second));
-    this.freeNumbers.push(n);
     this.onRelease?.(first, second, n);
+    this.freeNumbers.push(n);
   }
 
   first(n: number): number {

@@ -66,6 +66,10 @@ describe("a replica loading profiled rows", () => {
     expect(replica.cacheSizes).toEqual({ holders: 2, scopeSets: 1, profiles: 2 });
     replica.applyRecord(feedToken(5, "p1", "o1", ""));
     expect(replica.cacheSizes).toEqual({ holders: 3, scopeSets: 1, profiles: 3 });
+    // A group id of all zeros is a group's text, not "no group" (as bytes it would be).
+    replica.applyRecord(feedToken(6, uuidOf(1), uuidOf(7), "00000000-0000-0000-0000-000000000000"));
+    expect(replica.cacheSizes).toEqual({ holders: 4, scopeSets: 1, profiles: 4 });
+    expect(replica.findByKey(Buffer.alloc(32, 6).toString("latin1"))?.groupId).toBe("00000000-0000-0000-0000-000000000000");
     expect(replica.findByKey(Buffer.alloc(32, 4).toString("latin1"))?.groupId).toBe(uuidOf(9));
     expect(replica.findByKey(Buffer.alloc(32, 5).toString("latin1"))?.ownerId).toBe("p1");
   });

@@ -237,7 +237,7 @@ export class Replica {
    * alone, and a snapshot's load paid for them again in young-generation GC).
    */
   private readonly permissionSets = new SharedValues<ReadonlySet<string>>();
-  private readonly sharedText = new SharedValues<string>();
+  private readonly organisationIds = new SharedValues<string>();
   private readonly extras = new Map<number, TokenExtra>();
   /** When a sweep first saw a token dead that carries no time of its own (revoked, or its parent dead), in replica seconds. */
   private readonly deadSince = new Map<number, number>();
@@ -503,8 +503,8 @@ export class Replica {
       return;
     }
     this.principals.set(record.id, {
-      organisationId: this.sharedText.get(record.organisationId, () => record.organisationId),
-      permissions: record.permissions.includes(allScopes) ? undefined : this.permissionSets.get(record.permissions.join("\n"), () => new Set(record.permissions)),
+      organisationId: this.organisationIds.get(record.organisationId, () => record.organisationId),
+      permissions: record.permissions.includes(allScopes) ? undefined : this.permissionSets.get(JSON.stringify(record.permissions), () => new Set(record.permissions)),
       disabled: record.disabled,
       tokensNotBefore: cutoffSeconds(record.tokensNotBeforeMs),
       group: record.groupId === "" ? undefined : this.groupEntry(record.groupId),

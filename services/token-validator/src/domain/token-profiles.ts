@@ -19,6 +19,7 @@ const splitScopes = (text: string): readonly string[] => Object.freeze(text === 
 const { uuidBytes } = packedToken;
 const holderIdBytes = 3 * uuidBytes;
 const noGroupKey = "\0".repeat(uuidBytes);
+const nilUuid = "00000000-0000-0000-0000-000000000000";
 /** Marks a holder key made of text (see holderKey): no latin1 byte string holds it. */
 const textKeyMark = "\u0100";
 const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -32,7 +33,8 @@ const uuidKey = (id: string) => (canonicalUuid.test(id) ? Buffer.from(id.replace
 function holderKey(ownerId: string, organisationId: string, groupId: string): string {
   const owner = uuidKey(ownerId);
   const organisation = uuidKey(organisationId);
-  const group = groupId === "" ? noGroupKey : uuidKey(groupId);
+  // A group id of all zeros stays text: as bytes it would be "no group".
+  const group = groupId === "" ? noGroupKey : groupId === nilUuid ? undefined : uuidKey(groupId);
   if (owner === undefined || organisation === undefined || group === undefined) return `${textKeyMark}${ownerId} ${organisationId} ${groupId}`;
   return owner + organisation + group;
 }

@@ -113,4 +113,28 @@ describe("TokenTable", () => {
     [...before, ...after].forEach((digest, i) => expect(table.find(digest)).toBe(slots[i]! * 2));
     expect(table.indexed).toBe(205_000);
   });
+
+  it("adds a snapshot row whole: its digest indexed, its id, facts and flags in their columns", () => {
+    const table = new TokenTable();
+    const row = randomBytes(40);
+    const slot = table.add(row, 4, 20, 7, 1_000, 900, 5);
+    expect(table.find(row, 4)).toBe(slot * 2);
+    expect(table.idEquals(slot, readWords(row, 20, [0, 0, 0, 0]))).toBe(true);
+    expect([table.profile(slot), table.expiresAt(slot), table.createdAt(slot), table.flags(slot)]).toEqual([7, 1_000, 900, 5]);
+  });
+
+  it("makes a reservation's chunks of columns three at a time, in one allocation each, and others one at a time", () => {
+    const chunkBytes = 65_536 * (16 + 16 + 4 + 4 + 4 + 2);
+    const reserved = new TokenTable();
+    reserved.reserve(10 * 65_536);
+    const before = reserved.bytes;
+    reserved.allocate();
+    expect(reserved.bytes - before).toBe(3 * chunkBytes);
+    for (let n = 0; n < 3 * 65_536; n++) reserved.allocate();
+    expect(reserved.bytes - before).toBe(6 * chunkBytes);
+    const unreserved = new TokenTable();
+    const empty = unreserved.bytes;
+    unreserved.allocate();
+    expect(unreserved.bytes - empty).toBe(chunkBytes);
+  });
 });

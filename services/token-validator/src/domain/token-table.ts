@@ -206,8 +206,8 @@ export class TokenTable {
   }
 
   /**
-   * A new slot filled whole — id and digest (16 bytes each at `idAt` and
-   * `digestAt`), facts, flags (not 0) — and its digest indexed: what loading a
+   * A new slot filled whole — digest and id (16 bytes each at `digestAt` and
+   * `idAt`), facts, flags (not 0) — and its digest indexed: what loading a
    * snapshot does a million times, with one look-up of the slot's chunk.
    */
   add(bytes: Uint8Array, digestAt: number, idAt: number, profile: number, expiresAt: number, createdAt: number, flags: number): number {

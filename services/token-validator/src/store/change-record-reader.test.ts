@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
 import { ChangeRecordSchema, PrincipalRecordSchema, TokenState } from "@tessera/shared/gen/tessera/feed/v1/feed_pb";
-import { decodeChangeRecord } from "./change-record-reader.js";
+import { decodeChangeRecord, readPrincipalChange } from "./change-record-reader.js";
 
 /** A seeded generator, so a failure repeats. */
 function random(seed: number): () => number {
@@ -26,7 +26,18 @@ describe("decoding a change record", () => {
         tokensNotBeforeMs: pick([0n, 1n, 1_700_000_000_000n, 2n ** 62n]),
       });
       const bytes = toBinary(ChangeRecordSchema, record);
+      // Read by the wire reader itself (not handed to fromBinary), and the same.
+      expect(readPrincipalChange(bytes)).toEqual(fromBinary(ChangeRecordSchema, bytes));
       expect(decodeChangeRecord(bytes)).toEqual(fromBinary(ChangeRecordSchema, bytes));
+    }
+  });
+
+  it("refuses a principal's id, organisation, permission or group that is not UTF-8, as fromBinary does", () => {
+    for (const field of [1, 2, 3, 6]) {
+      const principal = new BinaryWriter().tag(field, WireType.LengthDelimited).bytes(new Uint8Array([0x70, 0xff, 0x31])).finish();
+      const bytes = new BinaryWriter().tag(2, WireType.LengthDelimited).bytes(principal).finish();
+      expect(() => fromBinary(ChangeRecordSchema, bytes)).toThrow();
+      expect(() => decodeChangeRecord(bytes), `field ${field}`).toThrow();
     }
   });
 

@@ -18,8 +18,8 @@ export function decodeChangeRecord(bytes: Uint8Array): ChangeRecord {
   return readPrincipalChange(bytes) ?? fromBinary(ChangeRecordSchema, bytes);
 }
 
-/** A record that is a principal's and nothing else, or undefined (fromBinary decides). Throws if cut short. */
-function readPrincipalChange(bytes: Uint8Array): ChangeRecord | undefined {
+/** A record that is a principal's and nothing else, or undefined (fromBinary decides). Throws if cut short or not UTF-8. */
+export function readPrincipalChange(bytes: Uint8Array): ChangeRecord | undefined {
   const reader = new BinaryReader(bytes);
   if (reader.len === 0) return undefined;
   const [field, wireType] = reader.tag();
@@ -38,14 +38,15 @@ function readPrincipalChange(bytes: Uint8Array): ChangeRecord | undefined {
   };
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
-    const text = wireType === WireType.LengthDelimited;
+    const lengthDelimited = wireType === WireType.LengthDelimited;
     const varint = wireType === WireType.Varint;
-    if (field === principalField.id && text) value.id = reader.string();
-    else if (field === principalField.organisationId && text) value.organisationId = reader.string();
-    else if (field === principalField.permissions && text) value.permissions.push(reader.string());
+    // Strings checked as UTF-8, as fromBinary checks a proto3 message's.
+    if (field === principalField.id && lengthDelimited) value.id = reader.string(true);
+    else if (field === principalField.organisationId && lengthDelimited) value.organisationId = reader.string(true);
+    else if (field === principalField.permissions && lengthDelimited) value.permissions.push(reader.string(true));
     else if (field === principalField.disabled && varint) value.disabled = reader.bool();
     else if (field === principalField.deleted && varint) value.deleted = reader.bool();
-    else if (field === principalField.groupId && text) value.groupId = reader.string();
+    else if (field === principalField.groupId && lengthDelimited) value.groupId = reader.string(true);
     else if (field === principalField.tokensNotBeforeMs && varint) value.tokensNotBeforeMs = BigInt(reader.int64());
     else return undefined;
   }
