@@ -15,7 +15,7 @@ WORKDIR /app
 ENV NODE_ENV=production TESSERA_HOST=0.0.0.0 TESSERA_DATA_DIR=/app/.tessera
 # glibc asks for transparent huge pages for its large allocations where the kernel's THP mode is
 # "madvise" (under "always" the kernel uses them unasked): a validator loading its snapshot spends much of
-# the load on first touches of memory, and a 1 M-token load measured ~30 % faster (docs/replica.md,
+# the load on first touches of memory, and a 1 M-token load measured 15-30 % faster (docs/replica.md,
 # "First touches of memory"). token-admin's snapshot cache is allocated the same way.
 ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 COPY --from=build /app /app
