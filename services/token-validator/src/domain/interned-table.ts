@@ -13,12 +13,12 @@ export class InternedTable<K, V> {
   /** `onRelease` is told of each value let go, and its number (to drop other keys it was filed under). */
   constructor(private readonly onRelease?: (value: V, n: number) => void) {}
 
-  /** The number of the value under `key`, made by `make` on first use; counts one use. */
-  acquire(key: K, make: () => V): number {
+  /** The number of the value under `key`, made by `make(key)` on first use; counts one use. */
+  acquire(key: K, make: (key: K) => V): number {
     let n = this.byKey.get(key);
     if (n === undefined) {
       n = this.freeNumbers.pop() ?? this.values.length;
-      this.values[n] = make();
+      this.values[n] = make(key);
       this.keys[n] = key;
       this.uses[n] = 0;
       this.byKey.set(key, n);
