@@ -70,8 +70,10 @@ describe("Redis down for the validators", () => {
 
     // Required: stale once no heartbeat has proven it for max_staleness, though its polls succeed.
     await eventually(async () => (await strict.client.validate(kept.tokenValue)).freshness === Freshness.STALE, 5000);
-    // Its last heartbeat came at most one heartbeat interval (200 ms) before the cut.
-    expect(Date.now() - cutAtMs).toBeGreaterThan(maxStalenessMs - 200);
+    // Not stale for the disconnect itself: only once max_staleness has passed since the last heartbeat,
+    // which proves the replica as of the admin's read of its head — one heartbeat interval (200 ms) before
+    // the cut, give or take a loaded machine's scheduling (the margin; 1,298 ms was seen against 1,300).
+    expect(Date.now() - cutAtMs).toBeGreaterThan(maxStalenessMs - 200 - marginMs);
     const refused = await strict.client.validate(kept.tokenValue);
     expect(refused).toMatchObject({ valid: false, code: ValidationCode.STALE, freshnessDetail: "change feed disconnected" });
     expect(refused.stalenessMs).toBeLessThanOrEqual(maxStalenessMs); // its polls still prove it; the feed is what is missing
