@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { serverCore } from "./h2load.js";
 
@@ -44,4 +45,18 @@ export function spawnPinned(entry: string, env: Record<string, string> = {}, nod
     child.stdout!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${entry} exited (${code}) before it was ready`)));
   });
+}
+
+/**
+ * Runs `work` with this process (every thread of it) held to the server core,
+ * then lets it use every core again: for a server the bench hosts in-process.
+ */
+export async function pinnedToServerCore<T>(work: () => Promise<T>): Promise<T> {
+  const setAffinity = (cores: string) => execFileSync("taskset", ["-a", "-c", "-p", cores, String(process.pid)], { stdio: "ignore" });
+  setAffinity(String(serverCore));
+  try {
+    return await work();
+  } finally {
+    setAffinity(`0-${availableParallelism() - 1}`);
+  }
 }
