@@ -443,22 +443,23 @@ export class Replica {
    * with no profile to find. Returns how many.
    */
   addProfiledTokens(rows: Uint8Array, profiles: readonly number[]): number {
-    const bytes = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+    // Read through a DataView, big-endian by default: Buffer's readInt32BE checks its arguments on every call.
+    const view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
     const table = this.table;
     let count = 0;
-    for (let at = 0; at < bytes.length; count++) {
-      const listed = bytes.readUInt32BE(at + profiledToken.profile);
+    for (let at = 0; at < rows.length; count++) {
+      const listed = view.getUint32(at + profiledToken.profile);
       if (listed >= profiles.length) throw new Error(`a row names profile ${listed}, not listed before it`);
       const profile = profiles[listed]!;
-      const slot = table.add(bytes, at + profiledToken.digest, at + profiledToken.id, profile, bytes.readInt32BE(at + profiledToken.expiresAt), bytes.readInt32BE(at + profiledToken.createdAt), bytes.readUInt16BE(at + profiledToken.flags) | heldBit);
+      const slot = table.add(view, at + profiledToken.digest, at + profiledToken.id, profile, view.getInt32(at + profiledToken.expiresAt), view.getInt32(at + profiledToken.createdAt), view.getUint16(at + profiledToken.flags) | heldBit);
       this.profiles.retain(profile);
       const previousAt = at + profiledToken.variable + 1;
-      const previousLength = bytes[previousAt - 1]!;
+      const previousLength = rows[previousAt - 1]!;
       const parentAt = previousAt + previousLength + 1;
-      const parentLength = bytes[parentAt - 1]!;
+      const parentLength = rows[parentAt - 1]!;
       if (previousLength !== 0 || parentLength !== 0) {
-        const parent = parentLength !== 0 ? this.parentLink(bytes, parentAt) : undefined;
-        this.setExtra(slot, previousLength !== 0 ? bytes : undefined, previousAt, bytes.readInt32BE(at + profiledToken.previousExpiresAt), parent);
+        const parent = parentLength !== 0 ? this.parentLink(rows, parentAt) : undefined;
+        this.setExtra(slot, previousLength !== 0 ? rows : undefined, previousAt, view.getInt32(at + profiledToken.previousExpiresAt), parent);
       }
       this.tokenCount++;
       at = parentAt + parentLength;

