@@ -1,15 +1,15 @@
 // A restart herd in one process: N replicas loaded at once, from Postgres (each
 // its own snapshot read) or from token-admin's cached snapshot (with the
 // fallback a validator has), timed, with the event loop's worst stall.
-// Run as a child: node --import tsx bench/herd-load.ts <postgres|cached> <n> <database url> <token-admin url> <pepper>
+// Run as a child, built (bench/tsconfig.children.json): node bench/.work/children/herd-load.js <postgres|cached> <n> <database url> <token-admin url> <pepper>
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { openDatabase } from "@tessera/shared/db/database";
 import { createLogger } from "@tessera/shared/log/logger";
 import { createSnapshotAuth } from "@tessera/shared/snapshot/snapshot-auth";
-import { Replica } from "../services/token-validator/src/domain/replica.js";
-import { readCachedSnapshot } from "../services/token-validator/src/store/cached-snapshot-client.js";
-import { createFeedStore } from "../services/token-validator/src/store/feed-store.js";
-import { withCachedSnapshots } from "../services/token-validator/src/store/snapshot-fallback.js";
+import { Replica } from "@tessera/token-validator/domain/replica";
+import { readCachedSnapshot } from "@tessera/token-validator/store/cached-snapshot-client";
+import { createFeedStore } from "@tessera/token-validator/store/feed-store";
+import { withCachedSnapshots } from "@tessera/token-validator/store/snapshot-fallback";
 
 const [mode, count, databaseUrl, adminUrl, pepper] = process.argv.slice(2) as [string, string, string, string, string];
 const n = Number(count);

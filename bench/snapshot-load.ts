@@ -1,10 +1,10 @@
 // Snapshot load: a validator's first read of N live tokens from Postgres, as
 // FeedFollower does it, timed, with the event loop's worst stall measured.
-// Run as a child: node --import tsx bench/snapshot-load.ts <database url>
+// Run as a child, built (bench/tsconfig.children.json): node bench/.work/children/snapshot-load.js <database url>
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { openDatabase } from "@tessera/shared/db/database";
-import { Replica } from "../services/token-validator/src/domain/replica.js";
-import { createFeedStore } from "../services/token-validator/src/store/feed-store.js";
+import { Replica } from "@tessera/token-validator/domain/replica";
+import { createFeedStore } from "@tessera/token-validator/store/feed-store";
 
 const database = await openDatabase({ url: process.argv[2]!, dataDir: "", poolSize: 2 });
 const delay = monitorEventLoopDelay({ resolution: 5 });
