@@ -47,9 +47,13 @@ export function spawnPinned(entry: string, env: Record<string, string> = {}, nod
   });
 }
 
+/** Every core, as taskset names them. */
+export const allCores = `0-${availableParallelism() - 1}`;
+
 /**
  * Runs `work` with this process (every thread of it) held to the server core,
  * then lets it use every core again: for a server the bench hosts in-process.
+ * A child started meanwhile inherits the pin unless it is started otherwise.
  */
 export async function pinnedToServerCore<T>(work: () => Promise<T>): Promise<T> {
   const setAffinity = (cores: string) => execFileSync("taskset", ["-a", "-c", "-p", cores, String(process.pid)], { stdio: "ignore" });
@@ -57,6 +61,6 @@ export async function pinnedToServerCore<T>(work: () => Promise<T>): Promise<T> 
   try {
     return await work();
   } finally {
-    setAffinity(`0-${availableParallelism() - 1}`);
+    setAffinity(allCores);
   }
 }
