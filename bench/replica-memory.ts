@@ -76,18 +76,29 @@ function timeLookups(lookup: (key: string) => unknown): number {
   }
   return best;
 }
-// Each as the request path does it, from the key string to what answers need (a TokenEntry; the Map's object).
+// Each as the request path does it: from the key string to the token's facts a decision reads (flags,
+// expiry, creation, profile) — a TokenEntry reads them from the table's columns, the Map's object holds them.
 const tableNs = timeLookups((key) => replica.findByKey(key));
 
-// Today's design before the table: a Map from the digest as a latin1 string to an object per token.
+// Today's design before the table: a Map from the digest as a latin1 string to an object per token holding its facts.
+interface TokenFacts {
+  flags: number;
+  expiresAt: number;
+  createdAt: number;
+  profile: number;
+}
+const facts = (i: number): TokenFacts => ({ flags: 1, expiresAt: 2_000_000_000 + i, createdAt: 1_700_000_000 + i, profile: i % 10_000 });
 const keys = sample.map((digest) => digest.toString("latin1"));
 const mapBefore = process.argv.includes("--map") ? settle() : 0;
-const map = new Map<string, { slot: number }>();
-for (const key of keys) map.set(key, { slot: 0 });
+const map = new Map<string, TokenFacts>();
+for (const [i, key] of keys.entries()) map.set(key, facts(i));
 // Filled to N with the other tokens' digests, so both structures hold the same.
-for (let i = 0; map.size < count; i++) map.set(syntheticDigest(i).toString("latin1"), { slot: i });
+for (let i = 0; map.size < count; i++) map.set(syntheticDigest(i).toString("latin1"), facts(i));
 const mapBytesPerToken = process.argv.includes("--map") ? Math.round((settle() - mapBefore) / count) : undefined;
-const mapNs = timeLookups((key) => map.get(key));
+const mapNs = timeLookups((key) => {
+  const found = map.get(key);
+  return found === undefined ? undefined : found.flags ^ found.expiresAt ^ found.createdAt ^ found.profile;
+});
 
 process.stdout.write(
   `${JSON.stringify({
