@@ -66,9 +66,9 @@ function timeLookups(lookup: (key: string) => unknown): number {
     let found = 0;
     let elapsed = 0n;
     for (let from = 0; from < order.length; from += batch) {
-      const keys = Array.from(order.subarray(from, from + batch), (i) => sample[i]!.toString("latin1"));
+      const batchKeys = Array.from(order.subarray(from, from + batch), (i) => sample[i]!.toString("latin1"));
       const started = process.hrtime.bigint();
-      for (let i = 0; i < keys.length; i++) if (lookup(keys[i]!) !== undefined) found++;
+      for (let i = 0; i < batchKeys.length; i++) if (lookup(batchKeys[i]!) !== undefined) found++;
       elapsed += process.hrtime.bigint() - started;
     }
     if (found !== order.length) throw new Error(`lookups missed: ${order.length - found}`);

@@ -15,7 +15,7 @@ import { measureHostileCheck } from "./hostile-check.js";
 import { checkRequestBody, measureExtAuthz, measureForwardAuth } from "./surfaces.js";
 import { startBenchDeployment } from "./support/bench-deployment.js";
 import { benchOrganisationId, fillDatabase } from "./support/fill-database.js";
-import { allCores, pinnedToServerCore, spawnPinned } from "./support/spawn-pinned.js";
+import { benchAffinity, pinnedToServerCore, spawnPinned } from "./support/spawn-pinned.js";
 import { formatSpread, interleavedRatios, spread } from "./support/stats.js";
 import { adminQuery, createPostgresDatabase } from "../test/support/test-database.js";
 import { startAdmin } from "../test/support/in-process.js";
@@ -136,11 +136,11 @@ const builtChild = (name: "herd-load" | "snapshot-load") => `bench/.work/childre
 
 /**
  * childJson without blocking this process: token-admin runs in it and must answer
- * the child. The child may use every core, even while this process is held to one
- * (pinnedToServerCore), whose affinity it would otherwise inherit.
+ * the child. The child is started with the bench's own cores, even while this
+ * process is held to one (pinnedToServerCore), whose affinity it would otherwise inherit.
  */
 async function childJsonAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Record<string, number>> {
-  const command = ["-c", allCores, process.execPath, "--max-old-space-size=4096", ...args];
+  const command = [benchAffinity, process.execPath, "--max-old-space-size=4096", ...args];
   const { stdout } = await promisify(execFile)("taskset", command, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, env });
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }

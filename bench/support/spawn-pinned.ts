@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { serverCore } from "./h2load.js";
 
@@ -47,20 +46,23 @@ export function spawnPinned(entry: string, env: Record<string, string> = {}, nod
   });
 }
 
-/** Every core, as taskset names them. */
-export const allCores = `0-${availableParallelism() - 1}`;
+/**
+ * The cores this bench was started with, as taskset's hex mask: what a process
+ * held to one core is given back, and what children are started with.
+ */
+export const benchAffinity = /: *([0-9a-f,]+)\s*$/.exec(execFileSync("taskset", ["-p", String(process.pid)], { encoding: "utf8" }))![1]!;
 
 /**
  * Runs `work` with this process (every thread of it) held to the server core,
- * then lets it use every core again: for a server the bench hosts in-process.
+ * then gives it back the cores it had: for a server the bench hosts in-process.
  * A child started meanwhile inherits the pin unless it is started otherwise.
  */
 export async function pinnedToServerCore<T>(work: () => Promise<T>): Promise<T> {
-  const setAffinity = (cores: string) => execFileSync("taskset", ["-a", "-c", "-p", cores, String(process.pid)], { stdio: "ignore" });
-  setAffinity(String(serverCore));
+  const setAffinity = (args: string[]) => execFileSync("taskset", ["-a", "-p", ...args, String(process.pid)], { stdio: "ignore" });
+  setAffinity(["-c", String(serverCore)]);
   try {
     return await work();
   } finally {
-    setAffinity(allCores);
+    setAffinity([benchAffinity]);
   }
 }
