@@ -306,8 +306,14 @@ function propagation(): void {
   const report = readFileSync(new URL("./propagation-results.md", import.meta.url), "utf8");
   const both = /\| feed up, both[^|]*\| \d+ \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|/.exec(report);
   const cut = [...report.matchAll(/\| Redis cut, validator \d[^|]*\| \d+ \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|/g)].map((m) => Number(m[1]));
-  if (!both) throw new Error("propagation report not understood");
-  rows.push({ figure: "revoke → REVOKED on 2 validators (RevokeToken returned → both refuse)", target: "p99 ≤ 10 ms", measured: `p50 ${both[1]} ms, p99 ${both[2]} ms, max ${both[3]} ms`, met: Number(both[2]) <= 10 });
+  const askedAgain = /still answered VALID after RevokeToken returned \(feed up\): (\d+) of (\d+)/.exec(report);
+  if (!both || !askedAgain) throw new Error("propagation report not understood");
+  rows.push({
+    figure: "revoke → REVOKED on 2 validators (RevokeToken returned → both refuse)",
+    target: "p99 ≤ 10 ms",
+    measured: `p50 ${both[1]} ms, p99 ${both[2]} ms, max ${both[3]} ms; answered VALID after the return in ${askedAgain[1]} of ${askedAgain[2]}`,
+    met: Number(both[2]) <= 10,
+  });
   rows.push({ figure: "revoke → REVOKED with the validators' Redis cut (poll only)", target: "≤ poll interval + 100 ms", measured: `max ${Math.max(...cut).toFixed(0)} ms (poll interval 1000 ms)`, met: Math.max(...cut) <= 1100 });
 }
 
@@ -425,7 +431,9 @@ const report = [
   "  to every subscriber before it replies, so validators hear of a revocation before its caller does. The bench's",
   "  feed-up validators reach Redis directly: through the bench's in-process TCP proxy, some publishes waited on the",
   "  bench's own event loop (15 of 2,400 answers 10-30 ms late). What is left of the p99 is the round trip itself (the",
-  "  first row of bench/propagation-results.md), asked over node:http2 rather than a heavier grpc-js client.",
+  "  first row of bench/propagation-results.md), asked over node:http2 rather than a heavier grpc-js client. The row",
+  "  counts the revocations some validator still answered VALID after RevokeToken returned: where none did, the time",
+  "  measured is one ValidateToken round trip on a machine the revocation's own work keeps busy, not propagation.",
   "- ValidateToken's answer: generic `create()` + `toBinary()` cost ~4 µs, protobuf-es's BinaryWriter ~3; it is written",
   "  straight into a reused buffer (~1 µs; bytes tested against protobuf-es's). grpc-js's channelz, which counts and",
   "  timestamps every call for a service the validator does not offer, is off (~5 % of a call). ext_authz Check reads",
