@@ -132,7 +132,10 @@ async function start(config: ValidatorConfig, log: Logger, closers: Closers, sha
     log,
     now: Date.now,
     pollIntervalMs: config.pollIntervalMs,
-    onApplied: () => reporter?.notify(),
+    // Reported at once only when a writer waits for it; the periodic report carries the rest.
+    onApplied: (_seq, acknowledge) => {
+      if (acknowledge) reporter?.notify();
+    },
     onRejected: () => metrics.feedRejected(),
   });
   closers.add(follower, (f) => f.close());

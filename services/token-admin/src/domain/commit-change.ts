@@ -17,6 +17,14 @@ export interface PendingChange {
   announce(event: AnnouncementInput): void;
 }
 
+export interface CommitOptions {
+  /**
+   * A writer will wait for validators to confirm this change (await_validators):
+   * the event asks them to report at once after applying it.
+   */
+  readonly acknowledge?: boolean;
+}
+
 export interface Committed<T> {
   result: T;
   /** The feed position of the change; undefined if it changed nothing validators hold. */
@@ -42,6 +50,7 @@ const publishWaitMs = 50;
 export async function commitChange<T>(
   deps: Pick<AdminDeps, "db" | "feed" | "now" | "log">,
   work: (trx: Transaction<Database>, change: PendingChange) => Promise<T>,
+  options: CommitOptions = {},
 ): Promise<Committed<T>> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -63,7 +72,7 @@ export async function commitChange<T>(
         // Last, so the counter row's lock is held only for the commit itself; the
         // audit rows go in the same round trip.
         const seq = await takeNextSeq(trx, audits.length > 0 ? auditInsert(trx, audits, now).returning("audit_log.id") : undefined);
-        const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()), announcements }));
+        const event = toBinary(ChangeEventSchema, create(ChangeEventSchema, { seq, records, committedAtMs: BigInt(now.getTime()), announcements, acknowledge: options.acknowledge === true }));
         await insertChange(trx, seq, event, now);
         return { result, seq, event };
       });

@@ -16,8 +16,9 @@ export interface RosterReporter {
 
 /**
  * Tells token-admin what this validator has applied and how fresh it is: at once
- * after a change (so a RevokeToken waiting for acknowledgements returns fast) and
- * every interval (so the roster counts it reachable). Failures are ignored: a
+ * after a change a writer waits for (so a RevokeToken waiting for
+ * acknowledgements returns fast) and every interval (so the roster counts it
+ * reachable, and positions nobody awaits still arrive). Failures are ignored: a
  * validator whose reports lapse is listed unreachable, then forgotten.
  */
 export function startRosterReporter(roster: RosterMembership, intervalMs: number, current: () => ValidatorReport): RosterReporter {

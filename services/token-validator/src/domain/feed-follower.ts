@@ -16,8 +16,11 @@ export interface FeedFollowerDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly pollIntervalMs: number;
-  /** Told after every change to the applied position (heartbeats, metrics). */
-  readonly onApplied?: (seq: bigint) => void;
+  /**
+   * Told after every change to the applied position; `acknowledge` when what was
+   * applied asks for a report at once (a writer waits for it) or came with a snapshot.
+   */
+  readonly onApplied?: (seq: bigint, acknowledge: boolean) => void;
   /** Told of every feed message that failed authentication or decoding (metrics). */
   readonly onRejected?: () => void;
   /**
@@ -223,14 +226,17 @@ export class FeedFollower {
 
   private apply(event: ChangeEvent): void {
     this.applyTo(this.replica, event.seq, event.records);
+    let acknowledge = event.acknowledge;
     // Events that arrived early may now be next.
     for (let seq = event.seq + 1n; this.ahead.has(seq); seq++) {
-      this.applyTo(this.replica, seq, this.ahead.get(seq)!.records);
+      const early = this.ahead.get(seq)!;
+      this.applyTo(this.replica, seq, early.records);
+      acknowledge ||= early.acknowledge;
       this.ahead.delete(seq);
     }
     for (const seq of this.ahead.keys()) if (seq <= this.replica.appliedSeq) this.ahead.delete(seq);
     this.deps.freshness.applied(this.replica.appliedSeq);
-    this.deps.onApplied?.(this.replica.appliedSeq);
+    this.deps.onApplied?.(this.replica.appliedSeq, acknowledge);
   }
 
   /** Applies an event's records within the scope, and moves to its seq whatever the scope kept. */
@@ -288,7 +294,8 @@ export class FeedFollower {
       for (const event of held) this.receive(event);
       this.deps.freshness.proven(attempt);
       this.deps.freshness.applied(this.replica.appliedSeq);
-      this.deps.onApplied?.(this.replica.appliedSeq);
+      // A snapshot may hold changes whose events never came, some awaited: report at once (reloads are rare).
+      this.deps.onApplied?.(this.replica.appliedSeq, true);
       // Some events were not held: read them from change_log on the next pass.
       if (this.heldOverflow) this.sync().catch(() => {});
       if (this.connectedDuringLoad) void this.poll();

@@ -41,7 +41,7 @@ export async function updateOrganisation(
         source: caller.source, details: { name: change.name, ...change.settings },
       });
       return row;
-    });
+    }, { acknowledge: awaitValidatorsMs > 0 });
     return { organisation: organisationFromRow(result), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
   } catch (err) {
     if (isUniqueViolation(err)) throw new TesseraError("already_exists", `an organisation named "${change.name}" already exists`);

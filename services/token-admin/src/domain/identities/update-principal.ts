@@ -96,6 +96,6 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
       details: { role: change.role, permissions: change.permissions, disabled: change.disabled, group_id: change.groupId, password_changed: change.password !== undefined, email_changed: change.email !== undefined, sessions_ended: endedSessions.length },
     });
     return row;
-  });
+  }, { acknowledge: awaitValidatorsMs > 0 });
   return { principal: principalFromRow(result), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }

@@ -116,6 +116,6 @@ export async function revokeIssuedBefore(deps: AdminDeps, caller: Caller, input:
       },
     });
     return raised.inForce;
-  });
+  }, { acknowledge: awaitValidatorsMs > 0 });
   return { tokensNotBefore: result, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }

@@ -44,6 +44,6 @@ export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonl
     const systemOwners = deleted.filter((token) => token.level !== "user").map((token) => token.owner_id);
     // The row stays (the deleted token's row and the audit log name it); validators let it go.
     for (const { unreferenced, ...owner } of await disableSystemPrincipals(trx, systemOwners, now)) change.feed(principalChangeRecord(owner, unreferenced));
-  });
+  }, { acknowledge: awaitValidatorsMs > 0 });
   return { deletedCount: ids.length, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }

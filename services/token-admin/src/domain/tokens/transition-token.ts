@@ -55,7 +55,7 @@ export async function transitionToken(deps: AdminDeps, caller: Caller, id: strin
   const { result, seq } = await commitChange(deps, async (trx, change) => {
     const { token } = await authorizeOnToken(trx, caller, transition.rpc, id, await lockToken(trx, id));
     return apply(trx, change, caller, token, transition, now);
-  });
+  }, { acknowledge: awaitValidatorsMs > 0 });
   return { token: tokenFromRow(result, now), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }
 
@@ -76,6 +76,6 @@ export async function transitionTokens(deps: AdminDeps, caller: Caller, ids: rea
     const updated: TokenRow[] = [];
     for (const row of rows) updated.push(await apply(trx, change, caller, row, transition, now));
     return updated;
-  });
+  }, { acknowledge: awaitValidatorsMs > 0 });
   return { tokens: result.map((row) => tokenFromRow(row, now)), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
 }
