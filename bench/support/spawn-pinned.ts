@@ -16,7 +16,16 @@ export interface PinnedServer {
  * server core, and waits for its `{"ready":true,…}` line.
  */
 export function spawnPinned(entry: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<PinnedServer> {
-  const child = spawn("taskset", ["-c", String(serverCore), process.execPath, ...nodeArgs, "--import", "tsx", entry], {
+  return spawnReady("taskset", ["-c", String(serverCore), process.execPath, ...nodeArgs, "--import", "tsx", entry], entry, env);
+}
+
+/** spawnPinned, free to run on any core: beside processes the bench does not pin either. */
+export function spawnUnpinned(entry: string, env: Record<string, string> = {}): Promise<PinnedServer> {
+  return spawnReady(process.execPath, ["--import", "tsx", entry], entry, env);
+}
+
+function spawnReady(file: string, args: string[], entry: string, env: Record<string, string>): Promise<PinnedServer> {
+  const child = spawn(file, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],

@@ -40,7 +40,7 @@ describe("acknowledgements on demand", () => {
   });
 
   it("sends nothing for changes nobody awaits, and reports at once the one a writer waits for", async () => {
-    const tokens = [];
+    const tokens: Awaited<ReturnType<AdminClient["createToken"]>>[] = [];
     for (let i = 0; i < 10; i++) tokens.push(await client.createToken({ name: `unawaited ${i}`, scopes: ["orders:read"] }));
     for (const token of tokens) await client.revokeToken({ tokenId: token.token!.id });
     // Applied: it refuses every one of them.
