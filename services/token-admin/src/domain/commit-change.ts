@@ -7,6 +7,7 @@ import { ChangeEventSchema, type Announcement, type ChangeRecord } from "@tesser
 import { appendAudits, auditInsert, type AuditEntry } from "../store/audit-store.js";
 import { insertChange, takeNextSeq } from "../store/change-log-store.js";
 import type { AdminDeps } from "./admin-deps.js";
+import { awaitValidators, type AcknowledgedChange } from "./tokens/await-validators.js";
 
 /** What a use case adds to the transaction besides its own rows. */
 export interface PendingChange {
@@ -93,4 +94,18 @@ async function publishBriefly(deps: Pick<AdminDeps, "feed" | "log">, event: Uint
   const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, publishWaitMs)));
   await Promise.race([published, waited]);
   clearTimeout(timer);
+}
+
+/**
+ * commitChange for a write its caller may wait on (`await_validators`): the
+ * event asks validators to report at once exactly when the writer will wait,
+ * then waits up to `awaitValidatorsMs` for every live validator to apply it.
+ */
+export async function commitAwaitedChange<T>(
+  deps: AdminDeps,
+  awaitValidatorsMs: number,
+  work: (trx: Transaction<Database>, change: PendingChange) => Promise<T>,
+): Promise<Committed<T> & AcknowledgedChange> {
+  const committed = await commitChange(deps, work, { acknowledge: awaitValidatorsMs > 0 });
+  return { ...committed, acknowledgement: await awaitValidators(deps, committed.seq, awaitValidatorsMs) };
 }

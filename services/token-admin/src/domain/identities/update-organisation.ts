@@ -4,9 +4,9 @@ import { organisationChangeRecord } from "@tessera/shared/feed/change-records";
 import { lockOrganisation, updateOrganisation as updateOrganisationRow } from "../../store/organisation-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { authorize } from "../access/authorize.js";
-import { awaitValidators, type AcknowledgedChange } from "../tokens/await-validators.js";
+import type { AcknowledgedChange } from "../tokens/await-validators.js";
 import type { Caller } from "../access/caller.js";
-import { commitChange } from "../commit-change.js";
+import { commitAwaitedChange } from "../commit-change.js";
 import { organisationFromRow, organisationTarget, type Organisation } from "./identities.js";
 import { policyFromRow } from "./organisation-policy.js";
 import { settingsColumns, type SettingsChange } from "./organisation-settings.js";
@@ -29,7 +29,7 @@ export async function updateOrganisation(
 ): Promise<UpdatedOrganisation> {
   const now = deps.now();
   try {
-    const { result, seq } = await commitChange(deps, async (trx, pending) => {
+    const { result, seq, acknowledgement } = await commitAwaitedChange(deps, awaitValidatorsMs, async (trx, pending) => {
       const current = await lockOrganisation(trx, id);
       if (!current) throw new TesseraError("not_found", `organisation ${id} not found`);
       authorize(caller, "UpdateOrganisation", organisationTarget(id), "GetOrganisation", `organisation ${id}`);
@@ -41,8 +41,8 @@ export async function updateOrganisation(
         source: caller.source, details: { name: change.name, ...change.settings },
       });
       return row;
-    }, { acknowledge: awaitValidatorsMs > 0 });
-    return { organisation: organisationFromRow(result), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
+    });
+    return { organisation: organisationFromRow(result), seq, acknowledgement };
   } catch (err) {
     if (isUniqueViolation(err)) throw new TesseraError("already_exists", `an organisation named "${change.name}" already exists`);
     throw err;

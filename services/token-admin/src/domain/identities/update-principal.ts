@@ -8,9 +8,9 @@ import { findPrincipal, lockPrincipal, updatePrincipal as updatePrincipalRow } f
 import { revokeSessions } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { authorize, reachOf, reaches } from "../access/authorize.js";
-import { awaitValidators, type AcknowledgedChange } from "../tokens/await-validators.js";
+import type { AcknowledgedChange } from "../tokens/await-validators.js";
 import type { Caller } from "../access/caller.js";
-import { commitChange } from "../commit-change.js";
+import { commitAwaitedChange } from "../commit-change.js";
 import { assertMayGrantRole, assertMayGrantScopes, checkPermissions } from "../access/grants.js";
 import { principalFromRow, principalTarget, type Principal } from "./identities.js";
 
@@ -54,7 +54,7 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
   // this principal must not be able to fill it. Checked again under the lock below.
   if (typeof change.password === "string") assertMayUpdate(caller, id, await findPrincipal(deps.db, id), change);
   const passwordHash = typeof change.password === "string" ? await deps.passwords.hash(change.password) : change.password;
-  const { result, seq } = await commitChange(deps, async (trx, pending) => {
+  const { result, seq, acknowledgement } = await commitAwaitedChange(deps, awaitValidatorsMs, async (trx, pending) => {
     const current = assertMayUpdate(caller, id, await lockPrincipal(trx, id), change);
     const set: Updateable<PrincipalTable> = { updated_at: now };
     if (change.role) set.role = change.role;
@@ -96,6 +96,6 @@ export async function updatePrincipal(deps: AdminDeps, caller: Caller, id: strin
       details: { role: change.role, permissions: change.permissions, disabled: change.disabled, group_id: change.groupId, password_changed: change.password !== undefined, email_changed: change.email !== undefined, sessions_ended: endedSessions.length },
     });
     return row;
-  }, { acknowledge: awaitValidatorsMs > 0 });
-  return { principal: principalFromRow(result), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
+  });
+  return { principal: principalFromRow(result), seq, acknowledgement };
 }

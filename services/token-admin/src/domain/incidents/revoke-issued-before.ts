@@ -10,9 +10,9 @@ import { findOrganisation } from "../../store/organisation-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import { authorize, type Target } from "../access/authorize.js";
 import type { Caller } from "../access/caller.js";
-import { commitChange } from "../commit-change.js";
+import { commitAwaitedChange } from "../commit-change.js";
 import { groupTarget, organisationTarget, principalTarget } from "../identities/identities.js";
-import { awaitValidators, type AcknowledgedChange } from "../tokens/await-validators.js";
+import type { AcknowledgedChange } from "../tokens/await-validators.js";
 
 /** Whose tokens an incident stops. */
 export type CutoffTarget =
@@ -92,7 +92,7 @@ export async function revokeIssuedBefore(deps: AdminDeps, caller: Caller, input:
   const now = deps.now();
   if (input.issuedBefore && input.issuedBefore.getTime() > now.getTime()) throw invalidArgument("issued_before", "must not be in the future");
   const at = wholeSecondUp(input.issuedBefore ?? now);
-  const { result, seq } = await commitChange(deps, async (trx, change) => {
+  const { result, seq, acknowledgement } = await commitAwaitedChange(deps, awaitValidatorsMs, async (trx, change) => {
     const { target } = input;
     const readRpc = target.kind === "principal" ? "GetPrincipal" : target.kind === "group" ? "GetGroup" : "GetOrganisation";
     authorize(caller, "RevokeIssuedBefore", await targetOf(trx, target), readRpc, `${target.kind} ${target.id}`);
@@ -116,6 +116,6 @@ export async function revokeIssuedBefore(deps: AdminDeps, caller: Caller, input:
       },
     });
     return raised.inForce;
-  }, { acknowledge: awaitValidatorsMs > 0 });
-  return { tokensNotBefore: result, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
+  });
+  return { tokensNotBefore: result, seq, acknowledgement };
 }

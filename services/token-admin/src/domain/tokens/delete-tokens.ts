@@ -3,9 +3,9 @@ import { principalChangeRecord, tokenChangeRecord } from "@tessera/shared/feed/c
 import { disableSystemPrincipals, findPrincipals } from "../../store/principal-store.js";
 import { lockTokens, markTokensDeleted } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
-import { awaitValidators, type AcknowledgedChange } from "./await-validators.js";
+import type { AcknowledgedChange } from "./await-validators.js";
 import type { Caller } from "../access/caller.js";
-import { commitChange } from "../commit-change.js";
+import { commitAwaitedChange } from "../commit-change.js";
 import { authorizeOnTokenOf } from "./token-access.js";
 
 export interface DeletedTokens extends AcknowledgedChange {
@@ -24,7 +24,7 @@ export interface DeletedTokens extends AcknowledgedChange {
 export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonly string[], awaitValidatorsMs = 0): Promise<DeletedTokens> {
   if (ids.length === 0) throw invalidArgument("token_ids", "at least one id");
   const now = deps.now();
-  const { seq } = await commitChange(deps, async (trx, change) => {
+  const { seq, acknowledgement } = await commitAwaitedChange(deps, awaitValidatorsMs, async (trx, change) => {
     const locked = new Map((await lockTokens(trx, ids)).map((row) => [row.id, row]));
     const owners = new Map((await findPrincipals(trx, [...new Set([...locked.values()].map((row) => row.owner_id))])).map((row) => [row.id, row]));
     for (const id of ids) {
@@ -44,6 +44,6 @@ export async function deleteTokens(deps: AdminDeps, caller: Caller, ids: readonl
     const systemOwners = deleted.filter((token) => token.level !== "user").map((token) => token.owner_id);
     // The row stays (the deleted token's row and the audit log name it); validators let it go.
     for (const { unreferenced, ...owner } of await disableSystemPrincipals(trx, systemOwners, now)) change.feed(principalChangeRecord(owner, unreferenced));
-  }, { acknowledge: awaitValidatorsMs > 0 });
-  return { deletedCount: ids.length, seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
+  });
+  return { deletedCount: ids.length, seq, acknowledgement };
 }

@@ -7,9 +7,9 @@ import type { Database } from "@tessera/shared/db/schema";
 import { lockToken, lockTokens, updateToken } from "../../store/token-store.js";
 import type { AdminDeps } from "../admin-deps.js";
 import type { AdminRpc } from "../access/authorize.js";
-import { awaitValidators, type AcknowledgedChange } from "./await-validators.js";
+import type { AcknowledgedChange } from "./await-validators.js";
 import type { Caller } from "../access/caller.js";
-import { commitChange, type PendingChange } from "../commit-change.js";
+import { commitAwaitedChange, type PendingChange } from "../commit-change.js";
 import { tokenFromRow, type Token } from "./token.js";
 import { authorizeOnToken } from "./token-access.js";
 
@@ -52,11 +52,11 @@ async function apply(trx: Transaction<Database>, change: PendingChange, caller: 
 /** Applies a transition under the token's row lock, with its audit row and feed record, then optionally waits for validators. */
 export async function transitionToken(deps: AdminDeps, caller: Caller, id: string, transition: Transition, awaitValidatorsMs = 0): Promise<TransitionedToken> {
   const now = deps.now();
-  const { result, seq } = await commitChange(deps, async (trx, change) => {
+  const { result, seq, acknowledgement } = await commitAwaitedChange(deps, awaitValidatorsMs, async (trx, change) => {
     const { token } = await authorizeOnToken(trx, caller, transition.rpc, id, await lockToken(trx, id));
     return apply(trx, change, caller, token, transition, now);
-  }, { acknowledge: awaitValidatorsMs > 0 });
-  return { token: tokenFromRow(result, now), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
+  });
+  return { token: tokenFromRow(result, now), seq, acknowledgement };
 }
 
 export interface TransitionedTokens extends AcknowledgedChange {
@@ -69,13 +69,13 @@ export interface TransitionedTokens extends AcknowledgedChange {
  */
 export async function transitionTokens(deps: AdminDeps, caller: Caller, ids: readonly string[], transition: Transition, awaitValidatorsMs = 0): Promise<TransitionedTokens> {
   const now = deps.now();
-  const { result, seq } = await commitChange(deps, async (trx, change) => {
+  const { result, seq, acknowledgement } = await commitAwaitedChange(deps, awaitValidatorsMs, async (trx, change) => {
     const locked = new Map((await lockTokens(trx, ids)).map((row) => [row.id, row]));
     const rows: TokenRow[] = [];
     for (const id of ids) rows.push((await authorizeOnToken(trx, caller, transition.rpc, id, locked.get(id))).token);
     const updated: TokenRow[] = [];
     for (const row of rows) updated.push(await apply(trx, change, caller, row, transition, now));
     return updated;
-  }, { acknowledge: awaitValidatorsMs > 0 });
-  return { tokens: result.map((row) => tokenFromRow(row, now)), seq, acknowledgement: await awaitValidators(deps, seq, awaitValidatorsMs) };
+  });
+  return { tokens: result.map((row) => tokenFromRow(row, now)), seq, acknowledgement };
 }
