@@ -18,7 +18,7 @@ export interface PendingChange {
   announce(event: AnnouncementInput): void;
 }
 
-export interface CommitOptions {
+interface CommitOptions {
   /**
    * A writer will wait for validators to confirm this change (await_validators):
    * the event asks them to report at once after applying it.
